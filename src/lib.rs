@@ -1,0 +1,1 @@
+//! fauna-session: the browser half (placeholder; the real library lands with issue 4).
