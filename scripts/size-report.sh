@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Size of the npm build of the browser library: wasm + JS glue, raw and gzip -9.
+# Builds `--profile wasm-release --features js` for wasm32, runs wasm-bindgen --target web and wasm-opt -Oz.
+# Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-target/size-report}
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+cargo build -p fauna-session --lib --target wasm32-unknown-unknown --profile wasm-release --features js >&2
+rm -rf "$OUT" && mkdir -p "$OUT"
+wasm-bindgen --target web --out-dir "$OUT" --out-name fauna_session \
+  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/fauna_session.wasm"
+WASM_OPT=${WASM_OPT:-wasm-opt}
+"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  -o "$OUT/fauna_session_bg.opt.wasm" "$OUT/fauna_session_bg.wasm"
+mv "$OUT/fauna_session_bg.opt.wasm" "$OUT/fauna_session_bg.wasm"
+size() { wc -c <"$1" | tr -d ' '; }
+gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
+W=$OUT/fauna_session_bg.wasm
+J=$OUT/fauna_session.js
+printf 'wasm (wasm-opt -Oz):  %8d bytes raw  %8d bytes gzip -9\n' "$(size "$W")" "$(gz "$W")"
+printf 'JS glue:              %8d bytes raw  %8d bytes gzip -9\n' "$(size "$J")" "$(gz "$J")"
+TOTAL=$(( $(gz "$W") + $(gz "$J") ))
+printf 'total gzipped:        %8d bytes (%d.%02d KiB; goal <= 16384 bytes)\n' "$TOTAL" $((TOTAL / 1024)) $(( (TOTAL % 1024) * 100 / 1024 ))

@@ -1,0 +1,202 @@
+//! Configuration: the options of `init`, their defaults and their validation.
+//!
+//! [`Config`] holds what the app passes; [`Config::normalise`] checks it and produces the [`Normalised`] form the
+//! interceptor works with. Defaults and error messages are the SuperTokens frontend SDK's.
+//!
+//! ```
+//! use fauna_session::config::{Config, TokenTransferMethod};
+//! let mut config = Config::new("http://127.0.0.1:3001");
+//! config.token_transfer_method = TokenTransferMethod::Header;
+//! let n = config.normalise("127.0.0.1").unwrap();
+//! assert_eq!(n.refresh_url, "http://127.0.0.1:3001/auth/session/refresh");
+//! assert_eq!(n.max_retry_attempts_for_session_refresh, 10);
+//! ```
+
+use crate::scope::{self, ScopeError};
+
+/// How the backend is asked to transfer tokens (`st-auth-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenTransferMethod {
+    /// HttpOnly cookies set by the backend (the default).
+    #[default]
+    Cookie,
+    /// `st-access-token`/`st-refresh-token` response headers, stored in frontend cookies and sent as
+    /// `Authorization: Bearer`.
+    Header,
+}
+
+impl TokenTransferMethod {
+    /// The `st-auth-mode` header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenTransferMethod::Cookie => "cookie",
+            TokenTransferMethod::Header => "header",
+        }
+    }
+
+    /// Parses `"cookie"` or `"header"`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "cookie" => Some(TokenTransferMethod::Cookie),
+            "header" => Some(TokenTransferMethod::Header),
+            _ => None,
+        }
+    }
+}
+
+/// Options of `init`, before validation. Build with [`Config::new`] and set fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the session API lives, e.g. `https://api.example.com` (required).
+    pub api_domain: String,
+    /// Path prefix of the session endpoints. Default `/auth`.
+    pub api_base_path: String,
+    /// Status that means "access token expired": refresh, then retry. Default 401.
+    pub session_expired_status_code: u16,
+    /// Status that means "a claim is invalid" (fires `API_INVALID_CLAIM`). Default 403.
+    pub invalid_claim_status_code: u16,
+    /// Cookie or header transport. Default cookie.
+    pub token_transfer_method: TokenTransferMethod,
+    /// `domain=` of the cookies this library writes. Default: the page's host name.
+    pub session_token_frontend_domain: Option<String>,
+    /// Extra interception scope: this domain and its subdomains. Default none.
+    pub session_token_backend_domain: Option<String>,
+    /// Add `credentials: "include"` to intercepted requests that do not set credentials. Default true.
+    pub auto_add_credentials: bool,
+    /// Write frontend cookies `SameSite=None; Secure` (for pages inside iframes). Default false.
+    pub is_in_iframe: bool,
+    /// Refresh-and-retry cycles allowed per request. Default 10; 0 never refreshes on a 401.
+    pub max_retry_attempts_for_session_refresh: u32,
+}
+
+impl Config {
+    /// A configuration with every option at its default.
+    pub fn new(api_domain: impl Into<String>) -> Self {
+        Config {
+            api_domain: api_domain.into(),
+            api_base_path: "/auth".into(),
+            session_expired_status_code: 401,
+            invalid_claim_status_code: 403,
+            token_transfer_method: TokenTransferMethod::Cookie,
+            session_token_frontend_domain: None,
+            session_token_backend_domain: None,
+            auto_add_credentials: true,
+            is_in_iframe: false,
+            max_retry_attempts_for_session_refresh: 10,
+        }
+    }
+
+    /// Validates and normalises; `page_hostname` is the default frontend cookie domain.
+    pub fn normalise(&self, page_hostname: &str) -> Result<Normalised, ConfigError> {
+        let api_domain = scope::normalise_url_domain(&self.api_domain)?;
+        let api_base_path = scope::normalise_url_path(&self.api_base_path)?;
+        let frontend = self.session_token_frontend_domain.as_deref().unwrap_or(page_hostname);
+        let session_token_frontend_domain = scope::normalise_session_scope(frontend)?;
+        if self.session_expired_status_code == self.invalid_claim_status_code {
+            return Err(ConfigError::SameStatusCodes);
+        }
+        let session_token_backend_domain = match &self.session_token_backend_domain {
+            Some(d) => Some(scope::normalise_session_scope(d)?),
+            None => None,
+        };
+        let mut base = api_domain.clone();
+        base.push_str(&api_base_path);
+        let mut refresh_url = base.clone();
+        refresh_url.push_str("/session/refresh");
+        let mut sign_out_url = base;
+        sign_out_url.push_str("/signout");
+        Ok(Normalised {
+            api_domain,
+            api_base_path,
+            refresh_url,
+            sign_out_url,
+            session_expired_status_code: self.session_expired_status_code,
+            invalid_claim_status_code: self.invalid_claim_status_code,
+            token_transfer_method: self.token_transfer_method,
+            session_token_frontend_domain,
+            session_token_backend_domain,
+            auto_add_credentials: self.auto_add_credentials,
+            is_in_iframe: self.is_in_iframe,
+            max_retry_attempts_for_session_refresh: self.max_retry_attempts_for_session_refresh,
+        })
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalised {
+    /// `scheme://host[:port]`.
+    pub api_domain: String,
+    /// `/auth`-style path, `""` for the root.
+    pub api_base_path: String,
+    /// `POST` target of a refresh.
+    pub refresh_url: String,
+    /// `POST` target of a sign-out.
+    pub sign_out_url: String,
+    /// See [`Config::session_expired_status_code`].
+    pub session_expired_status_code: u16,
+    /// See [`Config::invalid_claim_status_code`].
+    pub invalid_claim_status_code: u16,
+    /// See [`Config::token_transfer_method`].
+    pub token_transfer_method: TokenTransferMethod,
+    /// Normalised cookie domain.
+    pub session_token_frontend_domain: String,
+    /// Normalised extra interception scope.
+    pub session_token_backend_domain: Option<String>,
+    /// See [`Config::auto_add_credentials`].
+    pub auto_add_credentials: bool,
+    /// See [`Config::is_in_iframe`].
+    pub is_in_iframe: bool,
+    /// See [`Config::max_retry_attempts_for_session_refresh`].
+    pub max_retry_attempts_for_session_refresh: u32,
+}
+
+impl Normalised {
+    /// Whether a request to the absolute URL `url` is intercepted. See [`scope::should_intercept`].
+    pub fn should_intercept(&self, url: &str) -> bool {
+        scope::should_intercept(url, &self.api_domain, self.session_token_backend_domain.as_deref()).unwrap_or(false)
+    }
+
+    /// The `domain=` attribute to write on frontend cookies, if any (none for `localhost` or the page's own host).
+    pub fn cookie_domain<'a>(&'a self, page_hostname: &str) -> Option<&'a str> {
+        let d = self.session_token_frontend_domain.as_str();
+        if d == "localhost" || d == page_hostname { None } else { Some(d) }
+    }
+}
+
+/// Why a configuration was rejected. The messages are the SuperTokens SDK's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A domain or path option could not be normalised.
+    #[error("{0}")]
+    Scope(#[from] ScopeError),
+    /// `sessionExpiredStatusCode == invalidClaimStatusCode`.
+    #[error("sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.")]
+    SameStatusCodes,
+    /// A negative `maxRetryAttemptsForSessionRefresh`.
+    #[error("maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.")]
+    NegativeRetryAttempts,
+    /// `apiDomain` missing from the JavaScript config object.
+    #[error("Please provide a valid domain name")]
+    MissingApiDomain,
+    /// An option of the wrong JavaScript type.
+    #[error("Invalid config option: {0}")]
+    InvalidOption(&'static str),
+}
+
+impl ConfigError {
+    /// The error's message, built without `core::fmt` (keeps the wasm build small).
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::Scope(e) => e.message().into(),
+            ConfigError::SameStatusCodes => "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.".into(),
+            ConfigError::NegativeRetryAttempts => "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.".into(),
+            ConfigError::MissingApiDomain => ScopeError::InvalidDomain.message().into(),
+            ConfigError::InvalidOption(name) => {
+                let mut s = String::from("Invalid config option: ");
+                s.push_str(name);
+                s
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The frontend cookies that hold session state, shared by every tab and readable by the SuperTokens JS SDK.
+//!
+//! ```
+//! use fauna_session::cookies::{build, get, FRONT_TOKEN, FOREVER};
+//! let s = build(FRONT_TOKEN, "abc", FOREVER, Some(".example.com"), false);
+//! assert_eq!(s, "sFrontToken=abc;expires=Fri, 31 Dec 9999 23:59:59 GMT;domain=.example.com;path=/;samesite=lax");
+//! assert_eq!(get("a=1; sFrontToken=xyz; b=2", FRONT_TOKEN), Some("xyz"));
+//! ```
+
+/// Front token (`front-token` header as received): user id, access-token expiry and payload.
+pub const FRONT_TOKEN: &str = "sFrontToken";
+/// Client timestamp (ms) of the last front-token write: the session's version and existence marker.
+pub const LAST_ACCESS_TOKEN_UPDATE: &str = "st-last-access-token-update";
+/// Anti-CSRF token (cookie mode with anti-CSRF `VIA_TOKEN`).
+pub const ANTI_CSRF: &str = "sAntiCsrf";
+/// Header-mode access token.
+pub const ACCESS_TOKEN: &str = "st-access-token";
+/// Header-mode refresh token.
+pub const REFRESH_TOKEN: &str = "st-refresh-token";
+/// Legacy cookie, cleared on every front-token write.
+pub const LEGACY_ID_REFRESH_TOKEN: &str = "sIRTFrontend";
+/// `localStorage` key of the persisted clock skew.
+pub const CLOCK_SKEW_KEY: &str = "__st_clockSkewInMillis";
+
+/// Expiry of cookies kept "forever".
+pub const FOREVER: &str = "Fri, 31 Dec 9999 23:59:59 GMT";
+/// Expiry that deletes a cookie.
+pub const EPOCH: &str = "Thu, 01 Jan 1970 00:00:00 GMT";
+/// Lifetime of the header-mode token cookies, in ms (as the SuperTokens SDK).
+pub const HEADER_TOKEN_LIFETIME_MS: f64 = 3_153_600_000.0;
+
+/// Builds a `document.cookie` assignment: `name=value;expires=…;[domain=…;]path=/;samesite=lax` (or
+/// `samesite=none;secure` inside iframes).
+pub fn build(name: &str, value: &str, expires: &str, domain: Option<&str>, in_iframe: bool) -> String {
+    let mut s = String::with_capacity(name.len() + value.len() + 96);
+    s.push_str(name);
+    s.push('=');
+    s.push_str(value);
+    s.push_str(";expires=");
+    s.push_str(expires);
+    if let Some(d) = domain {
+        s.push_str(";domain=");
+        s.push_str(d);
+    }
+    s.push_str(";path=/;samesite=");
+    s.push_str(if in_iframe { "none;secure" } else { "lax" });
+    s
+}
+
+/// Reads cookie `name` from a `document.cookie` string; the last occurrence wins (as the SuperTokens SDK).
+pub fn get<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    let mut found = None;
+    let mut rest = cookies;
+    loop {
+        let item_end = rest.find("; ").unwrap_or(rest.len());
+        let item = &rest[..item_end];
+        if let Some(v) = item.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
+            found = Some(v.split(';').next().unwrap_or(v));
+        }
+        if item_end == rest.len() {
+            return found;
+        }
+        rest = &rest[item_end + 2..];
+    }
+}

@@ -1,0 +1,211 @@
+//! The JavaScript API (cargo feature `js`): what the npm package exports.
+//!
+//! Config values are read with `Reflect` (no serde), errors are thrown as `Error` objects, and a failed refresh
+//! is thrown as the refresh endpoint's `Response`, as the SuperTokens SDK does.
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::config::{Config, ConfigError, TokenTransferMethod};
+use crate::wasm::engine::{self, Hooks};
+use crate::wasm::sys;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+export type SessionEventAction =
+  | "SESSION_CREATED" | "REFRESH_SESSION" | "ACCESS_TOKEN_PAYLOAD_UPDATED"
+  | "SIGN_OUT" | "UNAUTHORISED" | "API_INVALID_CLAIM";
+export interface SessionEvent {
+  action: SessionEventAction;
+  userContext: Record<string, unknown>;
+  /** UNAUTHORISED only: true when a known session was cleared by the backend. */
+  sessionExpiredOrRevoked?: boolean;
+  /** API_INVALID_CLAIM only. */
+  claimValidationErrors?: { id: string; reason?: unknown }[];
+}
+export interface ApiHookContext {
+  action: "REFRESH_SESSION" | "SIGN_OUT";
+  requestInit: RequestInit;
+  url: string;
+  userContext: Record<string, unknown>;
+}
+export interface SessionConfig {
+  /** Where the session API lives, e.g. "https://api.example.com". */
+  apiDomain: string;
+  /** Default "/auth". */
+  apiBasePath?: string;
+  /** Default 401. */
+  sessionExpiredStatusCode?: number;
+  /** Default 403; must differ from sessionExpiredStatusCode. */
+  invalidClaimStatusCode?: number;
+  /** Default "cookie". */
+  tokenTransferMethod?: "cookie" | "header";
+  /** Default: the page's host name. */
+  sessionTokenFrontendDomain?: string;
+  sessionTokenBackendDomain?: string;
+  /** Default true. */
+  autoAddCredentials?: boolean;
+  /** Default false. */
+  isInIframe?: boolean;
+  /** Default 10; must be >= 0. */
+  maxRetryAttemptsForSessionRefresh?: number;
+  preAPIHook?: (context: ApiHookContext) =>
+    Promise<{ url: string; requestInit: RequestInit }> | { url: string; requestInit: RequestInit };
+  postAPIHook?: (context: ApiHookContext & { fetchResponse: Response }) => Promise<void> | void;
+  onHandleEvent?: (event: SessionEvent) => void;
+}
+export interface FaunadbTokenOptions {
+  /** The returned token stays valid at least this long (refreshing first when it would not). Default 0. */
+  minValiditySeconds?: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `SessionConfig` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SessionConfig")]
+    pub type SessionConfig;
+    /// `FaunadbTokenOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "FaunadbTokenOptions")]
+    pub type FaunadbTokenOptions;
+}
+
+fn opt(obj: &JsValue, key: &str) -> Option<JsValue> {
+    let v = sys::get(obj, key);
+    if v.is_undefined() { None } else { Some(v) }
+}
+
+fn opt_string(obj: &JsValue, key: &'static str) -> Result<Option<String>, ConfigError> {
+    opt(obj, key).map(|v| v.as_string().ok_or(ConfigError::InvalidOption(key))).transpose()
+}
+
+fn opt_bool(obj: &JsValue, key: &'static str) -> Result<Option<bool>, ConfigError> {
+    opt(obj, key).map(|v| v.as_bool().ok_or(ConfigError::InvalidOption(key))).transpose()
+}
+
+fn opt_status(obj: &JsValue, key: &'static str) -> Result<Option<u16>, ConfigError> {
+    opt(obj, key)
+        .map(|v| match v.as_f64() {
+            Some(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Ok(n as u16),
+            _ => Err(ConfigError::InvalidOption(key)),
+        })
+        .transpose()
+}
+
+fn opt_function(obj: &JsValue, key: &'static str) -> Result<Option<Function>, ConfigError> {
+    opt(obj, key).map(|v| v.dyn_into::<Function>().map_err(|_| ConfigError::InvalidOption(key))).transpose()
+}
+
+fn read_config(obj: &JsValue) -> Result<(Config, Hooks), ConfigError> {
+    if !obj.is_object() {
+        return Err(ConfigError::MissingApiDomain);
+    }
+    let mut c = Config::new(opt_string(obj, "apiDomain")?.ok_or(ConfigError::MissingApiDomain)?);
+    if let Some(p) = opt_string(obj, "apiBasePath")? {
+        c.api_base_path = p;
+    }
+    if let Some(s) = opt_status(obj, "sessionExpiredStatusCode")? {
+        c.session_expired_status_code = s;
+    }
+    if let Some(s) = opt_status(obj, "invalidClaimStatusCode")? {
+        c.invalid_claim_status_code = s;
+    }
+    if let Some(m) = opt_string(obj, "tokenTransferMethod")? {
+        c.token_transfer_method =
+            TokenTransferMethod::parse(&m).ok_or(ConfigError::InvalidOption("tokenTransferMethod"))?;
+    }
+    c.session_token_frontend_domain = opt_string(obj, "sessionTokenFrontendDomain")?;
+    c.session_token_backend_domain = opt_string(obj, "sessionTokenBackendDomain")?;
+    if let Some(b) = opt_bool(obj, "autoAddCredentials")? {
+        c.auto_add_credentials = b;
+    }
+    if let Some(b) = opt_bool(obj, "isInIframe")? {
+        c.is_in_iframe = b;
+    }
+    if let Some(v) = opt(obj, "maxRetryAttemptsForSessionRefresh") {
+        let n = v.as_f64().ok_or(ConfigError::InvalidOption("maxRetryAttemptsForSessionRefresh"))?;
+        if n < 0.0 {
+            return Err(ConfigError::NegativeRetryAttempts);
+        }
+        c.max_retry_attempts_for_session_refresh = if n > f64::from(u32::MAX) { u32::MAX } else { n as u32 };
+    }
+    let hooks = Hooks {
+        pre_api: opt_function(obj, "preAPIHook")?,
+        post_api: opt_function(obj, "postAPIHook")?,
+        on_event: opt_function(obj, "onHandleEvent")?,
+    };
+    Ok((c, hooks))
+}
+
+fn config_error(e: ConfigError) -> JsValue {
+    sys::js_error(&e.message())
+}
+
+/// Configures the session and patches `window.fetch` and `XMLHttpRequest` (once per page; a second call only
+/// replaces the configuration). Throws on an invalid configuration.
+#[wasm_bindgen]
+pub fn init(config: SessionConfig) -> Result<(), JsValue> {
+    let (c, hooks) = read_config(&config).map_err(config_error)?;
+    let normalised = c.normalise(&sys::page_hostname()).map_err(config_error)?;
+    let engine = engine::install(normalised, hooks);
+    engine.patch_fetch();
+    Ok(())
+}
+
+/// Resolves to true if a session exists (refreshing first when its access token has expired).
+#[wasm_bindgen(js_name = doesSessionExist)]
+pub async fn does_session_exist() -> Result<bool, JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    e.does_session_exist().await.map_err(|f| f.into_js())
+}
+
+/// Resolves to the user id; rejects with "No session exists" without a session.
+#[wasm_bindgen(js_name = getUserId)]
+pub async fn get_user_id() -> Result<String, JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    e.user_id().await.map_err(|f| f.into_js())
+}
+
+/// Resolves to the access-token payload, refreshing first if the access token has expired.
+#[wasm_bindgen(js_name = getAccessTokenPayloadSecurely, unchecked_return_type = "Record<string, any>")]
+pub async fn get_access_token_payload_securely() -> Result<JsValue, JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    e.payload_securely().await.map_err(|f| f.into_js())
+}
+
+/// Alias of `getAccessTokenPayloadSecurely` (its name before SuperTokens 10).
+#[wasm_bindgen(js_name = getJWTPayloadSecurely, unchecked_return_type = "Record<string, any>")]
+pub async fn get_jwt_payload_securely() -> Result<JsValue, JsValue> {
+    get_access_token_payload_securely().await
+}
+
+/// Resolves to the header-mode access token, or `undefined` (cookie mode, no session).
+#[wasm_bindgen(js_name = getAccessToken)]
+pub async fn get_access_token() -> Result<Option<String>, JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    e.access_token().await.map_err(|f| f.into_js())
+}
+
+/// Refreshes now: true if the session is fresh, false if there is none; throws the refresh's `Response` or error
+/// on other failures.
+#[wasm_bindgen(js_name = attemptRefreshingSession)]
+pub async fn attempt_refreshing_session() -> Result<bool, JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    e.attempt_refreshing_session().await.map_err(|f| f.into_js())
+}
+
+/// Signs out and clears the local session (fires `SIGN_OUT`).
+#[wasm_bindgen(js_name = signOut)]
+pub async fn sign_out() -> Result<(), JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    e.sign_out().await.map_err(|f| f.into_js())
+}
+
+/// Resolves to the session's `faunadbToken`, valid for at least `minValiditySeconds`.
+#[wasm_bindgen(js_name = getFaunadbToken)]
+pub async fn get_faunadb_token(options: Option<FaunadbTokenOptions>) -> Result<String, JsValue> {
+    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
+    let min = options.map(|o| sys::get(&o, "minValiditySeconds").as_f64().unwrap_or(0.0)).unwrap_or(0.0);
+    e.faunadb_token(min).await.map_err(|f| f.into_js())
+}

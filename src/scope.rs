@@ -1,0 +1,312 @@
+//! URL scoping: which requests the interceptor touches.
+//!
+//! These functions follow the SuperTokens frontend SDK's normalisation rules exactly (the same inputs give the
+//! same answers), so an app can move between that SDK and this crate without its interception scope changing:
+//!
+//! * [`normalise_url_domain`] turns `apiDomain` into `scheme://host[:port]`;
+//! * [`normalise_url_path`] turns `apiBasePath` into `/a/b` (or `""` for `/`);
+//! * [`normalise_session_scope`] turns `sessionTokenFrontendDomain`/`sessionTokenBackendDomain` into a bare host,
+//!   keeping a leading `.` (except for `localhost` and IP addresses);
+//! * [`should_intercept`] decides whether a request URL gets the session headers.
+//!
+//! ```
+//! use fauna_session::scope::should_intercept;
+//! // Ports and schemes are ignored: only host names are compared.
+//! assert_eq!(should_intercept("http://api.example.com:8080/x", "https://api.example.com", None), Ok(true));
+//! assert_eq!(should_intercept("https://example.com/", "https://api.example.com", None), Ok(false));
+//! // A backend domain widens the scope to a domain and its subdomains.
+//! assert_eq!(should_intercept("https://a.b.example.com", "https://api.example.com", Some(".example.com")), Ok(true));
+//! ```
+
+/// A value that could not be normalised. The messages are the SuperTokens SDK's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    /// An `apiDomain` or request URL that is not a domain (for example a bare path).
+    #[error("Please provide a valid domain name")]
+    InvalidDomain,
+    /// An `apiBasePath` that cannot be read as a path.
+    #[error("Please provide a valid URL path")]
+    InvalidPath,
+    /// A `sessionTokenFrontendDomain`/`sessionTokenBackendDomain` that has no host.
+    #[error("Please provide a valid sessionScope")]
+    InvalidSessionScope,
+}
+
+impl ScopeError {
+    /// The error's message without going through `Display` (keeps the wasm build small).
+    pub fn message(self) -> &'static str {
+        match self {
+            ScopeError::InvalidDomain => "Please provide a valid domain name",
+            ScopeError::InvalidPath => "Please provide a valid URL path",
+            ScopeError::InvalidSessionScope => "Please provide a valid sessionScope",
+        }
+    }
+}
+
+/// The parts of an absolute `http(s)` URL that scoping needs, as the WHATWG URL parser would give them.
+#[derive(Debug, PartialEq, Eq)]
+struct Parsed<'a> {
+    https: bool,
+    /// Lowercased host name (IPv6 addresses keep their brackets).
+    hostname: String,
+    /// Port, omitted when it is the scheme's default.
+    port: Option<&'a str>,
+    path: &'a str,
+}
+
+impl Parsed<'_> {
+    fn host(&self) -> String {
+        let mut h = self.hostname.clone();
+        if let Some(p) = self.port {
+            h.push(':');
+            h.push_str(p);
+        }
+        h
+    }
+}
+
+fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_ascii_whitespace())
+}
+
+fn strip_scheme(s: &str) -> Option<(bool, &str)> {
+    if let Some(r) = s.strip_prefix("https://") {
+        Some((true, r))
+    } else {
+        s.strip_prefix("http://").map(|r| (false, r))
+    }
+}
+
+/// Parses `http://…`/`https://…`; `None` where `new URL()` would throw.
+fn parse(url: &str) -> Option<Parsed<'_>> {
+    let (https, rest) = strip_scheme(url)?;
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rfind('@') {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    let (hostname, port) = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        let after = &authority[close + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        (&authority[..=close], port)
+    } else {
+        match authority.find(':') {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+            None => (authority, None),
+        }
+    };
+    if hostname.is_empty()
+        || hostname
+            .bytes()
+            .any(|b| b <= b' ' || matches!(b, b'<' | b'>' | b'^' | b'|' | b'%' | b'"' | b'`' | b'{' | b'}'))
+    {
+        return None;
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => {
+            if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let n: u32 = p.parse().ok()?;
+            if n > 65535 {
+                return None;
+            }
+            let p = p.trim_start_matches('0');
+            let p = if p.is_empty() { "0" } else { p };
+            if (https && p == "443") || (!https && p == "80") { None } else { Some(p) }
+        }
+    };
+    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let path = &tail[..path_end];
+    Some(Parsed { https, hostname: hostname.to_ascii_lowercase(), port, path: if path.is_empty() { "/" } else { path } })
+}
+
+/// True for dotted-quad IPv4 addresses (the SDK's `isAnIpAddress`).
+pub fn is_ip_address(s: &str) -> bool {
+    let mut n = 0;
+    for part in s.split('.') {
+        n += 1;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        if part.parse::<u16>().map_or(true, |v| v > 255) {
+            return false;
+        }
+    }
+    n == 4
+}
+
+/// Normalises a domain to `scheme://host[:port]`.
+///
+/// Without a scheme, `localhost` and IP addresses get `http://`, everything else `https://`.
+///
+/// ```
+/// use fauna_session::scope::normalise_url_domain;
+/// assert_eq!(normalise_url_domain("api.example.com/path").unwrap(), "https://api.example.com");
+/// assert_eq!(normalise_url_domain("localhost:3001").unwrap(), "http://localhost:3001");
+/// assert!(normalise_url_domain("/auth").is_err());
+/// ```
+pub fn normalise_url_domain(input: &str) -> Result<String, ScopeError> {
+    normalise_domain(input, false)
+}
+
+fn normalise_domain(input: &str, ignore_protocol: bool) -> Result<String, ScopeError> {
+    let input = trim(input);
+    if let Some(p) = parse(input) {
+        let mut out = String::new();
+        if ignore_protocol {
+            if p.hostname.starts_with("localhost") || is_ip_address(&p.hostname) {
+                out.push_str("http://");
+            } else {
+                out.push_str("https://");
+            }
+        } else {
+            out.push_str(if p.https { "https://" } else { "http://" });
+        }
+        out.push_str(&p.host());
+        return Ok(out);
+    }
+    if input.starts_with('/') || strip_scheme(input).is_some() {
+        return Err(ScopeError::InvalidDomain);
+    }
+    let input = input.strip_prefix('.').unwrap_or(input);
+    if input.contains('.') || input.starts_with("localhost") {
+        let mut with = String::from("https://");
+        with.push_str(input);
+        if parse(&with).is_some() {
+            return normalise_domain(&with, true);
+        }
+    }
+    Err(ScopeError::InvalidDomain)
+}
+
+fn domain_given(input: &str) -> bool {
+    if !input.contains('.') || input.starts_with('/') {
+        return false;
+    }
+    if let Some(p) = parse(input) {
+        return p.hostname.contains('.');
+    }
+    let mut with = String::from("http://");
+    with.push_str(input);
+    parse(&with).is_some_and(|p| p.hostname.contains('.'))
+}
+
+/// Normalises a path: lowercased, leading `/`, no trailing `/`, no query or fragment; `/` becomes `""`.
+///
+/// ```
+/// use fauna_session::scope::normalise_url_path;
+/// assert_eq!(normalise_url_path("auth/").unwrap(), "/auth");
+/// assert_eq!(normalise_url_path("/").unwrap(), "");
+/// assert_eq!(normalise_url_path("https://api.example.com/one/two?x=1").unwrap(), "/one/two");
+/// ```
+pub fn normalise_url_path(input: &str) -> Result<String, ScopeError> {
+    let input = trim(input).to_ascii_lowercase();
+    if let Some(p) = parse(&input) {
+        return Ok(p.path.strip_suffix('/').unwrap_or(p.path).to_owned());
+    }
+    if strip_scheme(&input).is_some() {
+        return Err(ScopeError::InvalidPath);
+    }
+    if domain_given(&input) || input.starts_with("localhost") {
+        let mut with = String::from("http://");
+        with.push_str(&input);
+        return normalise_url_path(&with);
+    }
+    let mut with = String::from("http://example.com");
+    if !input.starts_with('/') {
+        with.push('/');
+    }
+    with.push_str(&input);
+    if parse(&with).is_none() {
+        return Err(ScopeError::InvalidPath);
+    }
+    normalise_url_path(&with)
+}
+
+/// Normalises a cookie/session scope domain to a bare, lowercased host name.
+///
+/// A leading `.` is kept (it means "and subdomains"), except for `localhost` and IP addresses.
+///
+/// ```
+/// use fauna_session::scope::normalise_session_scope;
+/// assert_eq!(normalise_session_scope("https://API.example.com:8080/x").unwrap(), "api.example.com");
+/// assert_eq!(normalise_session_scope(".example.com").unwrap(), ".example.com");
+/// assert_eq!(normalise_session_scope(".localhost").unwrap(), "localhost");
+/// ```
+pub fn normalise_session_scope(input: &str) -> Result<String, ScopeError> {
+    let lowered = trim(input).to_ascii_lowercase();
+    let stripped = lowered.strip_prefix('.').unwrap_or(&lowered);
+    let mut with = String::new();
+    if strip_scheme(stripped).is_none() {
+        with.push_str("http://");
+    }
+    with.push_str(stripped);
+    let host = parse(&with).ok_or(ScopeError::InvalidSessionScope)?.hostname;
+    if host == "localhost" || is_ip_address(&host) {
+        return Ok(host);
+    }
+    if trim(input).starts_with('.') {
+        let mut dotted = String::from(".");
+        dotted.push_str(&host);
+        return Ok(dotted);
+    }
+    Ok(host)
+}
+
+/// True if `hostname` or one of its parent domains equals `scope` (with or without a leading `.`).
+///
+/// Note that, as in the SuperTokens SDK, a scope of `.com` matches every `.com` host.
+pub fn matches_domain_or_subdomain(hostname: &str, scope: &str) -> bool {
+    let mut candidate = hostname;
+    loop {
+        if candidate == scope || scope.strip_prefix('.') == Some(candidate) {
+            return true;
+        }
+        match candidate.find('.') {
+            Some(i) => candidate = &candidate[i + 1..],
+            None => return false,
+        }
+    }
+}
+
+/// Decides whether a request to `url` is intercepted (gets the session headers and refresh handling).
+///
+/// * a URL containing `superTokensDoNotDoInterception` anywhere is never intercepted;
+/// * otherwise its host name must equal `api_domain`'s (ports and schemes are ignored);
+/// * or, when `backend_domain` is set, be that domain or a subdomain of it.
+///
+/// `url` may omit the scheme (`api.example.com/x`); a relative path is an error
+/// ([`ScopeError::InvalidDomain`]) — the browser backend resolves relative URLs against the page first.
+/// An empty `api_domain` matches nothing.
+pub fn should_intercept(url: &str, api_domain: &str, backend_domain: Option<&str>) -> Result<bool, ScopeError> {
+    if url.contains("superTokensDoNotDoInterception") {
+        return Ok(false);
+    }
+    let normalised = normalise_url_domain(url)?;
+    let hostname = parse(&normalised).ok_or(ScopeError::InvalidDomain)?.hostname;
+    let mut matched = false;
+    if !api_domain.is_empty() {
+        let api = normalise_url_domain(api_domain)?;
+        matched = parse(&api).is_some_and(|p| p.hostname == hostname);
+    }
+    match backend_domain {
+        Some(backend) if !matched => {
+            let scope = normalise_session_scope(backend)?;
+            Ok(matches_domain_or_subdomain(&hostname, &scope))
+        }
+        _ => Ok(matched),
+    }
+}
+
+/// Host name of an absolute `http(s)` URL, lowercased (used by the browser backend).
+pub fn hostname(url: &str) -> Option<String> {
+    parse(url).map(|p| p.hostname)
+}

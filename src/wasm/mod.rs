@@ -1,0 +1,6 @@
+//! Browser backend (`wasm32` only): cookies, locks, the interceptor and the Rust API.
+
+pub(crate) mod engine;
+pub(crate) mod lock;
+pub(crate) mod session;
+pub(crate) mod sys;

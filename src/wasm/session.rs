@@ -1,0 +1,152 @@
+//! The Rust API, for Yew and Leptos apps.
+
+use std::rc::Rc;
+
+use super::engine::{self, Engine, Fail, Hooks};
+use super::sys;
+use crate::config::Config;
+use crate::error::Error;
+use crate::event::Event;
+
+/// Handle to the page's session. Cheap to copy, `Send + Sync` (it holds no JavaScript value), so it can go into a
+/// Leptos context or a Yew context as it is.
+///
+/// ```no_run
+/// use fauna_session::{config::Config, Event, Session};
+/// # async fn demo() -> Result<(), fauna_session::Error> {
+/// let session = Session::init(Config::new("https://api.example.com"))?;
+/// let _subscription = session.on_event(|event| {
+///     if matches!(event, Event::Unauthorised { .. }) { /* show the sign-in page */ }
+/// });
+/// let request = gloo_net::http::Request::get("https://api.example.com/sessioninfo").build().unwrap();
+/// let response = session.fetch(request).await?; // refreshes and retries on a 401
+/// let token = session.faunadb_token(60.0).await?; // a Fauna secret valid for 60 s at least
+/// # let _ = (response, token);
+/// session.sign_out().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    _private: (),
+}
+
+fn engine() -> Result<Rc<Engine>, Error> {
+    engine::current()
+}
+
+impl Session {
+    /// Validates `config` and makes it this page's session configuration (a later call replaces it). Does not
+    /// patch `window.fetch`; see [`Session::intercept_global_fetch`].
+    pub fn init(config: Config) -> Result<Session, Error> {
+        let normalised = config.normalise(&sys::page_hostname())?;
+        let previous = engine::current().ok().map(|e| {
+            let cfg = e.config();
+            Hooks { pre_api: cfg.1.pre_api.clone(), post_api: cfg.1.post_api.clone(), on_event: cfg.1.on_event.clone() }
+        });
+        engine::install(normalised, previous.unwrap_or_default());
+        Ok(Session { _private: () })
+    }
+
+    /// The session configured by an earlier [`Session::init`] (or by the JavaScript `init`).
+    pub fn get() -> Result<Session, Error> {
+        engine()?;
+        Ok(Session { _private: () })
+    }
+
+    /// Patches `window.fetch` (once), so every request of the page (gloo-net, reqwest, JavaScript) gets the
+    /// session handling, not only [`Session::fetch`].
+    pub fn intercept_global_fetch(&self) -> Result<(), Error> {
+        engine()?.patch_fetch();
+        Ok(())
+    }
+
+    /// Sends `request` with the session headers; on the session-expired status refreshes (once, whatever else is
+    /// refreshing) and retries. A failed refresh answers with the refresh endpoint's response.
+    pub async fn fetch(&self, request: gloo_net::http::Request) -> Result<gloo_net::http::Response, Error> {
+        let raw: web_sys::Request = request.into();
+        let resp = engine()?
+            .do_request(raw.into(), wasm_bindgen::JsValue::UNDEFINED)
+            .await
+            .map_err(Fail::into_error)?;
+        Ok(resp.into())
+    }
+
+    /// True if a session exists (refreshing first if its access token has expired).
+    pub async fn does_session_exist(&self) -> Result<bool, Error> {
+        engine()?.does_session_exist().await.map_err(Fail::into_error)
+    }
+
+    /// The signed-in user's id.
+    pub async fn user_id(&self) -> Result<String, Error> {
+        engine()?.user_id().await.map_err(Fail::into_error)
+    }
+
+    /// The access-token payload as JSON text, refreshing first if the access token has expired.
+    pub async fn access_token_payload_json(&self) -> Result<String, Error> {
+        let up = engine()?.payload_securely().await.map_err(Fail::into_error)?;
+        Ok(js_sys::JSON::stringify(&up).ok().and_then(|s| s.as_string()).unwrap_or_default())
+    }
+
+    /// The access-token payload deserialised into `T`, refreshing first if the access token has expired.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fauna_session::Session) -> Result<(), fauna_session::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims { sub: String, #[serde(rename = "faunadbToken")] fauna: String }
+    /// let claims: Claims = session.access_token_payload().await?;
+    /// # let _ = claims.sub; Ok(()) }
+    /// ```
+    #[cfg(feature = "serde")]
+    pub async fn access_token_payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        let json = self.access_token_payload_json().await?;
+        serde_json::from_str(&json).map_err(|e| Error::Payload(e.to_string()))
+    }
+
+    /// The header-mode access token (`None` in cookie mode or without a session).
+    pub async fn access_token(&self) -> Result<Option<String>, Error> {
+        engine()?.access_token().await.map_err(Fail::into_error)
+    }
+
+    /// The session's `faunadbToken`, valid for at least `min_validity_seconds` (refreshing first if needed).
+    pub async fn faunadb_token(&self, min_validity_seconds: f64) -> Result<String, Error> {
+        engine()?.faunadb_token(min_validity_seconds).await.map_err(Fail::into_error)
+    }
+
+    /// Refreshes now: `Ok(true)` if a session is (now) fresh, `Ok(false)` if there is none.
+    pub async fn attempt_refreshing_session(&self) -> Result<bool, Error> {
+        engine()?.attempt_refreshing_session().await.map_err(Fail::into_error)
+    }
+
+    /// Signs out (`POST <apiBasePath>/signout`) and clears the local session.
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        engine()?.sign_out().await.map_err(Fail::into_error)
+    }
+
+    /// Calls `f` for every session [`Event`] until the returned [`Subscription`] is dropped.
+    pub fn on_event(&self, f: impl Fn(&Event) + 'static) -> Subscription {
+        let id = engine().ok().map(|e| e.subscribe(Rc::new(f)));
+        Subscription { id }
+    }
+}
+
+/// An event subscription; dropping it unsubscribes.
+#[derive(Debug)]
+#[must_use = "dropping a Subscription unsubscribes at once"]
+pub struct Subscription {
+    id: Option<u32>,
+}
+
+impl Subscription {
+    /// Keeps the subscription for the page's lifetime.
+    pub fn forget(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let (Some(id), Ok(e)) = (self.id, engine::current()) {
+            e.unsubscribe(id);
+        }
+    }
+}

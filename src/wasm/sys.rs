@@ -1,0 +1,102 @@
+//! Small browser helpers: cookies, localStorage, clocks, timers, JS object access.
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `navigator.locks.request(name, callback)`: our own binding (web-sys gates Web Locks behind an unstable cfg).
+    #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
+    pub(crate) fn locks_request(name: &str, callback: &Function) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: i32) -> JsValue;
+}
+
+pub(crate) fn window() -> web_sys::Window {
+    // The crate's browser API only runs in a window (its docs say so); a worker gets a clear JS TypeError here.
+    js_sys::global().unchecked_into()
+}
+
+fn html_document() -> Option<web_sys::HtmlDocument> {
+    window().document()?.dyn_into().ok()
+}
+
+/// `document.cookie`.
+pub(crate) fn document_cookie() -> String {
+    html_document().and_then(|d| d.cookie().ok()).unwrap_or_default()
+}
+
+/// Reads one cookie.
+pub(crate) fn cookie(name: &str) -> Option<String> {
+    crate::cookies::get(&document_cookie(), name).map(str::to_owned)
+}
+
+/// Assigns `document.cookie`.
+pub(crate) fn set_document_cookie(s: &str) {
+    if let Some(d) = html_document() {
+        let _ = d.set_cookie(s);
+    }
+}
+
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+pub(crate) fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `new Date(ms).toUTCString()`.
+pub(crate) fn utc_string(ms: f64) -> String {
+    js_sys::Date::new(&JsValue::from_f64(ms)).to_utc_string().into()
+}
+
+/// The page's host name.
+pub(crate) fn page_hostname() -> String {
+    window().location().hostname().unwrap_or_default()
+}
+
+/// Resolves after `ms` milliseconds.
+pub(crate) async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+pub(crate) fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// A fresh `{}`.
+pub(crate) fn object() -> JsValue {
+    Object::new().into()
+}
+
+/// An `Error` with this message.
+pub(crate) fn js_error(message: &str) -> JsValue {
+    js_sys::Error::new(message).into()
+}
+
+/// `err.message` for `Error`s, else `String(err)`.
+pub(crate) fn error_message(err: &JsValue) -> String {
+    if let Some(e) = err.dyn_ref::<js_sys::Error>() {
+        return e.message().into();
+    }
+    if let Some(s) = err.as_string() {
+        return s;
+    }
+    js_sys::JSON::stringify(err).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}
+
+/// Awaits `value` if it is a thenable (`Promise.resolve(value)`).
+pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(&value)).await
+}
