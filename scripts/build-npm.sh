@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Build the npm package `fauna-session` into pkg/ (or $PKG_OUT).
+#
+#   pkg/package.json   merged: wasm-pack's output + pkg-template/package.json
+#   pkg/index.js       entry that initialises the web build (pkg-template/index.js)
+#   pkg/web/           wasm-pack --target web      (native ESM, Vite, webpack 5)
+#   pkg/bundler/       wasm-pack --target bundler  (bundlers with wasm-ESM support)
+#
+# Needs, all offline: wasm-pack (cargo install wasm-pack --locked), wasm-bindgen on
+# PATH at exactly the version in Cargo.lock, wasm-opt (Debian `binaryen` or npm
+# `binaryen`), the wasm32-unknown-unknown target, node.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${PKG_OUT:-$ROOT/pkg}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target/web}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+die() { echo "build-npm: $*" >&2; exit 1; }
+
+command -v wasm-pack >/dev/null || die "wasm-pack not found: cargo install wasm-pack --locked"
+command -v node >/dev/null || die "node not found"
+
+# wasm-pack only uses the wasm-bindgen on PATH when its version equals Cargo.lock's;
+# otherwise it tries to download one from GitHub, which fails offline. Check first.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+[ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
+[ "$have" = "$want" ] || die "wasm-bindgen CLI is '${have:-missing}', Cargo.lock wants $want: cargo install wasm-bindgen-cli --version $want"
+
+WASM_OPT=${WASM_OPT:-$(command -v wasm-opt || true)}
+[ -n "$WASM_OPT" ] || die "wasm-opt not found: apt-get install binaryen (or npm i binaryen and set WASM_OPT)"
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+for target in bundler web; do
+  echo "== wasm-pack build --target $target"
+  # --no-opt: we run wasm-opt ourselves below, with flags we choose, never a download.
+  wasm-pack build "$ROOT" \
+    --target "$target" \
+    --out-dir "$OUT/$target" \
+    --out-name fauna_session \
+    --profile wasm-release \
+    --no-opt \
+    -- --features js
+  wasm="$OUT/$target/fauna_session_bg.wasm"
+  before=$(stat -c %s "$wasm")
+  # The feature flags match what rustc enables for wasm32 (harmless when the
+  # target_features section is present, required when it is not).
+  "$WASM_OPT" -Oz \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    -o "$wasm" "$wasm"
+  echo "   wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
+done
+
+node "$ROOT/pkg-template/merge-package-json.mjs" \
+  "$OUT/web/package.json" "$ROOT/pkg-template/package.json" "$OUT/package.json"
+for target in bundler web; do
+  rm -f "$OUT/$target/package.json" "$OUT/$target/README.md" "$OUT/$target/.gitignore" "$OUT/$target"/LICENSE*
+done
+cp "$ROOT/pkg-template/index.js" "$ROOT/pkg-template/index.d.ts" "$ROOT/pkg-template/README.md" "$OUT/"
+for f in "$ROOT"/LICENSE*; do [ -e "$f" ] && cp "$f" "$OUT/"; done
+
+echo "== package ready: $OUT"
+(cd "$OUT" && npm pack --dry-run 2>&1 | sed -n '/Tarball Contents/,/Tarball Details/p')

@@ -1,0 +1,12 @@
+import { defineConfig } from "vite";
+
+// `fauna-session` is a top-level-await ESM package with a .wasm asset;
+// Vite handles both with a modern build target and no plugin.
+export default defineConfig({
+  build: { target: "es2022" },
+  server: {
+    // The example is served by fauna-session-server in the demo; `npm run dev`
+    // proxies the API to it instead.
+    proxy: { "/auth": "http://127.0.0.1:3001", "/sessioninfo": "http://127.0.0.1:3001" },
+  },
+});
