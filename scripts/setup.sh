@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building, running the demo and testing need on a fresh Debian machine with the Rust toolchain.
+# Idempotent: each step checks first and does nothing when the tool is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== setup: %s\n' "$*"; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# --- Debian packages -------------------------------------------------------------------------------------------
+# chromium + chromium-driver: browser tests and Playwright; binaryen: wasm-opt for the npm build;
+# postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script.
+apt_pkgs=(chromium chromium-driver binaryen postgresql wrk)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- Rust targets and tools ------------------------------------------------------------------------------------
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen CLI must equal the wasm-bindgen crate version in Cargo.lock.
+wbg_want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+wbg_have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$wbg_have" != "$wbg_want" ]; then
+  log "cargo install wasm-bindgen-cli $wbg_want (about 9 minutes on 2 cores)"
+  cargo install wasm-bindgen-cli --version "$wbg_want" --locked 2>/dev/null \
+    || cargo install wasm-bindgen-cli --version "$wbg_want"
+fi
+
+if ! command -v wasm-pack >/dev/null 2>&1; then
+  log "cargo install wasm-pack"
+  cargo install wasm-pack --locked 2>/dev/null || cargo install wasm-pack
+fi
+
+log "done"
