@@ -1,0 +1,342 @@
+//! FDI endpoints: `POST {base}/session/refresh`, `POST {base}/signout`, `POST {base}/signup`,
+//! `POST {base}/signin`, `GET {base}/emailpassword/email/exists`, `GET {base}/jwt/jwks.json`,
+//! `GET {base}/.well-known/openid-configuration` (also at the root).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde_json::{Map, Value, json};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::config::AntiCsrf;
+use crate::crypto::ct_eq;
+use crate::engine::SessionEngine;
+use crate::error::SessionError;
+use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
+use crate::metrics::Metrics;
+use crate::transport::{
+    ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer, bearer_token, cookie_values,
+    has_tokens,
+};
+use crate::users::{SignInError, SignUpError, User, normalise_email};
+
+impl SessionEngine {
+    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
+    /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
+    pub fn router(&self) -> Router {
+        let base = self.config().base_path();
+        Router::new()
+            .route(&format!("{base}/session/refresh"), post(refresh))
+            .route(&format!("{base}/signout"), post(signout))
+            .route(&format!("{base}/signup"), post(signup))
+            .route(&format!("{base}/signin"), post(signin))
+            .route(&format!("{base}/emailpassword/email/exists"), get(email_exists))
+            .route(&format!("{base}/jwt/jwks.json"), get(jwks))
+            .route(&format!("{base}/.well-known/openid-configuration"), get(openid))
+            .route("/.well-known/openid-configuration", get(openid))
+            .with_state(self.clone())
+            .layer(self.layer())
+    }
+
+    /// The layer that lets handlers extract [`Session`] and writes token changes into responses.
+    pub fn layer(&self) -> SessionLayer {
+        SessionLayer::new(self.clone())
+    }
+
+    /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
+    pub fn cors_layer(&self) -> CorsLayer {
+        let origins: Vec<HeaderValue> =
+            self.config().website_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([
+                http::Method::GET,
+                http::Method::POST,
+                http::Method::PUT,
+                http::Method::PATCH,
+                http::Method::DELETE,
+                http::Method::OPTIONS,
+            ])
+            .allow_headers(
+                ["content-type", "rid", "fdi-version", "anti-csrf", "authorization", "st-auth-mode"]
+                    .map(http::HeaderName::from_static),
+            )
+            .expose_headers(
+                ["front-token", "anti-csrf", "st-access-token", "st-refresh-token"].map(http::HeaderName::from_static),
+            )
+    }
+}
+
+/// An error answer that also clears tokens when the protocol says so.
+fn fail(pending: &PendingChanges, e: SessionError) -> Response {
+    if e.clears_tokens() {
+        pending.update(ResponseChanges::clear_all);
+    }
+    SessionRejection(e).into_response()
+}
+
+/// The refresh token of a request and the transport it came in.
+fn find_refresh_token(headers: &HeaderMap) -> Option<(String, TokenTransfer)> {
+    if let Some(b) = bearer_token(headers).filter(|t| t.contains('.') && t.split('.').count() == 2) {
+        return Some((b.to_owned(), TokenTransfer::Header));
+    }
+    cookie_values(headers, REFRESH_TOKEN_COOKIE)
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .map(|v| (v.to_owned(), TokenTransfer::Cookie))
+}
+
+async fn refresh(State(engine): State<SessionEngine>, Extension(pending): Extension<PendingChanges>, headers: HeaderMap) -> Response {
+    let Some((token, transfer)) = find_refresh_token(&headers) else {
+        Metrics::inc(&engine.metrics().refresh_requests);
+        return fail(&pending, SessionError::unauthorised());
+    };
+    if transfer == TokenTransfer::Cookie {
+        match engine.config().anti_csrf() {
+            AntiCsrf::ViaCustomHeader if !headers.contains_key(RID_HEADER) => {
+                Metrics::inc(&engine.metrics().refresh_requests);
+                return fail(&pending, SessionError::unauthorised());
+            }
+            AntiCsrf::ViaToken => {
+                let expected = engine.anti_csrf_for_refresh_token(&token);
+                let sent = headers.get(ANTI_CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                if !ct_eq(sent.as_bytes(), expected.as_bytes()) {
+                    Metrics::inc(&engine.metrics().refresh_requests);
+                    return fail(&pending, SessionError::unauthorised());
+                }
+            }
+            _ => {}
+        }
+    }
+    match engine.refresh_session(&token, transfer).await {
+        Ok(tokens) => {
+            let other = match transfer {
+                TokenTransfer::Cookie => TokenTransfer::Header,
+                TokenTransfer::Header => TokenTransfer::Cookie,
+            };
+            if has_tokens(&headers, other) {
+                pending.update(|c| c.clear(other));
+            }
+            pending.set_tokens(&tokens);
+            Json(json!({})).into_response()
+        }
+        Err(e) => fail(&pending, e),
+    }
+}
+
+async fn signout(session: Session) -> Response {
+    match session.revoke().await {
+        Ok(()) => Json(json!({"status": "OK"})).into_response(),
+        Err(e) => SessionRejection(e).into_response(),
+    }
+}
+
+fn bad_input(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response()
+}
+
+/// `formFields` as `(id, value)` pairs, or a 400 answer.
+fn form_fields(body: &Bytes, allowed: &[&str]) -> Result<Vec<(String, String)>, Response> {
+    let v: Value = serde_json::from_slice(body).map_err(|_| bad_input("Request body must be valid JSON"))?;
+    let Some(obj) = v.as_object() else { return Err(bad_input("Request body must be a JSON object")) };
+    let Some(fields) = obj.get("formFields") else { return Err(bad_input("Missing input param: formFields")) };
+    let Some(fields) = fields.as_array() else { return Err(bad_input("formFields must be an array")) };
+    let mut out = Vec::new();
+    for f in fields {
+        let (Some(id), Some(value)) = (f.get("id").and_then(Value::as_str), f.get("value")) else {
+            return Err(bad_input("All elements of formFields must contain an 'id' and 'value' field"));
+        };
+        let Some(value) = value.as_str() else {
+            return Err(bad_input(&format!("{id} value must be a string")));
+        };
+        if !allowed.contains(&id) {
+            return Err(bad_input("Are you sending too many formFields?"));
+        }
+        out.push((id.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+/// SuperTokens' default email check (`local@domain.tld`).
+fn email_valid(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && !local.contains(char::is_whitespace)
+        && labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
+}
+
+/// SuperTokens' default password rules.
+fn password_error(p: &str) -> Option<&'static str> {
+    if p.chars().count() < 8 {
+        Some("Password must contain at least 8 characters, including a number")
+    } else if p.chars().count() >= 100 {
+        Some("Password's length must be lesser than 100 characters")
+    } else if !p.chars().any(char::is_alphabetic) {
+        Some("Password must contain at least one alphabet")
+    } else if !p.chars().any(|c| c.is_ascii_digit()) {
+        Some("Password must contain at least one number")
+    } else {
+        None
+    }
+}
+
+fn field_error(errors: Vec<(&str, &str)>) -> Response {
+    let fields: Vec<Value> = errors.into_iter().map(|(id, error)| json!({"id": id, "error": error})).collect();
+    Json(json!({"status": "FIELD_ERROR", "formFields": fields})).into_response()
+}
+
+/// Validated `(email, password)` or a FIELD_ERROR answer.
+fn credentials(fields: Vec<(String, String)>, check_password_rules: bool) -> Result<(String, String), Response> {
+    let get = |id: &str| fields.iter().find(|(i, _)| i == id).map(|(_, v)| v.clone());
+    let (email, password) = (get("email").map(|e| normalise_email(&e)), get("password"));
+    let mut errors = Vec::new();
+    match &email {
+        None => errors.push(("email", "Field is not optional")),
+        Some(e) if !email_valid(e) => errors.push(("email", "Email is invalid")),
+        _ => {}
+    }
+    match &password {
+        None => errors.push(("password", "Field is not optional")),
+        Some(p) if check_password_rules => {
+            if let Some(err) = password_error(p) {
+                errors.push(("password", err));
+            }
+        }
+        _ => {}
+    }
+    match (email, password) {
+        (Some(e), Some(p)) if errors.is_empty() => Ok((e, p)),
+        _ => Err(field_error(errors)),
+    }
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "isPrimaryUser": false,
+        "tenantIds": ["public"],
+        "emails": [user.email],
+        "phoneNumbers": [],
+        "thirdParty": [],
+        "webauthn": {"credentialIds": []},
+        "loginMethods": [{
+            "recipeId": "emailpassword",
+            "recipeUserId": user.id,
+            "tenantIds": ["public"],
+            "email": user.email,
+            "timeJoined": user.time_joined,
+            "verified": false,
+        }],
+        "timeJoined": user.time_joined,
+    })
+}
+
+async fn start_session(engine: &SessionEngine, pending: &PendingChanges, headers: &HeaderMap, user: &User) -> Response {
+    let transfer = TokenTransfer::for_new_session(headers);
+    match engine.create_session(&user.id, Map::new(), Map::new(), transfer).await {
+        Ok(tokens) => {
+            pending.set_tokens(&tokens);
+            Json(json!({"status": "OK", "user": user_json(user)})).into_response()
+        }
+        Err(e) => fail(pending, e),
+    }
+}
+
+async fn signup(
+    State(engine): State<SessionEngine>,
+    Extension(pending): Extension<PendingChanges>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = match form_fields(&body, &["email", "password"]) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (email, password) = match credentials(fields, true) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match engine.users().sign_up(&email, &password).await {
+        Ok(user) => {
+            Metrics::inc(&engine.metrics().signups);
+            start_session(&engine, &pending, &headers, &user).await
+        }
+        Err(SignUpError::EmailExists) => field_error(vec![("email", "This email already exists. Please sign in instead.")]),
+        Err(SignUpError::Store(e)) => fail(&pending, e.into()),
+    }
+}
+
+async fn signin(
+    State(engine): State<SessionEngine>,
+    Extension(pending): Extension<PendingChanges>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = match form_fields(&body, &["email", "password"]) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (email, password) = match credentials(fields, false) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match engine.users().sign_in(&email, &password).await {
+        Ok(user) => {
+            Metrics::inc(&engine.metrics().signins);
+            start_session(&engine, &pending, &headers, &user).await
+        }
+        Err(SignInError::WrongCredentials) => Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response(),
+        Err(SignInError::Store(e)) => fail(&pending, e.into()),
+    }
+}
+
+async fn email_exists(State(engine): State<SessionEngine>, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let Some((_, email)) = q.iter().find(|(k, _)| k == "email") else {
+        return bad_input("Please provide the email as a GET param");
+    };
+    match engine.users().email_exists(&normalise_email(email)).await {
+        Ok(exists) => Json(json!({"status": "OK", "exists": exists})).into_response(),
+        Err(e) => SessionRejection(e.into()).into_response(),
+    }
+}
+
+async fn jwks(State(engine): State<SessionEngine>) -> Response {
+    let cache = format!("max-age={}, must-revalidate", engine.jwks_max_age());
+    (
+        [(header::CACHE_CONTROL, cache), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned())],
+        Json(engine.jwks()),
+    )
+        .into_response()
+}
+
+async fn openid(State(engine): State<SessionEngine>) -> Response {
+    ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(engine.openid_configuration())).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(email_valid("a@b.co"));
+        assert!(!email_valid("a@b"));
+        assert!(!email_valid("@b.co"));
+        assert!(!email_valid("ab.co"));
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(password_error("abc12345").is_none());
+        assert!(password_error("abc1").is_some());
+        assert!(password_error("abcdefghi").is_some());
+        assert!(password_error("123456789").is_some());
+    }
+}

@@ -1,0 +1,170 @@
+//! The `fauna-session-server` binary: command-line/environment configuration and the HTTP app.
+//!
+//! Every flag has a matching environment variable (see `fauna-session-server --help`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use clap::Parser;
+use serde_json::json;
+
+use crate::config::{AntiCsrf, SameSite, SessionConfig};
+use crate::engine::SessionEngine;
+use crate::extract::Session;
+use crate::store::{SqlStore, StoreError};
+
+/// Command-line and environment configuration of the server.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "fauna-session-server", version, about = "Session authority speaking the SuperTokens FDI")]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "FAUNA_SESSION_LISTEN", default_value = "127.0.0.1:3001")]
+    pub listen: SocketAddr,
+    /// Database: `sqlite://file?mode=rwc` or `postgres://user@host:port/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://fauna-session.sqlite?mode=rwc")]
+    pub database_url: String,
+    /// Base path of the FDI routes.
+    #[arg(long, env = "FAUNA_SESSION_API_BASE_PATH", default_value = "/auth")]
+    pub api_base_path: String,
+    /// Public origin of this API (decides cookie defaults and the token issuer); default `http://<listen>`.
+    #[arg(long, env = "FAUNA_SESSION_API_DOMAIN")]
+    pub api_domain: Option<String>,
+    /// Website origin allowed by CORS with credentials (repeatable; env: comma-separated).
+    #[arg(long = "website-origin", env = "FAUNA_SESSION_WEBSITE_ORIGIN", value_delimiter = ',')]
+    pub website_origins: Vec<String>,
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "FAUNA_SESSION_ACCESS_TOKEN_LIFETIME", default_value_t = 3600)]
+    pub access_token_lifetime: u64,
+    /// Refresh-token lifetime in seconds (sliding).
+    #[arg(long, env = "FAUNA_SESSION_REFRESH_TOKEN_LIFETIME", default_value_t = 8_640_000)]
+    pub refresh_token_lifetime: u64,
+    /// `Secure` cookie attribute (default: API domain is https).
+    #[arg(long, env = "FAUNA_SESSION_COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+    /// `SameSite` cookie attribute: strict, lax or none (default: lax if website and API are same-site).
+    #[arg(long, env = "FAUNA_SESSION_COOKIE_SAME_SITE")]
+    pub cookie_same_site: Option<SameSite>,
+    /// `Domain` cookie attribute (default: host-only).
+    #[arg(long, env = "FAUNA_SESSION_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// Anti-CSRF mode: VIA_TOKEN, VIA_CUSTOM_HEADER or NONE (default: from SameSite).
+    #[arg(long, env = "FAUNA_SESSION_ANTI_CSRF")]
+    pub anti_csrf: Option<AntiCsrf>,
+    /// Signing-key rotation interval in seconds.
+    #[arg(long, env = "FAUNA_SESSION_KEY_ROTATION_INTERVAL", default_value_t = 168 * 3600)]
+    pub key_rotation_interval: u64,
+    /// Serve this directory at `/` (SPA fallback to `index.html`).
+    #[arg(long, env = "FAUNA_SESSION_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Serve Prometheus counters at `GET /metrics`.
+    #[arg(long, env = "FAUNA_SESSION_METRICS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub metrics: bool,
+    /// Log filter (e.g. `info`, `debug`, `fauna_session_server=debug`).
+    #[arg(long, env = "FAUNA_SESSION_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Args {
+    /// The engine configuration these arguments describe.
+    pub fn session_config(&self) -> SessionConfig {
+        SessionConfig {
+            api_domain: self.api_domain.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
+            api_base_path: self.api_base_path.clone(),
+            website_origins: self.website_origins.clone(),
+            access_token_lifetime: Duration::from_secs(self.access_token_lifetime),
+            refresh_token_lifetime: Duration::from_secs(self.refresh_token_lifetime),
+            cookie_secure: self.cookie_secure,
+            cookie_same_site: self.cookie_same_site,
+            cookie_domain: self.cookie_domain.clone(),
+            anti_csrf: self.anti_csrf,
+            key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
+            ..SessionConfig::default()
+        }
+    }
+}
+
+/// What the app serves besides the FDI routes.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Serve `GET /metrics`.
+    pub metrics: bool,
+    /// Serve this directory with SPA fallback.
+    pub static_dir: Option<PathBuf>,
+}
+
+/// `GET /sessioninfo`: the caller's session.
+async fn session_info(session: Session) -> impl IntoResponse {
+    Json(json!({
+        "sessionHandle": session.handle(),
+        "userId": session.user_id(),
+        "accessTokenPayload": session.access_token_payload(),
+    }))
+}
+
+/// `GET /health`: unprotected liveness probe.
+async fn health() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], engine.metrics().render())
+}
+
+/// The full HTTP app: FDI routes, `GET /sessioninfo`, `GET /health`, optional `/metrics` and static files, CORS.
+pub fn app(engine: &SessionEngine, options: &AppOptions) -> Router {
+    let mut app = Router::new().route("/sessioninfo", get(session_info)).route("/health", get(health));
+    if options.metrics {
+        app = app.route("/metrics", get(metrics));
+    }
+    let mut app = app.with_state(engine.clone()).layer(engine.layer()).merge(engine.router());
+    if let Some(dir) = &options.static_dir {
+        let index = dir.join("index.html");
+        app = app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)));
+    }
+    app.layer(engine.cors_layer())
+}
+
+/// Connect the store, build the engine (with `config`), serve until SIGINT/SIGTERM.
+pub async fn serve(args: &Args, config: SessionConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let store = SqlStore::connect(&args.database_url).await.map_err(|e: StoreError| format!("database: {e}"))?;
+    tracing::info!(backend = store.backend(), "database ready");
+    let engine = SessionEngine::new(config, Arc::new(store.clone())).await?;
+    let maintenance = engine.spawn_maintenance();
+    let app = app(&engine, &AppOptions { metrics: args.metrics, static_dir: args.static_dir.clone() });
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    maintenance.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,307 @@
+//! axum integration: [`SessionLayer`] (applies pending token changes to responses), the [`Session`] extractor
+//! (required, or optional as `Option<Session>`), and [`SessionRejection`].
+//!
+//! ```no_run
+//! use axum::{Json, Router, routing::get};
+//! use fauna_session_server::{Session, SessionEngine};
+//!
+//! async fn me(session: Session) -> Json<serde_json::Value> {
+//!     Json(serde_json::json!({ "userId": session.user_id() }))
+//! }
+//!
+//! fn app(engine: &SessionEngine) -> Router {
+//!     Router::new().route("/me", get(me)).layer(engine.layer()).merge(engine.router())
+//! }
+//! ```
+
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
+use http::request::Parts;
+use http::{Method, Request};
+use serde_json::{Map, Value};
+
+use crate::config::AntiCsrf;
+use crate::crypto::ct_eq;
+use crate::engine::{NewTokens, SessionEngine};
+use crate::error::SessionError;
+use crate::tokens::{self, AccessToken};
+use crate::transport::{
+    ACCESS_TOKEN_COOKIE, ANTI_CSRF_HEADER, LEGACY_ID_REFRESH_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
+    bearer_token, cookie_values,
+};
+
+/// Token changes queued during a request, written to the response by [`SessionLayer`].
+#[derive(Debug, Clone, Default)]
+pub struct PendingChanges(Arc<Mutex<ResponseChanges>>);
+
+impl PendingChanges {
+    /// Run `f` on the queued changes.
+    pub fn update<R>(&self, f: impl FnOnce(&mut ResponseChanges) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Queue new session tokens.
+    pub fn set_tokens(&self, tokens: &NewTokens) {
+        self.update(|c| {
+            c.set_access_token(tokens.access_token.clone(), tokens.transfer);
+            c.set_refresh_token(tokens.refresh_token.clone(), tokens.transfer);
+            if let Some(a) = &tokens.anti_csrf {
+                c.set_anti_csrf(a.clone());
+            }
+        });
+    }
+
+    /// A snapshot of the queued changes.
+    pub fn snapshot(&self) -> ResponseChanges {
+        self.update(|c| c.clone())
+    }
+}
+
+/// Layer that gives handlers access to the engine and writes queued token changes into responses.
+#[derive(Debug, Clone)]
+pub struct SessionLayer {
+    engine: SessionEngine,
+}
+
+impl SessionLayer {
+    /// A layer for `engine`.
+    pub fn new(engine: SessionEngine) -> Self {
+        Self { engine }
+    }
+}
+
+impl<S> tower::Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService { inner, engine: self.engine.clone() }
+    }
+}
+
+/// Service produced by [`SessionLayer`].
+#[derive(Debug, Clone)]
+pub struct SessionService<S> {
+    inner: S,
+    engine: SessionEngine,
+}
+
+impl<S, B, R> tower::Service<Request<B>> for SessionService<S>
+where
+    S: tower::Service<Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let pending = PendingChanges::default();
+        req.extensions_mut().insert(self.engine.clone());
+        req.extensions_mut().insert(pending.clone());
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let mut resp = inner.call(req).await?;
+            pending.update(|c| c.apply(engine.config(), resp.headers_mut()));
+            Ok(resp)
+        })
+    }
+}
+
+/// An error answer in the protocol's shape. Token clearing is queued on the request's [`PendingChanges`].
+#[derive(Debug)]
+pub struct SessionRejection(pub SessionError);
+
+impl From<SessionError> for SessionRejection {
+    fn from(e: SessionError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for SessionRejection {
+    fn into_response(self) -> Response {
+        if let SessionError::Store(e) = &self.0 {
+            tracing::error!(error = %e, "session store failure");
+        }
+        if let SessionError::Hook(e) = &self.0 {
+            tracing::error!(error = %e, "session hook failure");
+        }
+        (self.0.status(), axum::Json(self.0.body())).into_response()
+    }
+}
+
+/// Options for finding a session on a request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions {
+    /// Check anti-CSRF; default: for every method except GET.
+    pub anti_csrf_check: Option<bool>,
+}
+
+/// A verified session on the current request.
+///
+/// Changes made through it (payload merge, revoke) are written to the response by [`SessionLayer`].
+#[derive(Debug, Clone)]
+pub struct Session {
+    engine: SessionEngine,
+    pending: PendingChanges,
+    access_token: AccessToken,
+    transfer: TokenTransfer,
+}
+
+fn parts_context(parts: &Parts) -> Result<(SessionEngine, PendingChanges), SessionError> {
+    let engine = parts.extensions.get::<SessionEngine>().cloned();
+    let pending = parts.extensions.get::<PendingChanges>().cloned();
+    match (engine, pending) {
+        (Some(e), Some(p)) => Ok((e, p)),
+        _ => {
+            tracing::error!("Session extractor used on a route without SessionLayer");
+            Err(SessionError::Store(crate::store::StoreError::Database("SessionLayer missing".into())))
+        }
+    }
+}
+
+impl Session {
+    /// Find and verify the session of a request (token order per fdi-backend.md §2.6). `Ok(None)` when the
+    /// request carries no access token.
+    pub async fn from_parts(
+        engine: &SessionEngine,
+        pending: &PendingChanges,
+        parts: &Parts,
+        options: VerifyOptions,
+    ) -> Result<Option<Session>, SessionError> {
+        let headers = &parts.headers;
+        let cookies = cookie_values(headers, ACCESS_TOKEN_COOKIE);
+        if !cookie_values(headers, LEGACY_ID_REFRESH_COOKIE).is_empty() || cookies.len() > 1 {
+            return Err(SessionError::TryRefreshToken);
+        }
+        let bearer = bearer_token(headers).filter(|t| tokens::decode(t).is_ok());
+        let (token, transfer) = match (bearer, cookies.first()) {
+            (Some(t), _) => (t, TokenTransfer::Header),
+            (None, Some(c)) if !c.is_empty() => (*c, TokenTransfer::Cookie),
+            _ => return Ok(None),
+        };
+        let verified = engine.verify_access_token(token).await?;
+        let at = verified.access_token;
+        if transfer == TokenTransfer::Cookie && options.anti_csrf_check.unwrap_or(parts.method != Method::GET) {
+            match engine.config().anti_csrf() {
+                AntiCsrf::ViaToken => {
+                    let sent = headers.get(ANTI_CSRF_HEADER).and_then(|v| v.to_str().ok());
+                    let ok = match (sent, at.anti_csrf_token.as_deref()) {
+                        (Some(s), Some(expected)) => ct_eq(s.as_bytes(), expected.as_bytes()),
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(SessionError::TryRefreshToken);
+                    }
+                }
+                AntiCsrf::ViaCustomHeader => {
+                    if !headers.contains_key(RID_HEADER) {
+                        return Err(SessionError::TryRefreshToken);
+                    }
+                }
+                AntiCsrf::None => {}
+            }
+        }
+        if let Some(replacement) = verified.replacement {
+            pending.update(|c| c.set_access_token(replacement, transfer));
+        }
+        Ok(Some(Session { engine: engine.clone(), pending: pending.clone(), access_token: at, transfer }))
+    }
+
+    /// The verified access token.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// User id.
+    pub fn user_id(&self) -> &str {
+        &self.access_token.sub
+    }
+
+    /// Session handle.
+    pub fn handle(&self) -> &str {
+        &self.access_token.session_handle
+    }
+
+    /// Transport the request's token came in.
+    pub fn transfer(&self) -> TokenTransfer {
+        self.transfer
+    }
+
+    /// All access-token claims (protected and the app's).
+    pub fn access_token_payload(&self) -> &Map<String, Value> {
+        &self.access_token.claims
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &SessionEngine {
+        &self.engine
+    }
+
+    /// Merge `update` into the access-token payload (`null` deletes a key; protected claims are ignored) and
+    /// send the regenerated token (same `exp`) with this response.
+    pub async fn merge_into_access_token_payload(&mut self, update: &Map<String, Value>) -> Result<(), SessionError> {
+        let (at, issued) = self.engine.merge_into_access_token_payload(&self.access_token, update).await?;
+        if let Some(issued) = issued {
+            self.pending.update(|c| c.set_access_token(issued, self.transfer));
+        }
+        self.access_token = at;
+        Ok(())
+    }
+
+    /// The private session data.
+    pub async fn session_data(&self) -> Result<Map<String, Value>, SessionError> {
+        self.engine.session_data(self.handle()).await
+    }
+
+    /// Replace the private session data.
+    pub async fn update_session_data(&self, data: &Map<String, Value>) -> Result<(), SessionError> {
+        self.engine.update_session_data(self.handle(), data).await
+    }
+
+    /// Revoke this session and clear its tokens on this response.
+    pub async fn revoke(&self) -> Result<(), SessionError> {
+        self.engine.revoke_session(self.handle()).await?;
+        self.pending.update(ResponseChanges::clear_all);
+        Ok(())
+    }
+}
+
+async fn extract(parts: &Parts) -> Result<Option<Session>, SessionRejection> {
+    let (engine, pending) = parts_context(parts)?;
+    match Session::from_parts(&engine, &pending, parts, VerifyOptions::default()).await {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            if e.clears_tokens() {
+                pending.update(ResponseChanges::clear_all);
+            }
+            Err(SessionRejection(e))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // No token at all: 401 unauthorised without clearing (a concurrent response may be setting tokens).
+        extract(parts).await?.ok_or(SessionRejection(SessionError::Unauthorised { clear_tokens: false }))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        extract(parts).await
+    }
+}

@@ -1,0 +1,132 @@
+//! Persistence: the [`SessionStore`] trait and its SQL implementation ([`SqlStore`], SQLite or PostgreSQL).
+//!
+//! Every write that changes a session's refresh-token lineage is a single compare-and-swap `UPDATE`, so
+//! several server instances can share one PostgreSQL database without locks.
+
+mod sql;
+
+pub use sql::SqlStore;
+
+/// A database failure. Never carries secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or refused the query.
+    #[error("database error: {0}")]
+    Database(String),
+    /// Stored data could not be decoded.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Database(e.to_string())
+    }
+}
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    /// Session handle.
+    pub session_handle: String,
+    /// User id.
+    pub user_id: String,
+    /// hash2 of the last used refresh token.
+    pub current_hash2: String,
+    /// hash2 of its parent.
+    pub parent_hash2: Option<String>,
+    /// App claims of the access token (JSON object text).
+    pub access_token_payload: String,
+    /// Private session data (JSON object text).
+    pub session_data: String,
+    /// Creation time, ms.
+    pub created_at: i64,
+    /// Expiry of the refresh token, ms (sliding).
+    pub expires_at: i64,
+}
+
+/// A compare-and-swap update of a session's lineage (and optionally its payload and data).
+#[derive(Debug, Clone)]
+pub struct LineageUpdate<'a> {
+    /// Session handle.
+    pub session_handle: &'a str,
+    /// The update applies only while `current_hash2` still equals this.
+    pub expected_current: &'a str,
+    /// New `current_hash2`.
+    pub new_current: &'a str,
+    /// New `parent_hash2`.
+    pub new_parent: Option<&'a str>,
+    /// New expiry, ms.
+    pub expires_at: i64,
+    /// New access-token payload, if changed.
+    pub access_token_payload: Option<&'a str>,
+    /// New session data, if changed.
+    pub session_data: Option<&'a str>,
+    /// Now, ms: an expired row is not updated.
+    pub now: i64,
+}
+
+/// A stored signing key.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    /// Key id.
+    pub kid: String,
+    /// Creation time, ms.
+    pub created_at: i64,
+    /// PKCS#8 DER private key.
+    pub private_key: Vec<u8>,
+}
+
+/// A stored email/password user.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// User id.
+    pub user_id: String,
+    /// Normalised email.
+    pub email: String,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    /// Sign-up time, ms.
+    pub time_joined: i64,
+}
+
+/// Where sessions, signing keys, secrets and users live.
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// Insert a new session.
+    async fn insert_session(&self, row: &SessionRow) -> Result<(), StoreError>;
+    /// A session by handle (expired or not).
+    async fn session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError>;
+    /// Compare-and-swap the lineage; `false` when the row changed meanwhile, expired or is gone.
+    async fn update_lineage(&self, update: &LineageUpdate<'_>) -> Result<bool, StoreError>;
+    /// Delete a session, returning it if it existed.
+    async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError>;
+    /// Delete all sessions of a user, returning them.
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;
+    /// Handles of a user's live sessions.
+    async fn user_session_handles(&self, user_id: &str, now: i64) -> Result<Vec<String>, StoreError>;
+    /// Replace the private session data; `false` if the session is gone.
+    async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError>;
+    /// Replace the stored access-token payload; `false` if the session is gone.
+    async fn set_access_token_payload(&self, handle: &str, payload: &str) -> Result<bool, StoreError>;
+    /// Delete sessions that expired before `now`; returns how many.
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+    /// All signing keys.
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Insert `key` unless a key created at or after `newer_than` exists; `true` if inserted.
+    async fn insert_signing_key(&self, key: &StoredKey, newer_than: i64) -> Result<bool, StoreError>;
+    /// Delete keys created before `cutoff` except `keep_kid`; returns how many.
+    async fn delete_signing_keys_before(&self, cutoff: i64, keep_kid: &str) -> Result<u64, StoreError>;
+    /// The secret called `name`, storing `candidate` first if there is none yet (first writer wins).
+    async fn secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError>;
+    /// Insert a user; `false` if the email is taken.
+    async fn insert_user(&self, user: &UserRow) -> Result<bool, StoreError>;
+    /// A user by normalised email.
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError>;
+}

@@ -1,0 +1,280 @@
+//! [`SessionStore`] over sqlx: SQLite (file, WAL) or PostgreSQL, with embedded migrations.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row as _;
+
+use super::{LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey, UserRow};
+
+/// SQL store: SQLite (`sqlite://file?mode=rwc`) or PostgreSQL (`postgres://…`).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), fauna_session_server::store::StoreError> {
+/// use fauna_session_server::store::SqlStore;
+/// let store = SqlStore::connect("sqlite://fauna-session.sqlite?mode=rwc").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub enum SqlStore {
+    /// SQLite pool.
+    Sqlite(SqlitePool),
+    /// PostgreSQL pool.
+    Postgres(PgPool),
+}
+
+/// Run the same sqlx code against whichever pool this store holds.
+macro_rules! with_pool {
+    ($self:expr, |$pool:ident| $body:expr) => {
+        match $self {
+            SqlStore::Sqlite($pool) => $body,
+            SqlStore::Postgres($pool) => $body,
+        }
+    };
+}
+
+const SESSION_COLUMNS: &str =
+    "session_handle, user_id, current_hash2, parent_hash2, access_token_payload, session_data, created_at, expires_at";
+
+fn session_from_row<R: sqlx::Row>(r: &R) -> Result<SessionRow, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SessionRow {
+        session_handle: r.try_get("session_handle")?,
+        user_id: r.try_get("user_id")?,
+        current_hash2: r.try_get("current_hash2")?,
+        parent_hash2: r.try_get("parent_hash2")?,
+        access_token_payload: r.try_get("access_token_payload")?,
+        session_data: r.try_get("session_data")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+impl SqlStore {
+    /// Connect to `url` and run migrations. SQLite files are created when the URL says `mode=rwc`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Duration::from_secs(5)).await
+    }
+
+    /// Like [`connect`](Self::connect), with the SQLite busy timeout (how long a write waits for a lock).
+    pub async fn connect_with(url: &str, sqlite_busy_timeout: Duration) -> Result<Self, StoreError> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            SqlStore::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(sqlite_busy_timeout)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(opts)
+                .await?;
+            SqlStore::Sqlite(pool)
+        } else {
+            return Err(StoreError::Database(format!(
+                "unsupported database URL scheme in {:?} (use sqlite:// or postgres://)",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            SqlStore::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            SqlStore::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Close the pool.
+    pub async fn close(&self) {
+        with_pool!(self, |p| p.close().await);
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            SqlStore::Sqlite(_) => "sqlite",
+            SqlStore::Postgres(_) => "postgres",
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
+        let sql = "INSERT INTO sessions (session_handle, user_id, current_hash2, parent_hash2, access_token_payload, \
+                   session_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        with_pool!(self, |p| sqlx::query(sql)
+            .bind(&s.session_handle)
+            .bind(&s.user_id)
+            .bind(&s.current_hash2)
+            .bind(&s.parent_hash2)
+            .bind(&s.access_token_payload)
+            .bind(&s.session_data)
+            .bind(s.created_at)
+            .bind(s.expires_at)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE session_handle = $1");
+        with_pool!(self, |p| {
+            let row = sqlx::query(&sql).bind(handle).fetch_optional(p).await?;
+            row.as_ref().map(session_from_row).transpose()
+        })
+    }
+
+    async fn update_lineage(&self, u: &LineageUpdate<'_>) -> Result<bool, StoreError> {
+        let sql = "UPDATE sessions SET current_hash2 = $1, parent_hash2 = $2, expires_at = $3, \
+                   access_token_payload = COALESCE($4, access_token_payload), session_data = COALESCE($5, session_data) \
+                   WHERE session_handle = $6 AND current_hash2 = $7 AND expires_at > $8";
+        let n = with_pool!(self, |p| sqlx::query(sql)
+            .bind(u.new_current)
+            .bind(u.new_parent)
+            .bind(u.expires_at)
+            .bind(u.access_token_payload)
+            .bind(u.session_data)
+            .bind(u.session_handle)
+            .bind(u.expected_current)
+            .bind(u.now)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("DELETE FROM sessions WHERE session_handle = $1 RETURNING {SESSION_COLUMNS}");
+        with_pool!(self, |p| {
+            let row = sqlx::query(&sql).bind(handle).fetch_optional(p).await?;
+            row.as_ref().map(session_from_row).transpose()
+        })
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+        let sql = format!("DELETE FROM sessions WHERE user_id = $1 RETURNING {SESSION_COLUMNS}");
+        with_pool!(self, |p| {
+            let rows = sqlx::query(&sql).bind(user_id).fetch_all(p).await?;
+            rows.iter().map(session_from_row).collect()
+        })
+    }
+
+    async fn user_session_handles(&self, user_id: &str, now: i64) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT session_handle FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at";
+        with_pool!(self, |p| {
+            let rows = sqlx::query(sql).bind(user_id).bind(now).fetch_all(p).await?;
+            rows.iter().map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).collect()
+        })
+    }
+
+    async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError> {
+        let sql = "UPDATE sessions SET session_data = $1 WHERE session_handle = $2";
+        let n = with_pool!(self, |p| sqlx::query(sql).bind(data).bind(handle).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn set_access_token_payload(&self, handle: &str, payload: &str) -> Result<bool, StoreError> {
+        let sql = "UPDATE sessions SET access_token_payload = $1 WHERE session_handle = $2";
+        let n = with_pool!(self, |p| sqlx::query(sql).bind(payload).bind(handle).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM sessions WHERE expires_at <= $1";
+        Ok(with_pool!(self, |p| sqlx::query(sql).bind(now).execute(p).await?.rows_affected()))
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let sql = "SELECT kid, created_at, private_key FROM signing_keys ORDER BY created_at DESC";
+        with_pool!(self, |p| {
+            let rows = sqlx::query(sql).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(StoredKey { kid: r.try_get(0)?, created_at: r.try_get(1)?, private_key: r.try_get(2)? })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
+    }
+
+    async fn insert_signing_key(&self, key: &StoredKey, newer_than: i64) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO signing_keys (kid, created_at, private_key) SELECT $1, $2, $3 \
+                   WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE created_at >= $4) ON CONFLICT DO NOTHING";
+        let n = with_pool!(self, |p| sqlx::query(sql)
+            .bind(&key.kid)
+            .bind(key.created_at)
+            .bind(&key.private_key)
+            .bind(newer_than)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn delete_signing_keys_before(&self, cutoff: i64, keep_kid: &str) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM signing_keys WHERE created_at < $1 AND kid <> $2";
+        Ok(with_pool!(self, |p| sqlx::query(sql).bind(cutoff).bind(keep_kid).execute(p).await?.rows_affected()))
+    }
+
+    async fn secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let ins = "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        let sel = "SELECT value FROM secrets WHERE name = $1";
+        with_pool!(self, |p| {
+            sqlx::query(ins).bind(name).bind(candidate).execute(p).await?;
+            let row = sqlx::query(sel).bind(name).fetch_one(p).await?;
+            row.try_get::<Vec<u8>, _>(0).map_err(StoreError::from)
+        })
+    }
+
+    async fn insert_user(&self, u: &UserRow) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO users (user_id, email, password_hash, time_joined) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT DO NOTHING";
+        let n = with_pool!(self, |p| sqlx::query(sql)
+            .bind(&u.user_id)
+            .bind(&u.email)
+            .bind(&u.password_hash)
+            .bind(u.time_joined)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = "SELECT user_id, email, password_hash, time_joined FROM users WHERE email = $1";
+        with_pool!(self, |p| {
+            let row = sqlx::query(sql).bind(email).fetch_optional(p).await?;
+            row.map(|r| {
+                Ok::<_, sqlx::Error>(UserRow {
+                    user_id: r.try_get(0)?,
+                    email: r.try_get(1)?,
+                    password_hash: r.try_get(2)?,
+                    time_joined: r.try_get(3)?,
+                })
+            })
+            .transpose()
+            .map_err(StoreError::from)
+        })
+    }
+}
