@@ -32,7 +32,7 @@ function describeError(error) {
   return { status: 0, code: "network", message: String(error?.message ?? error) };
 }
 
-/** The notes this user's token can see (the first page of `Note.all()`). */
+/** The first page of `Note.all()`: notes are shared by all signed-in users. */
 export function listNotes(secret) {
   return run(secret, fql`Note.all()`);
 }
