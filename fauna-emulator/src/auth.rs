@@ -97,7 +97,9 @@ pub fn secret_from_header(value: &str) -> Option<String> {
     match scheme {
         "Bearer" => Some(rest.to_string()),
         "Basic" => {
-            let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .ok()?;
             let text = String::from_utf8(decoded).ok()?;
             // `user:password` with the secret as user; a trailing `:` is customary.
             let secret = text.strip_suffix(':').unwrap_or(&text);

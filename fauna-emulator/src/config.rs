@@ -39,10 +39,7 @@ pub struct TokenRole {
 impl TokenRole {
     /// The privileges on `collection` (none when it is not listed).
     pub fn get(&self, collection: &str) -> Privileges {
-        self.privileges
-            .get(collection)
-            .copied()
-            .unwrap_or_default()
+        self.privileges.get(collection).copied().unwrap_or_default()
     }
 
     /// Grants `privileges` on `collection`.

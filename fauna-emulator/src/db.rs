@@ -276,7 +276,10 @@ impl Txn<'_> {
     }
 
     fn database_mut(&mut self) -> &mut Database {
-        self.st.dbs.get_mut(&self.db).expect("transaction database exists")
+        self.st
+            .dbs
+            .get_mut(&self.db)
+            .expect("transaction database exists")
     }
 
     /// Whether collection `name` exists in this database.

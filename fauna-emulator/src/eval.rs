@@ -83,8 +83,22 @@ fn denied(span: (usize, usize)) -> Failure {
 
 /// Globals of real FQL that the emulator does not implement.
 const KNOWN_GLOBALS: [&str; 16] = [
-    "Math", "Database", "Function", "Role", "AccessProvider", "Date", "String", "Object",
-    "Array", "Set", "Bytes", "TransactionTime", "dbg", "log", "ID", "FQL",
+    "Math",
+    "Database",
+    "Function",
+    "Role",
+    "AccessProvider",
+    "Date",
+    "String",
+    "Object",
+    "Array",
+    "Set",
+    "Bytes",
+    "TransactionTime",
+    "dbg",
+    "log",
+    "ID",
+    "FQL",
 ];
 
 enum Action {
@@ -191,12 +205,9 @@ impl<'t, 's> Interp<'t, 's> {
                 }
                 Value::Object(o)
             }
-            Expr::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|n| self.eval(n))
-                    .collect::<R<Vec<_>>>()?,
-            ),
+            Expr::Array(items) => {
+                Value::Array(items.iter().map(|n| self.eval(n)).collect::<R<Vec<_>>>()?)
+            }
             Expr::Field {
                 obj,
                 name,
@@ -227,15 +238,16 @@ impl<'t, 's> Interp<'t, 's> {
             } => self.call(callee, args, *optional, span)?,
             Expr::NonNull(inner) => {
                 let v = self.eval(inner)?;
-                self.non_null(v, span)?
+                Self::non_null(v, span)?
             }
             Expr::Unary { op, expr } => {
                 let v = self.eval(expr)?;
                 match (*op, v) {
                     ("!", Value::Bool(b)) => Value::Bool(!b),
-                    ("-", Value::Int(i)) => Value::Int(i.checked_neg().ok_or_else(|| {
-                        rt("invalid_argument", "Integer overflow.", span)
-                    })?),
+                    ("-", Value::Int(i)) => Value::Int(
+                        i.checked_neg()
+                            .ok_or_else(|| rt("invalid_argument", "Integer overflow.", span))?,
+                    ),
                     ("-", Value::Double(f)) => Value::Double(-f),
                     (op, v) => {
                         return Err(rt(
@@ -310,7 +322,7 @@ impl<'t, 's> Interp<'t, 's> {
         })
     }
 
-    fn non_null(&mut self, v: Value, span: (usize, usize)) -> R<Value> {
+    fn non_null(v: Value, span: (usize, usize)) -> R<Value> {
         match v {
             Value::Null(reason) => Err(rt(
                 "null_value",
@@ -374,20 +386,20 @@ impl<'t, 's> Interp<'t, 's> {
             self.compute_ops += 1;
             return self.method(recv, name, args, span);
         }
-        if let Expr::Ident(name) = &callee.expr {
-            if !self.scope.iter().any(|(n, _)| n == name) {
-                match name.as_str() {
-                    "abort" => {
-                        let args = self.eval_args(args)?;
-                        let [value] = take_args::<1>(args, "abort", span)?;
-                        return Err(Failure::Abort { value, span });
-                    }
-                    "newId" => {
-                        take_args::<0>(self.eval_args(args)?, "newId", span)?;
-                        return Ok(Value::str(self.txn.new_id().to_string()));
-                    }
-                    _ => {}
+        if let Expr::Ident(name) = &callee.expr
+            && !self.scope.iter().any(|(n, _)| n == name)
+        {
+            match name.as_str() {
+                "abort" => {
+                    let args = self.eval_args(args)?;
+                    let [value] = take_args::<1>(args, "abort", span)?;
+                    return Err(Failure::Abort { value, span });
                 }
+                "newId" => {
+                    take_args::<0>(self.eval_args(args)?, "newId", span)?;
+                    return Ok(Value::str(self.txn.new_id().to_string()));
+                }
+                _ => {}
             }
         }
         let f = self.eval(callee)?;
@@ -450,7 +462,7 @@ impl<'t, 's> Interp<'t, 's> {
 
     // ---- documents ----------------------------------------------------------------------
 
-    fn parse_id(&self, v: &Value, span: (usize, usize)) -> R<u64> {
+    fn parse_id(v: &Value, span: (usize, usize)) -> R<u64> {
         let text = match v {
             Value::Str(s) => s.to_string(),
             Value::Int(i) => i.to_string(),
@@ -463,7 +475,7 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     fn by_id(&mut self, coll: &str, id: &Value, span: (usize, usize)) -> R<Value> {
-        let id = self.parse_id(id, span)?;
+        let id = Self::parse_id(id, span)?;
         let d = DocRef {
             coll: coll.to_string(),
             id,
@@ -620,7 +632,13 @@ impl<'t, 's> Interp<'t, 's> {
 
     // ---- methods ------------------------------------------------------------------------
 
-    fn method(&mut self, recv: Value, name: &str, args: Vec<Value>, span: (usize, usize)) -> R<Value> {
+    fn method(
+        &mut self,
+        recv: Value,
+        name: &str,
+        args: Vec<Value>,
+        span: (usize, usize),
+    ) -> R<Value> {
         match recv {
             Value::Module(Module::Coll(c)) => self.coll_method(&c, name, args, span),
             Value::Module(Module::Collection) => self.collection_method(name, args, span),
@@ -653,11 +671,15 @@ impl<'t, 's> Interp<'t, 's> {
                         return Err(type_mismatch("String", &unit, span));
                     };
                     let per = time::unit_nanos(&unit).ok_or_else(|| {
-                        rt("invalid_unit", format!("`{unit}` is not a valid time unit."), span)
+                        rt(
+                            "invalid_unit",
+                            format!("`{unit}` is not a valid time unit."),
+                            span,
+                        )
                     })?;
-                    let delta = n.checked_mul(per).ok_or_else(|| {
-                        rt("invalid_time", "Time out of range.", span)
-                    })?;
+                    let delta = n
+                        .checked_mul(per)
+                        .ok_or_else(|| rt("invalid_time", "Time out of range.", span))?;
                     let out = if name == "add" {
                         t.checked_add(delta)
                     } else {
@@ -706,11 +728,20 @@ impl<'t, 's> Interp<'t, 's> {
                 }
                 _ => Err(not_emulated(format!("`Object.{name}`"), span)),
             },
-            other => Err(not_emulated(format!("`{}.{name}`", other.type_name()), span)),
+            other => Err(not_emulated(
+                format!("`{}.{name}`", other.type_name()),
+                span,
+            )),
         }
     }
 
-    fn coll_method(&mut self, c: &str, name: &str, args: Vec<Value>, span: (usize, usize)) -> R<Value> {
+    fn coll_method(
+        &mut self,
+        c: &str,
+        name: &str,
+        args: Vec<Value>,
+        span: (usize, usize),
+    ) -> R<Value> {
         let whole = format!("{c}.{name}");
         match name {
             "byId" => {
@@ -751,12 +782,12 @@ impl<'t, 's> Interp<'t, 's> {
                 let mut matching = Vec::new();
                 for item in items {
                     let Value::Doc(d) = &item else { continue };
-                    if let Some(stored) = self.txn.peek(c, d.id) {
-                        if let Some(Value::Doc(r)) = stored.fields.get("document") {
-                            if r.coll == target.0 && r.id == target.1 {
-                                matching.push(item.clone());
-                            }
-                        }
+                    if let Some(stored) = self.txn.peek(c, d.id)
+                        && let Some(Value::Doc(r)) = stored.fields.get("document")
+                        && r.coll == target.0
+                        && r.id == target.1
+                    {
+                        matching.push(item.clone());
                     }
                 }
                 if c == "Token" {
@@ -773,7 +804,12 @@ impl<'t, 's> Interp<'t, 's> {
         }
     }
 
-    fn collection_method(&mut self, name: &str, args: Vec<Value>, span: (usize, usize)) -> R<Value> {
+    fn collection_method(
+        &mut self,
+        name: &str,
+        args: Vec<Value>,
+        span: (usize, usize),
+    ) -> R<Value> {
         match name {
             "create" => {
                 let [fields] = take_args::<1>(args, "Collection.create", span)?;
@@ -792,16 +828,25 @@ impl<'t, 's> Interp<'t, 's> {
                     }
                 }
                 let Some(Value::Str(n)) = fields.get("name") else {
-                    return Err(constraint("name", "Field `name` is required and must be a string.", span));
+                    return Err(constraint(
+                        "name",
+                        "Field `name` is required and must be a string.",
+                        span,
+                    ));
                 };
-                if !db::valid_name(n) || NATIVE_COLLECTIONS.contains(&n.as_ref())
+                if !db::valid_name(n)
+                    || NATIVE_COLLECTIONS.contains(&n.as_ref())
                     || ["Credentials", "Collection", "Query", "Time"].contains(&n.as_ref())
                     || KNOWN_GLOBALS.contains(&n.as_ref())
                 {
                     return Err(constraint("name", "Invalid identifier.", span));
                 }
                 if self.txn.has_collection(n) {
-                    return Err(constraint("name", "A Collection already exists with the name.", span));
+                    return Err(constraint(
+                        "name",
+                        "A Collection already exists with the name.",
+                        span,
+                    ));
                 }
                 self.txn.create_collection(n);
                 Ok(Value::CollectionDef(n.to_string()))
@@ -814,11 +859,13 @@ impl<'t, 's> Interp<'t, 's> {
                 if matches!(self.auth.role, Role::Client | Role::Identity { .. }) {
                     return Err(denied(span));
                 }
-                Ok(if self.txn.has_collection(&n) && !NATIVE_COLLECTIONS.contains(&n.as_ref()) {
-                    Value::CollectionDef(n.to_string())
-                } else {
-                    Value::Null(Some("not found".into()))
-                })
+                Ok(
+                    if self.txn.has_collection(&n) && !NATIVE_COLLECTIONS.contains(&n.as_ref()) {
+                        Value::CollectionDef(n.to_string())
+                    } else {
+                        Value::Null(Some("not found".into()))
+                    },
+                )
             }
             "all" => {
                 take_args::<0>(args, "Collection.all", span)?;
@@ -857,7 +904,13 @@ impl<'t, 's> Interp<'t, 's> {
         }
     }
 
-    fn doc_method(&mut self, d: DocRef, name: &str, args: Vec<Value>, span: (usize, usize)) -> R<Value> {
+    fn doc_method(
+        &mut self,
+        d: DocRef,
+        name: &str,
+        args: Vec<Value>,
+        span: (usize, usize),
+    ) -> R<Value> {
         match name {
             "exists" => {
                 take_args::<0>(args, "exists", span)?;
@@ -869,7 +922,12 @@ impl<'t, 's> Interp<'t, 's> {
                     return Err(denied(span));
                 }
                 if !self.txn.remove(&d.coll, d.id) {
-                    return Err(null_doc_error(&d.coll, &d.id.to_string(), "not found", span));
+                    return Err(null_doc_error(
+                        &d.coll,
+                        &d.id.to_string(),
+                        "not found",
+                        span,
+                    ));
                 }
                 Ok(null_doc(&d.coll, d.id, "deleted"))
             }
@@ -882,12 +940,9 @@ impl<'t, 's> Interp<'t, 's> {
                     return Err(denied(span));
                 }
                 let mut doc = self.load(&d, span)?;
-                self.apply_write(&d.coll, &mut doc, fields, name == "replace", span)?;
+                Self::apply_write(&d.coll, &mut doc, fields, name == "replace", span)?;
                 self.txn.put(&d.coll, d.id, doc);
-                Ok(Value::Doc(DocRef {
-                    secret: None,
-                    ..d
-                }))
+                Ok(Value::Doc(DocRef { secret: None, ..d }))
             }
             "login" if d.coll == "Credential" => {
                 if !self.can("Credential", Action::Read) || !self.can("Token", Action::Create) {
@@ -899,7 +954,7 @@ impl<'t, 's> Interp<'t, 's> {
                     n => return Err(arity("login", 1, n, span)),
                 };
                 let cred = self.load(&d, span)?;
-                if !self.password_matches(&cred, &password, span)? {
+                if !Self::password_matches(&cred, &password, span)? {
                     return Err(rt("invalid_secret", "Provided secret did not match.", span));
                 }
                 let Some(document) = cred.fields.get("document").cloned() else {
@@ -918,13 +973,13 @@ impl<'t, 's> Interp<'t, 's> {
                     return Err(denied(span));
                 }
                 let cred = self.load(&d, span)?;
-                Ok(Value::Bool(self.password_matches(&cred, &password, span)?))
+                Ok(Value::Bool(Self::password_matches(&cred, &password, span)?))
             }
             _ => Err(not_emulated(format!("`{}.{name}`", d.coll), span)),
         }
     }
 
-    fn password_matches(&self, cred: &Doc, password: &Value, span: (usize, usize)) -> R<bool> {
+    fn password_matches(cred: &Doc, password: &Value, span: (usize, usize)) -> R<bool> {
         let Value::Str(pw) = password else {
             return Err(type_mismatch("String", password, span));
         };
@@ -945,11 +1000,13 @@ impl<'t, 's> Interp<'t, 's> {
             _ => {
                 let id = match fields.get("id") {
                     Some(v) => {
-                        let id = self.parse_id(v, span)?;
+                        let id = Self::parse_id(v, span)?;
                         if self.txn.get(coll, id).is_some() {
                             return Err(rt(
                                 "document_id_exists",
-                                format!("Document with id {id} already exists in collection `{coll}`."),
+                                format!(
+                                    "Document with id {id} already exists in collection `{coll}`."
+                                ),
                                 span,
                             ));
                         }
@@ -960,7 +1017,7 @@ impl<'t, 's> Interp<'t, 's> {
                 let mut doc = Doc::new(self.txn.ts, Obj::new());
                 let mut rest = fields;
                 rest.shift_remove("id");
-                self.apply_write(coll, &mut doc, rest, true, span)?;
+                Self::apply_write(coll, &mut doc, rest, true, span)?;
                 self.txn.put(coll, id, doc);
                 Ok(doc_value(coll, id))
             }
@@ -968,7 +1025,13 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     /// Applies `create`/`update`/`replace` fields to a document.
-    fn apply_write(&mut self, coll: &str, doc: &mut Doc, fields: Obj, replace: bool, span: (usize, usize)) -> R<()> {
+    fn apply_write(
+        coll: &str,
+        doc: &mut Doc,
+        fields: Obj,
+        replace: bool,
+        span: (usize, usize),
+    ) -> R<()> {
         if replace {
             let keep: Vec<&str> = match coll {
                 "Token" | "Credential" => vec!["document"],
@@ -982,13 +1045,20 @@ impl<'t, 's> Interp<'t, 's> {
             if !v.storable() {
                 return Err(rt(
                     "invalid_argument",
-                    format!("A value of type `{}` cannot be stored in field `{k}`.", v.type_name()),
+                    format!(
+                        "A value of type `{}` cannot be stored in field `{k}`.",
+                        v.type_name()
+                    ),
                     span,
                 ));
             }
             match k.as_str() {
                 "id" | "coll" | "ts" => {
-                    return Err(constraint(&k, &format!("Failed to update field because it is readonly"), span));
+                    return Err(constraint(
+                        &k,
+                        "Failed to update field because it is readonly",
+                        span,
+                    ));
                 }
                 "ttl" => match v {
                     Value::Time(t) => doc.ttl = Some(t),
@@ -996,7 +1066,11 @@ impl<'t, 's> Interp<'t, 's> {
                     other => return Err(type_mismatch("Time", &other, span)),
                 },
                 "secret" if coll == "Token" || coll == "Key" => {
-                    return Err(constraint("secret", "Failed to update field because it is readonly", span));
+                    return Err(constraint(
+                        "secret",
+                        "Failed to update field because it is readonly",
+                        span,
+                    ));
                 }
                 "password" if coll == "Credential" => match v {
                     Value::Str(pw) => {
@@ -1030,7 +1104,13 @@ impl<'t, 's> Interp<'t, 's> {
         Ok(())
     }
 
-    fn check_fields(&self, what: &str, fields: &Obj, allowed: &[&str], span: (usize, usize)) -> R<()> {
+    fn check_fields(
+        &self,
+        what: &str,
+        fields: &Obj,
+        allowed: &[&str],
+        span: (usize, usize),
+    ) -> R<()> {
         for k in fields.keys() {
             if !allowed.contains(&k.as_str()) {
                 if self.typecheck {
@@ -1050,14 +1130,20 @@ impl<'t, 's> Interp<'t, 's> {
         Ok(())
     }
 
-    fn document_field(&self, fields: &Obj, span: (usize, usize)) -> R<Value> {
+    fn document_field(fields: &Obj, span: (usize, usize)) -> R<Value> {
         match fields.get("document") {
             Some(Value::Doc(d)) if !NATIVE_COLLECTIONS.contains(&d.coll.as_str()) => {
                 Ok(doc_value(&d.coll, d.id))
             }
-            Some(Value::NullDoc { coll, id, .. }) if !NATIVE_COLLECTIONS.contains(&coll.as_str()) => {
+            Some(Value::NullDoc { coll, id, .. })
+                if !NATIVE_COLLECTIONS.contains(&coll.as_str()) =>
+            {
                 let id: u64 = id.parse().map_err(|_| {
-                    constraint("document", "Expected document from a user-defined collection.", span)
+                    constraint(
+                        "document",
+                        "Expected document from a user-defined collection.",
+                        span,
+                    )
                 })?;
                 Ok(doc_value(coll, id))
             }
@@ -1070,10 +1156,15 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     fn create_token(&mut self, fields: Obj, span: (usize, usize)) -> R<Value> {
-        self.check_fields("TokenCreate", &fields, &["id", "document", "ttl", "data"], span)?;
-        let document = self.document_field(&fields, span)?;
+        self.check_fields(
+            "TokenCreate",
+            &fields,
+            &["id", "document", "ttl", "data"],
+            span,
+        )?;
+        let document = Self::document_field(&fields, span)?;
         let id = match fields.get("id") {
-            Some(v) => self.parse_id(v, span)?,
+            Some(v) => Self::parse_id(v, span)?,
             None => self.txn.new_id(),
         };
         let mut doc = Doc::new(self.txn.ts, Obj::new());
@@ -1105,9 +1196,18 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     fn create_key(&mut self, fields: Obj, span: (usize, usize)) -> R<Value> {
-        self.check_fields("KeyCreate", &fields, &["role", "database", "ttl", "data"], span)?;
+        self.check_fields(
+            "KeyCreate",
+            &fields,
+            &["role", "database", "ttl", "data"],
+            span,
+        )?;
         let role = match fields.get("role") {
-            Some(Value::Str(r)) if ["admin", "server", "server-readonly", "client"].contains(&r.as_ref()) => r.clone(),
+            Some(Value::Str(r))
+                if ["admin", "server", "server-readonly", "client"].contains(&r.as_ref()) =>
+            {
+                r.clone()
+            }
             Some(Value::Str(r)) => {
                 return Err(not_emulated(format!("custom role `{r}` for keys"), span));
             }
@@ -1120,7 +1220,8 @@ impl<'t, 's> Interp<'t, 's> {
                 if !self.txn.has_child_database(child) {
                     return Err(constraint("database", "Database does not exist.", span));
                 }
-                doc.fields.insert("database".into(), Value::Str(child.clone()));
+                doc.fields
+                    .insert("database".into(), Value::Str(child.clone()));
             }
             Some(Value::Null(_)) | None => {}
             Some(other) => return Err(type_mismatch("String", other, span)),
@@ -1143,23 +1244,31 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     fn create_credential(&mut self, fields: Obj, span: (usize, usize)) -> R<Value> {
-        self.check_fields("CredentialCreate", &fields, &["document", "password", "data"], span)?;
-        let document = self.document_field(&fields, span)?;
+        self.check_fields(
+            "CredentialCreate",
+            &fields,
+            &["document", "password", "data"],
+            span,
+        )?;
+        let document = Self::document_field(&fields, span)?;
         let Value::Doc(target) = &document else {
             unreachable!("document_field returns a document")
         };
         for id in self.txn.ids("Credential") {
-            if let Some(Value::Doc(r)) = self.txn.peek("Credential", id).and_then(|c| c.fields.get("document")) {
-                if r == target {
-                    return Err(constraint("document", "Failed unique constraint.", span));
-                }
+            if let Some(Value::Doc(r)) = self
+                .txn
+                .peek("Credential", id)
+                .and_then(|c| c.fields.get("document"))
+                && r == target
+            {
+                return Err(constraint("document", "Failed unique constraint.", span));
             }
         }
         let mut doc = Doc::new(self.txn.ts, Obj::new());
         let mut rest = fields;
         rest.shift_remove("document");
         doc.fields.insert("document".into(), document);
-        self.apply_write("Credential", &mut doc, rest, false, span)?;
+        Self::apply_write("Credential", &mut doc, rest, false, span)?;
         let id = self.txn.new_id();
         self.txn.put("Credential", id, doc);
         Ok(doc_value("Credential", id))
@@ -1167,8 +1276,21 @@ impl<'t, 's> Interp<'t, 's> {
 
     // ---- sets and arrays ------------------------------------------------------------------
 
-    fn seq_method(&mut self, items: Vec<Value>, is_set: bool, name: &str, args: Vec<Value>, span: (usize, usize)) -> R<Value> {
-        let wrap = |v: Vec<Value>| if is_set { Value::Set(v) } else { Value::Array(v) };
+    fn seq_method(
+        &mut self,
+        items: Vec<Value>,
+        is_set: bool,
+        name: &str,
+        args: Vec<Value>,
+        span: (usize, usize),
+    ) -> R<Value> {
+        let wrap = |v: Vec<Value>| {
+            if is_set {
+                Value::Set(v)
+            } else {
+                Value::Array(v)
+            }
+        };
         let func = |args: Vec<Value>, what: &str| -> R<Arc<Closure>> {
             let [f] = take_args::<1>(args, what, span)?;
             match f {
@@ -1204,7 +1326,11 @@ impl<'t, 's> Interp<'t, 's> {
             }
             "first" | "last" => {
                 take_args::<0>(args, name, span)?;
-                let v = if name == "first" { items.first() } else { items.last() };
+                let v = if name == "first" {
+                    items.first()
+                } else {
+                    items.last()
+                };
                 Ok(v.cloned().unwrap_or(Value::Null(Some("empty set".into()))))
             }
             "toArray" => Ok(Value::Array(items)),
@@ -1242,10 +1368,16 @@ impl<'t, 's> Interp<'t, 's> {
             }
             "paginate" => {
                 // One page holds everything: the emulator does not keep cursors.
-                Ok(Value::Object(Obj::from([("data".to_string(), Value::Array(items))])))
+                Ok(Value::Object(Obj::from([(
+                    "data".to_string(),
+                    Value::Array(items),
+                )])))
             }
             "length" if !is_set => Ok(Value::Int(items.len() as i64)),
-            _ => Err(not_emulated(format!("`{}.{name}`", if is_set { "Set" } else { "Array" }), span)),
+            _ => Err(not_emulated(
+                format!("`{}.{name}`", if is_set { "Set" } else { "Array" }),
+                span,
+            )),
         }
     }
 }
@@ -1372,7 +1504,11 @@ fn binary_values(op: &str, l: &Value, r: &Value, span: (usize, usize)) -> R<Valu
                     "-" => a.checked_sub(*b),
                     "*" => a.checked_mul(*b),
                     _ if *b == 0 => {
-                        return Err(rt("divide_by_zero", "Attempted integer division by zero.", span));
+                        return Err(rt(
+                            "divide_by_zero",
+                            "Attempted integer division by zero.",
+                            span,
+                        ));
                     }
                     "/" => a.checked_div(*b),
                     _ => a.checked_rem(*b),

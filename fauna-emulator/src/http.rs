@@ -59,7 +59,10 @@ pub fn router(shared: Shared) -> Router {
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/fault", post(fault))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(shared.clone(), common_headers))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            common_headers,
+        ))
         .with_state(shared)
 }
 
@@ -77,18 +80,33 @@ async fn common_headers(AxState(shared): AxState<Shared>, req: Request, next: Ne
     }
     if let Some(origin) = origin {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
         h.insert(header::VARY, HeaderValue::from_static("Origin"));
         if preflight {
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("86400"),
+            );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
             );
-            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-            h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(""));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOW_HEADERS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(""),
+            );
         } else {
-            h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSE_HEADERS),
+            );
         }
     }
     res
@@ -120,7 +138,10 @@ async fn ping(Query(q): Query<std::collections::HashMap<String, String>>) -> Res
         "node" | "read" | "write" | "all" => scope,
         _ => "write",
     };
-    json_response(StatusCode::OK, &json!({ "resource": format!("Scope {word} is OK") }))
+    json_response(
+        StatusCode::OK,
+        &json!({ "resource": format!("Scope {word} is OK") }),
+    )
 }
 
 async fn stats(AxState(shared): AxState<Shared>) -> Response {
@@ -213,10 +234,18 @@ fn validate_tags(v: &str) -> Result<(), &'static str> {
             return Err("invalid tags");
         };
         if !ok(k) || k.len() > 40 {
-            return Err(if k.is_empty() { "invalid tags" } else { "invalid key" });
+            return Err(if k.is_empty() {
+                "invalid tags"
+            } else {
+                "invalid key"
+            });
         }
         if !ok(val) || val.len() > 80 {
-            return Err(if val.is_empty() { "invalid tags" } else { "invalid value" });
+            return Err(if val.is_empty() {
+                "invalid tags"
+            } else {
+                "invalid value"
+            });
         }
         if !seen.insert(k) {
             return Err("duplicate key");
@@ -238,12 +267,12 @@ struct Request1 {
 /// Validates headers and body in the engine's order (§1.6); the secret is checked afterwards.
 fn validate(h: &HeaderMap, body: &[u8]) -> Result<Request1, (u16, Json)> {
     // 1. x-last-txn-ts, x-query-timeout-ms, x-max-contention-retries.
-    if let Some(v) = header_str(h, "x-last-txn-ts") {
-        if v.trim().parse::<i64>().is_err() {
-            return Err(bad_request(format!(
-                "Invalid header 'x-last-txn-ts': Invalid timestamp '{v}'."
-            )));
-        }
+    if let Some(v) = header_str(h, "x-last-txn-ts")
+        && v.trim().parse::<i64>().is_err()
+    {
+        return Err(bad_request(format!(
+            "Invalid header 'x-last-txn-ts': Invalid timestamp '{v}'."
+        )));
     }
     let timeout_ms = match int_header(h, "x-query-timeout-ms")? {
         None => 120_000,
@@ -259,12 +288,12 @@ fn validate(h: &HeaderMap, body: &[u8]) -> Result<Request1, (u16, Json)> {
         }
         Some(t) => t as u64,
     };
-    if let Some(r) = int_header(h, "x-max-contention-retries")? {
-        if !(0..=7).contains(&r) {
-            return Err(bad_request(
-                "Invalid header 'x-max-contention-retries': Must be between 0 and 7.".into(),
-            ));
-        }
+    if let Some(r) = int_header(h, "x-max-contention-retries")?
+        && !(0..=7).contains(&r)
+    {
+        return Err(bad_request(
+            "Invalid header 'x-max-contention-retries': Must be between 0 and 7.".into(),
+        ));
     }
     // 2. x-query-tags.
     let tags = match header_str(h, "x-query-tags") {
@@ -321,7 +350,14 @@ fn validate(h: &HeaderMap, body: &[u8]) -> Result<Request1, (u16, Json)> {
     })
 }
 
-fn stats_json(compute: u64, reads: u64, writes: u64, bytes_read: u64, bytes_written: u64, ms: u64) -> Json {
+fn stats_json(
+    compute: u64,
+    reads: u64,
+    writes: u64,
+    bytes_read: u64,
+    bytes_written: u64,
+    ms: u64,
+) -> Json {
     json!({
         "compute_ops": compute,
         "read_ops": reads,
@@ -353,12 +389,14 @@ fn summary(src: &str, message: &str, span: (usize, usize)) -> String {
 }
 
 async fn query(AxState(shared): AxState<Shared>, headers: HeaderMap, body: Body) -> Response {
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
-            let (status, body) = protocol_error(413, "request_size_exceeded", "Request entity is too large", None);
-            return finish(&shared, status, body);
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        let (status, body) = protocol_error(
+            413,
+            "request_size_exceeded",
+            "Request entity is too large",
+            None,
+        );
+        return finish(&shared, status, body);
     };
     let (status, body) = run_query(&shared, &headers, &bytes);
     finish(&shared, status, body)
@@ -468,7 +506,14 @@ fn run_query(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> (u16, Json) {
         ),
         Ok((value, ops)) => {
             let data = wire::encode(&value, req.format, &txn, false);
-            let stats = stats_json(ops, txn.reads, txn.writes, txn.bytes_read, txn.bytes_written, elapsed);
+            let stats = stats_json(
+                ops,
+                txn.reads,
+                txn.writes,
+                txn.bytes_read,
+                txn.bytes_written,
+                elapsed,
+            );
             txn.commit();
             let mut body = json!({ "data": data, "summary": "", "txn_ts": txn_ts, "stats": stats });
             if let Some(t) = tags {

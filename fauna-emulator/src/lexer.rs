@@ -94,11 +94,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
             Tok::Str(lex_string(src, &mut i)?)
         } else if let Some(p) = PUNCTS.iter().find(|p| src[i..].starts_with(**p)) {
             // `?.` followed by a digit is `? .5`, never optional chaining.
-            if *p == "?."
-                && bytes
-                    .get(i + 2)
-                    .is_some_and(|b| b.is_ascii_digit())
-            {
+            if *p == "?." && bytes.get(i + 2).is_some_and(|b| b.is_ascii_digit()) {
                 i += 1;
                 Tok::Punct("?")
             } else {

@@ -16,7 +16,12 @@ struct Cli {
     #[arg(long, env = "FAUNA_EMULATOR_LISTEN", default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
     /// The root key (admin on the root database; scope it as `<key>:server`, `<key>:<db>:server`).
-    #[arg(long, env = "FAUNA_EMULATOR_ROOT_KEY", default_value = "secret", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "FAUNA_EMULATOR_ROOT_KEY",
+        default_value = "secret",
+        hide_env_values = true
+    )]
     root_key: String,
     /// Create a child database at start (repeatable).
     #[arg(long = "database", value_name = "NAME")]

@@ -112,7 +112,10 @@ pub const IMPLICIT_PARAM: &str = "$this";
 /// Parses a whole query (a block of statements).
 pub fn parse(src: &str) -> Result<Node, SyntaxError> {
     let tokens = tokenize(src)?;
-    let mut p = Parser { toks: tokens, pos: 0 };
+    let mut p = Parser {
+        toks: tokens,
+        pos: 0,
+    };
     let start = p.peek().start;
     let stmts = p.statements()?;
     if p.peek().kind != Tok::Eof {
@@ -305,10 +308,7 @@ impl Parser {
 
     fn binary(&mut self, min_prec: u8) -> Result<Node, SyntaxError> {
         let mut lhs = self.unary()?;
-        loop {
-            let Tok::Punct(op) = self.peek().kind else {
-                break;
-            };
+        while let Tok::Punct(op) = self.peek().kind {
             let prec = match op {
                 "??" => 1,
                 "||" => 2,
@@ -499,10 +499,7 @@ impl Parser {
         // Re-run the precedence climb with `first` as the leftmost operand.
         let mut operands = vec![first];
         let mut ops: Vec<(&'static str, u8)> = Vec::new();
-        loop {
-            let Tok::Punct(op) = self.peek().kind else {
-                break;
-            };
+        while let Tok::Punct(op) = self.peek().kind {
             let prec = match op {
                 "??" => 1,
                 "||" => 2,
@@ -699,7 +696,9 @@ mod tests {
     #[test]
     fn parses_subset() {
         ok("1");
-        ok("let u = User.byId(uid)!\nToken.create({ document: u, ttl: Time.now().add(5, \"seconds\"), data: { session: h } })");
+        ok(
+            "let u = User.byId(uid)!\nToken.create({ document: u, ttl: Time.now().add(5, \"seconds\"), data: { session: h } })",
+        );
         ok("Token.byDocument(User.byId(uid)).where(.data.session == h).forEach(.delete())");
         ok("User.all().where(x => x.name == 'a' && x.age != 3).map((x) => x.name).toArray()");
         ok("Query.token()!.delete()");
@@ -722,8 +721,12 @@ mod tests {
         let n = ok("f(.a + 1 == 2)");
         let Expr::Block(stmts) = n.expr else { panic!() };
         let Stmt::Expr(e) = &stmts[0] else { panic!() };
-        let Expr::Call { args, .. } = &e.expr else { panic!() };
-        let Expr::Lambda { body, .. } = &args[0].expr else { panic!() };
+        let Expr::Call { args, .. } = &e.expr else {
+            panic!()
+        };
+        let Expr::Lambda { body, .. } = &args[0].expr else {
+            panic!()
+        };
         assert!(matches!(body.expr, Expr::Binary { op: "==", .. }));
     }
 }

@@ -143,9 +143,7 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.fql_eq(y))
             }
             (Value::Object(a), Value::Object(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, v)| b.get(k).is_some_and(|w| v.fql_eq(w)))
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.fql_eq(w)))
             }
             (Value::Doc(a), Value::Doc(b)) => a == b,
             (Value::CollectionDef(a), Value::CollectionDef(b)) => a == b,

@@ -166,7 +166,10 @@ pub fn decode(j: &Json, tagged: bool, txn: &mut Txn<'_>) -> Result<Value, String
 }
 
 fn decode_tag(tag: &str, v: &Json, txn: &mut Txn<'_>) -> Result<Value, String> {
-    let text = || v.as_str().ok_or_else(|| format!("{tag} value must be a string"));
+    let text = || {
+        v.as_str()
+            .ok_or_else(|| format!("{tag} value must be a string"))
+    };
     Ok(match tag {
         "@int" | "@long" => Value::Int(
             text()?
@@ -203,13 +206,20 @@ fn decode_tag(tag: &str, v: &Json, txn: &mut Txn<'_>) -> Result<Value, String> {
             Value::Object(out)
         }
         "@ref" | "@doc" => {
-            let id = v.get("id").and_then(Json::as_str).ok_or("ref must have an id")?;
+            let id = v
+                .get("id")
+                .and_then(Json::as_str)
+                .ok_or("ref must have an id")?;
             let coll = v
                 .get("coll")
                 .and_then(|c| c.get("@mod"))
                 .and_then(Json::as_str)
                 .ok_or("ref must have a coll")?;
-            let coll = if coll == "Credentials" { "Credential" } else { coll };
+            let coll = if coll == "Credentials" {
+                "Credential"
+            } else {
+                coll
+            };
             if !txn.has_collection(coll) {
                 return Err(format!("unknown collection `{coll}`"));
             }
@@ -287,7 +297,12 @@ pub fn encode(v: &Value, format: Format, txn: &Txn<'_>, nested: bool) -> Json {
                 Json::String(s)
             }
         }
-        Value::Array(items) => Json::Array(items.iter().map(|i| encode(i, format, txn, nested)).collect()),
+        Value::Array(items) => Json::Array(
+            items
+                .iter()
+                .map(|i| encode(i, format, txn, nested))
+                .collect(),
+        ),
         Value::Object(o) => {
             let mut m = Map::new();
             for (k, v) in o {
@@ -339,7 +354,10 @@ pub fn encode(v: &Value, format: Format, txn: &Txn<'_>, nested: bool) -> Json {
                     Json::Object(m)
                 };
             }
-            m.insert("ts".into(), encode(&Value::Time(doc.ts * 1000), format, txn, true));
+            m.insert(
+                "ts".into(),
+                encode(&Value::Time(doc.ts * 1000), format, txn, true),
+            );
             if let Some(ttl) = doc.ttl {
                 m.insert("ttl".into(), encode(&Value::Time(ttl), format, txn, true));
             }
@@ -360,7 +378,10 @@ pub fn encode(v: &Value, format: Format, txn: &Txn<'_>, nested: bool) -> Json {
             m.insert("name".into(), Json::String(name.clone()));
             m.insert("coll".into(), module_json("Collection", format));
             if let Some(ts) = txn.collection_ts(name) {
-                m.insert("ts".into(), encode(&Value::Time(ts * 1000), format, txn, true));
+                m.insert(
+                    "ts".into(),
+                    encode(&Value::Time(ts * 1000), format, txn, true),
+                );
             }
             if tagged {
                 json!({ "@doc": m })
@@ -369,7 +390,10 @@ pub fn encode(v: &Value, format: Format, txn: &Txn<'_>, nested: bool) -> Json {
             }
         }
         Value::Set(items) => {
-            let data: Vec<Json> = items.iter().map(|i| encode(i, format, txn, false)).collect();
+            let data: Vec<Json> = items
+                .iter()
+                .map(|i| encode(i, format, txn, false))
+                .collect();
             if tagged {
                 json!({ "@set": { "data": data } })
             } else {
