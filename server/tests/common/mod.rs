@@ -1,0 +1,287 @@
+//! Shared test harness: the server on a loopback port over SQLite (temp dir) or PostgreSQL (own cluster), and
+//! small HTTP helpers.
+#![allow(dead_code, missing_docs)]
+
+pub mod pg;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::routing::post;
+use axum::{Json, Router};
+use fauna_session_server::cli::{AppOptions, app};
+use fauna_session_server::store::SqlStore;
+use fauna_session_server::{Session, SessionConfig, SessionEngine};
+use reqwest::header::HeaderMap;
+use serde_json::{Map, Value, json};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The test binary's PostgreSQL cluster, started on first use.
+pub fn cluster() -> &'static pg::PgCluster {
+    static C: OnceLock<pg::PgCluster> = OnceLock::new();
+    C.get_or_init(pg::PgCluster::start_new)
+}
+
+/// A fresh database URL for one test.
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.sqlite").display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            let c = tokio::task::spawn_blocking(cluster).await.expect("cluster");
+            let name = format!("t{}", fauna_session_server::users::new_user_id());
+            let admin = sqlx::PgPool::connect(&c.url("postgres")).await.expect("connect admin db");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+            admin.close().await;
+            (c.url(&name), None)
+        }
+    }
+}
+
+/// A server under test.
+pub struct TestServer {
+    pub url: String,
+    pub engine: SessionEngine,
+    pub store: SqlStore,
+    pub http: reqwest::Client,
+    pub database_url: String,
+    _dir: Option<tempfile::TempDir>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `POST /test/merge` (merge JSON body into the payload) and `POST /test/data` (replace session data, returns
+/// old) — routes that exercise the session API from a handler.
+fn test_routes() -> Router {
+    async fn merge(mut session: Session, Json(update): Json<Map<String, Value>>) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+        session.merge_into_access_token_payload(&update).await?;
+        Ok(Json(Value::Object(session.access_token_payload().clone())))
+    }
+    async fn data(session: Session, Json(new): Json<Map<String, Value>>) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+        let old = session.session_data().await?;
+        session.update_session_data(&new).await?;
+        Ok(Json(Value::Object(old)))
+    }
+    async fn optional(session: Option<Session>) -> Json<Value> {
+        Json(json!({"userId": session.map(|s| s.user_id().to_owned())}))
+    }
+    Router::new()
+        .route("/test/merge", post(merge))
+        .route("/test/data", post(data))
+        .route("/test/optional", post(optional).get(optional))
+}
+
+impl TestServer {
+    /// Start with the default config adjusted by `f`.
+    pub async fn start(backend: Backend, f: impl FnOnce(&mut SessionConfig)) -> Self {
+        let (database_url, dir) = fresh_database(backend).await;
+        let store = SqlStore::connect_with(&database_url, Duration::from_millis(300)).await.expect("connect store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut config = SessionConfig {
+            api_domain: format!("http://{addr}"),
+            website_origins: vec!["http://127.0.0.1:8000".into()],
+            ..SessionConfig::default()
+        };
+        f(&mut config);
+        let engine = SessionEngine::new(config, Arc::new(store.clone())).await.expect("engine");
+        let router = app(&engine, &AppOptions { metrics: true, static_dir: None }).merge(test_routes().layer(engine.layer()));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
+        TestServer { url: format!("http://{addr}"), engine, store, http, database_url, _dir: dir, task }
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// Sign up a fresh user; returns the response.
+    pub async fn signup(&self, mode: &str) -> reqwest::Response {
+        let email = format!("u{}@example.com", fauna_session_server::users::new_user_id());
+        self.http
+            .post(self.at("/auth/signup"))
+            .header("st-auth-mode", mode)
+            .header("rid", "emailpassword")
+            .json(&json!({"formFields": [{"id": "email", "value": email}, {"id": "password", "value": "secret123"}]}))
+            .send()
+            .await
+            .expect("signup request")
+    }
+
+    /// A new session via sign-up in `mode` (`cookie` or `header`).
+    pub async fn new_session(&self, mode: &str) -> Tokens {
+        let r = self.signup(mode).await;
+        assert_eq!(r.status(), 200);
+        Tokens::from_response(r.headers()).expect("tokens on signup")
+    }
+
+    /// `GET /sessioninfo` with `tokens`.
+    pub async fn session_info(&self, t: &Tokens) -> reqwest::Response {
+        t.apply(self.http.get(self.at("/sessioninfo"))).send().await.expect("sessioninfo")
+    }
+
+    /// `POST /auth/session/refresh` with `tokens`.
+    pub async fn refresh(&self, t: &Tokens) -> reqwest::Response {
+        t.apply_refresh(self.http.post(self.at("/auth/session/refresh")).header("rid", "session"))
+            .send()
+            .await
+            .expect("refresh")
+    }
+
+    /// Current value of a Prometheus counter.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.http.get(self.at("/metrics")).send().await.expect("metrics").text().await.expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("metric {name} missing"))
+    }
+}
+
+/// One `Set-Cookie` header, parsed.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    pub attrs: Vec<(String, Option<String>)>,
+}
+
+impl SetCookie {
+    pub fn attr(&self, name: &str) -> Option<Option<&str>> {
+        self.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())
+    }
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|s| {
+            let mut parts = s.split(';').map(str::trim);
+            let (name, value) = parts.next().and_then(|p| p.split_once('=')).unwrap_or(("", ""));
+            let attrs = parts
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                    None => (p.to_owned(), None),
+                })
+                .collect();
+            SetCookie { name: name.to_owned(), value: value.to_owned(), attrs }
+        })
+        .collect()
+}
+
+pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<SetCookie> {
+    set_cookies(headers).into_iter().find(|c| c.name == name)
+}
+
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Decode a `front-token` header.
+pub fn front_token(headers: &HeaderMap) -> Option<Value> {
+    use base64::Engine as _;
+    let raw = header(headers, "front-token")?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// JWT payload without verification.
+pub fn jwt_payload(token: &str) -> Value {
+    use base64::Engine as _;
+    let p = token.split('.').nth(1).expect("payload segment");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).expect("b64")).expect("json")
+}
+
+/// A client's tokens, in the transport they were issued in.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub cookie_mode: bool,
+    pub access: String,
+    pub refresh: String,
+    pub anti_csrf: Option<String>,
+}
+
+impl Tokens {
+    /// Tokens set by a response (cookie or header mode).
+    pub fn from_response(h: &HeaderMap) -> Option<Tokens> {
+        let anti_csrf = header(h, "anti-csrf").map(str::to_owned);
+        if let (Some(a), Some(r)) = (set_cookie(h, "sAccessToken"), set_cookie(h, "sRefreshToken")) {
+            return Some(Tokens { cookie_mode: true, access: a.value, refresh: r.value, anti_csrf });
+        }
+        let (a, r) = (header(h, "st-access-token")?, header(h, "st-refresh-token")?);
+        Some(Tokens { cookie_mode: false, access: a.to_owned(), refresh: r.to_owned(), anti_csrf })
+    }
+
+    /// Update with whatever a response set (e.g. a replacement access token).
+    pub fn update(&mut self, h: &HeaderMap) {
+        if let Some(a) = set_cookie(h, "sAccessToken").map(|c| c.value).or_else(|| header(h, "st-access-token").map(str::to_owned)) {
+            self.access = a;
+        }
+        if let Some(r) = set_cookie(h, "sRefreshToken").map(|c| c.value).or_else(|| header(h, "st-refresh-token").map(str::to_owned)) {
+            self.refresh = r;
+        }
+        if let Some(a) = header(h, "anti-csrf") {
+            self.anti_csrf = Some(a.to_owned());
+        }
+    }
+
+    pub fn apply(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let rb = if self.cookie_mode {
+            rb.header("cookie", format!("sAccessToken={}", self.access))
+        } else {
+            rb.header("authorization", format!("Bearer {}", self.access))
+        };
+        match &self.anti_csrf {
+            Some(a) => rb.header("anti-csrf", a),
+            None => rb,
+        }
+    }
+
+    pub fn apply_refresh(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let rb = if self.cookie_mode {
+            rb.header("cookie", format!("sRefreshToken={}", self.refresh))
+        } else {
+            rb.header("authorization", format!("Bearer {}", self.refresh))
+        };
+        match &self.anti_csrf {
+            Some(a) => rb.header("anti-csrf", a),
+            None => rb,
+        }
+    }
+}
+
+/// Run an async test body on both backends: `both_backends!(name1, name2)` expects `async fn name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::common::Backend::Postgres).await }
+            )*
+        }
+    };
+}
