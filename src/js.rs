@@ -1,4 +1,5 @@
-//! The JavaScript API (cargo feature `js`): what the npm package exports.
+//! Exports: `init`, `doesSessionExist`, `getUserId`, `getAccessTokenPayloadSecurely`, `getJWTPayloadSecurely`,
+//! `getAccessToken`, `attemptRefreshingSession`, `signOut`, `getFaunadbToken`.
 //!
 //! Config values are read with `Reflect` (no serde), errors are thrown as `Error` objects, and a failed refresh
 //! is thrown as the refresh endpoint's `Response`, as the SuperTokens SDK does.

@@ -54,5 +54,6 @@ mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::session::{Session, Subscription};
 
+/// The JavaScript API (feature `js`): the functions the npm package exports, callable from Rust too.
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
-mod js;
+pub mod js;

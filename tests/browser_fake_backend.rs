@@ -1,0 +1,283 @@
+//! Browser tests with a scripted "original fetch" installed *before* `init`: the library's own calls (refresh)
+//! and intercepted requests reach this fake, which answers with real `Response` objects. Covers what a real
+//! server cannot easily be made to do: a refresh answering 500, malformed front tokens, the retry limit,
+//! untouched non-API requests, invalid-claim events, config validation.
+#![cfg(all(target_arch = "wasm32", feature = "js"))]
+
+mod common;
+
+use common::*;
+use fauna_session::js;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const API: &str = "http://127.0.0.1:3999";
+
+#[wasm_bindgen(inline_js = r#"
+let calls = [];
+let handler = null;
+let installed = null;
+const b64 = s => btoa(unescape(encodeURIComponent(s)));
+export function frontToken(uid, ateMs, up) { return b64(JSON.stringify({ uid, ate: ateMs, up })); }
+export function installFake() {
+  if (installed) return installed;
+  installed = async (input, init) => {
+    const url = typeof input === "string" ? input : (input instanceof Request ? input.url : String(input));
+    calls.push({ input, init, url });
+    const r = handler && handler(url, init, input);
+    return r || new Response("no handler", { status: 404 });
+  };
+  window.fetch = installed;
+  return installed;
+}
+export function currentFetch() { return window.fetch; }
+export function calls_() { return calls; }
+export function countCalls(part) { return calls.filter(c => c.url.includes(part)).length; }
+export function resetCalls() { calls = []; }
+export function lastCall(part) { return calls.filter(c => c.url.includes(part)).pop(); }
+export function lastHeader(part, name) {
+  const c = calls.filter(c => c.url.includes(part)).pop();
+  return c ? new Headers(c.init && c.init.headers).get(name) : null;
+}
+export function setSession(ate, up) {
+  document.cookie = "st-last-access-token-update=" + Date.now() + ";path=/";
+  document.cookie = "sFrontToken=" + frontToken("user-1", ate, up) + ";path=/";
+}
+// Scenario handlers
+export function expiredThenRefresh500() {
+  handler = (url) => {
+    if (url.endsWith("/auth/session/refresh")) return new Response("refresh broke", { status: 500 });
+    if (url.endsWith("/protected")) return new Response("{}", { status: 401 });
+  };
+}
+export function always401RefreshOk() {
+  handler = (url) => {
+    if (url.endsWith("/auth/session/refresh"))
+      return new Response("{}", { status: 200, headers: { "front-token": frontToken("user-1", Date.now() + 60000, { n: Math.random() }) } });
+    if (url.endsWith("/protected")) return new Response("{}", { status: 401 });
+  };
+}
+export function malformedFrontToken() {
+  handler = (url) => {
+    if (url.endsWith("/login")) return new Response("{}", { status: 200, headers: { "front-token": "!!not base64!!" } });
+  };
+}
+export function invalidClaim() {
+  handler = (url) => {
+    if (url.endsWith("/claims"))
+      return new Response(JSON.stringify({ message: "invalid claim", claimValidationErrors: [{ id: "st-ev", reason: "no" }] }),
+        { status: 403, headers: { "content-type": "application/json" } });
+  };
+}
+export function echoOk() {
+  handler = () => new Response("ok", { status: 200 });
+}
+export function refreshesWithFauna(lifetimeMs) {
+  handler = (url) => {
+    if (url.endsWith("/auth/session/refresh")) {
+      const fauna = "fn" + Math.random().toString(36).slice(2);
+      return new Response("{}", { status: 200, headers: { "front-token": frontToken("user-1", Date.now() + lifetimeMs, { faunadbToken: fauna, iat: Math.floor(Date.now() / 1000) }) } });
+    }
+  };
+}
+export function isError(e) { return e instanceof Error; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = installFake)]
+    fn install_fake() -> JsValue;
+    #[wasm_bindgen(js_name = currentFetch)]
+    fn current_fetch() -> JsValue;
+    #[wasm_bindgen(js_name = countCalls)]
+    fn count_calls(part: &str) -> u32;
+    #[wasm_bindgen(js_name = resetCalls)]
+    fn reset_calls();
+    #[wasm_bindgen(js_name = lastCall)]
+    fn last_call(part: &str) -> JsValue;
+    #[wasm_bindgen(js_name = lastHeader)]
+    fn last_header(part: &str, name: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = setSession)]
+    fn set_session(ate: f64, up: &JsValue);
+    #[wasm_bindgen(js_name = expiredThenRefresh500)]
+    fn expired_then_refresh_500();
+    #[wasm_bindgen(js_name = always401RefreshOk)]
+    fn always_401_refresh_ok();
+    #[wasm_bindgen(js_name = malformedFrontToken)]
+    fn malformed_front_token();
+    #[wasm_bindgen(js_name = invalidClaim)]
+    fn invalid_claim();
+    #[wasm_bindgen(js_name = echoOk)]
+    fn echo_ok();
+    #[wasm_bindgen(js_name = refreshesWithFauna)]
+    fn refreshes_with_fauna(lifetime_ms: f64);
+    #[wasm_bindgen(js_name = isError)]
+    fn is_error(e: &JsValue) -> bool;
+}
+
+/// Installs the fake under the library and initialises it (the first `init` of this page saves the fake as the
+/// original fetch; later calls only replace the configuration).
+fn setup(extra: impl FnOnce(&JsValue)) {
+    install_fake();
+    let c = config(API);
+    extra(&c);
+    js::init(c.unchecked_into()).expect("init");
+    clear_frontend_cookies();
+    reset_calls();
+    clear_events();
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+#[wasm_bindgen_test]
+async fn init_validates_config_and_patches_once() {
+    setup(|_| {});
+    let patched = current_fetch();
+    assert!(!patched.loose_eq(&install_fake()), "init replaced window.fetch");
+    setup(|c| set(c, "tokenTransferMethod", "header"));
+    assert!(current_fetch().loose_eq(&patched), "a second init must not patch again");
+
+    let bad = |c: JsValue| error_message(&js::init(c.unchecked_into()).unwrap_err());
+    assert_eq!(bad(object()), "Please provide a valid domain name");
+    let c = config("/auth");
+    assert_eq!(bad(c), "Please provide a valid domain name");
+    let c = config(API);
+    set(&c, "invalidClaimStatusCode", 401);
+    assert_eq!(bad(c), "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.");
+    let c = config(API);
+    set(&c, "maxRetryAttemptsForSessionRefresh", -1);
+    assert_eq!(bad(c), "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.");
+    let c = config(API);
+    set(&c, "tokenTransferMethod", "carrier-pigeon");
+    assert_eq!(bad(c), "Invalid config option: tokenTransferMethod");
+    assert!(current_fetch().loose_eq(&patched));
+}
+
+#[wasm_bindgen_test]
+async fn refresh_500_reaches_the_caller_without_looping() {
+    setup(|_| {});
+    set_session(now() - 1000.0, &object());
+    expired_then_refresh_500();
+    let resp = call_fetch(&format!("{API}/protected"), &JsValue::UNDEFINED).await.expect("resolves");
+    let resp: web_sys::Response = resp.dyn_into().expect("a real Response");
+    assert_eq!(resp.status(), 500);
+    let body = wasm_bindgen_futures::JsFuture::from(resp.text().unwrap()).await.unwrap();
+    assert_eq!(body.as_string().unwrap(), "refresh broke");
+    assert_eq!(count_calls("/auth/session/refresh"), 1, "exactly one refresh, no loop");
+    assert_eq!(count_calls("/protected"), 1);
+    // The session was not cleared by a 500.
+    assert!(cookie_names().iter().any(|c| c == "sFrontToken"));
+    // attemptRefreshingSession throws the refresh Response itself.
+    let err = js::attempt_refreshing_session().await.unwrap_err();
+    assert_eq!(err.dyn_into::<web_sys::Response>().unwrap().status(), 500);
+}
+
+#[wasm_bindgen_test]
+async fn retry_limit_stops_with_an_error() {
+    setup(|c| set(c, "maxRetryAttemptsForSessionRefresh", 2));
+    set_session(now() + 60_000.0, &object());
+    always_401_refresh_ok();
+    let err = call_fetch(&format!("{API}/protected"), &JsValue::UNDEFINED).await.unwrap_err();
+    assert!(is_error(&err));
+    let msg = error_message(&err);
+    assert!(msg.starts_with("Received a 401 response from http://127.0.0.1:3999/protected."), "{msg}");
+    assert!(msg.contains("2 times"), "{msg}");
+    assert_eq!(count_calls("/auth/session/refresh"), 2);
+    assert_eq!(count_calls("/protected"), 3);
+    let actions = event_actions();
+    assert_eq!(actions.iter().filter(|a| *a == "REFRESH_SESSION").count(), 2, "{actions:?}");
+}
+
+#[wasm_bindgen_test]
+async fn malformed_front_token_header_and_cookie_give_clear_errors() {
+    setup(|_| {});
+    malformed_front_token();
+    set_session(now() + 60_000.0, &object());
+    let err = call_fetch(&format!("{API}/login"), &JsValue::UNDEFINED).await.unwrap_err();
+    assert!(is_error(&err), "rejects with an Error instance");
+    assert_eq!(error_message(&err), "malformed front token: the front token is not valid base64");
+    // Nothing half-written: the old front token is still there.
+    assert!(js::get_user_id().await.is_ok());
+
+    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>().set_cookie("sFrontToken=e30=;path=/").unwrap();
+    let err = js::get_user_id().await.unwrap_err();
+    assert_eq!(error_message(&err), "malformed front token: the front token is not a JSON object with uid, ate and up");
+    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>().set_cookie("sFrontToken=%%%;path=/").unwrap();
+    let err = js::get_access_token_payload_securely().await.unwrap_err();
+    assert_eq!(error_message(&err), "malformed front token: the front token is not valid base64");
+}
+
+#[wasm_bindgen_test]
+async fn non_api_requests_are_untouched() {
+    setup(|_| {});
+    echo_ok();
+    set_session(now() + 60_000.0, &object());
+    let init = object();
+    let headers = object();
+    set(&headers, "X-Custom", "Value  with  spaces");
+    set(&init, "headers", headers.clone());
+    set(&init, "method", "PUT");
+    for url in ["http://localhost:3999/x", "https://example.org/y", "http://127.0.0.1:3999/z?superTokensDoNotDoInterception"] {
+        call_fetch(url, &init).await.unwrap();
+        let call = last_call(url);
+        assert!(get(&call, "init").loose_eq(&init), "{url}: the very same init object reaches fetch");
+        assert_eq!(get(&call, "input").as_string().as_deref(), Some(url));
+        assert!(get(&init, "headers").loose_eq(&headers));
+        assert!(get(&init, "credentials").is_undefined());
+    }
+    let keys = js_sys::Object::keys(headers.unchecked_ref::<js_sys::Object>());
+    assert_eq!(keys.length(), 1, "headers object not modified");
+    // The API domain gets the session headers.
+    call_fetch(&format!("{API}/api"), &init).await.unwrap();
+    assert_eq!(last_header("/api", "rid").as_deref(), Some("anti-csrf"));
+    assert_eq!(last_header("/api", "st-auth-mode").as_deref(), Some("cookie"));
+    assert_eq!(last_header("/api", "x-custom").as_deref(), Some("Value  with  spaces"));
+    assert_eq!(get(&get(&last_call("/api"), "init"), "credentials").as_string().as_deref(), Some("include"));
+}
+
+#[wasm_bindgen_test]
+async fn invalid_claim_fires_event() {
+    setup(|_| {});
+    invalid_claim();
+    set_session(now() + 60_000.0, &object());
+    let resp: web_sys::Response = call_fetch(&format!("{API}/claims"), &JsValue::UNDEFINED).await.unwrap().dyn_into().unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(event_actions(), vec!["API_INVALID_CLAIM".to_string()]);
+}
+
+#[wasm_bindgen_test]
+async fn faunadb_token_refreshes_when_too_short_lived() {
+    setup(|_| {});
+    refreshes_with_fauna(120_000.0);
+    let up = object();
+    set(&up, "faunadbToken", "fnOLD");
+    set_session(now() + 10_000.0, &up);
+    let opts = object();
+    set(&opts, "minValiditySeconds", 5);
+    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into())).await.unwrap();
+    assert_eq!(t, "fnOLD", "valid for 10 s >= 5 s: no refresh");
+    assert_eq!(count_calls("/auth/session/refresh"), 0);
+    set(&opts, "minValiditySeconds", 60);
+    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into())).await.unwrap();
+    assert!(t.starts_with("fn") && t != "fnOLD", "{t}");
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+    set(&opts, "minValiditySeconds", 600);
+    let err = js::get_faunadb_token(Some(opts.unchecked_into())).await.unwrap_err();
+    assert_eq!(error_message(&err), "the faunadbToken cannot be valid for the requested time, even after a refresh");
+    assert_eq!(count_calls("/auth/session/refresh"), 2);
+}
+
+#[wasm_bindgen_test]
+async fn sign_out_without_session_fires_sign_out() {
+    setup(|_| {});
+    echo_ok();
+    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>()
+        .set_cookie(&format!("st-last-access-token-update={};path=/", now())).unwrap();
+    js::sign_out().await.unwrap();
+    assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
+    assert_eq!(count_calls("/auth/signout"), 0);
+    assert!(!js::does_session_exist().await.unwrap());
+}

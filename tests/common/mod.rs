@@ -1,0 +1,122 @@
+//! Helpers shared by the browser tests (headless Chromium through wasm-bindgen-test-runner).
+#![allow(dead_code)]
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The real `fauna-session-server` under test (started by `scripts/test.sh`).
+pub const SERVER: &str = match option_env!("FAUNA_SESSION_TEST_SERVER") {
+    Some(s) => s,
+    None => "http://127.0.0.1:3001",
+};
+
+pub fn url(path: &str) -> String {
+    let mut s = String::from(SERVER);
+    s.push_str(path);
+    s
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function sleep(ms) { return new Promise(r => setTimeout(r, ms)); }
+export function events() { return (globalThis.__events ||= []); }
+export function recordEvent(e) { events().push(e); }
+export function eventActions() { return events().map(e => e.action); }
+export function clearEvents() { events().length = 0; }
+export function cookieNames() {
+  return document.cookie.split("; ").filter(Boolean).map(c => c.split("=")[0]);
+}
+export function clearFrontendCookies() {
+  for (const n of ["sFrontToken", "st-last-access-token-update", "sAntiCsrf", "st-access-token", "st-refresh-token"]) {
+    document.cookie = n + "=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/";
+  }
+}
+export function randomEmail() { return "u" + Math.random().toString(36).slice(2) + "@example.com"; }
+export function callFetch(url, init) { return fetch(url, init); }
+export async function fetchStatus(url, init) { const r = await fetch(url, init); return r.status; }
+export async function fetchText(url, init) { const r = await fetch(url, init); return await r.text(); }
+export async function metric(base, name) {
+  const r = await fetch(base + "/metrics?superTokensDoNotDoInterception");
+  const text = await r.text();
+  for (const line of text.split("\n")) {
+    const [k, v] = line.split(" ");
+    if (k === name) return Number(v);
+  }
+  throw new Error("metric " + name + " not found");
+}
+export async function signUp(base, email) {
+  const body = JSON.stringify({ formFields: [{ id: "email", value: email }, { id: "password", value: "correct horse 9" }] });
+  const r = await fetch(base + "/auth/signup", { method: "POST", headers: { "content-type": "application/json" }, body });
+  return await r.json();
+}
+export async function parallelStatuses(url, n) {
+  const all = await Promise.all(Array.from({ length: n }, () => fetch(url)));
+  return all.map(r => r.status);
+}
+"#)]
+extern "C" {
+    pub async fn sleep(ms: u32) -> JsValue;
+    #[wasm_bindgen(js_name = recordEvent)]
+    pub fn record_event(e: JsValue);
+    #[wasm_bindgen(js_name = eventActions)]
+    pub fn event_actions() -> Vec<String>;
+    #[wasm_bindgen(js_name = clearEvents)]
+    pub fn clear_events();
+    #[wasm_bindgen(js_name = cookieNames)]
+    pub fn cookie_names() -> Vec<String>;
+    #[wasm_bindgen(js_name = clearFrontendCookies)]
+    pub fn clear_frontend_cookies();
+    #[wasm_bindgen(js_name = randomEmail)]
+    pub fn random_email() -> String;
+    #[wasm_bindgen(js_name = callFetch, catch)]
+    pub async fn call_fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = fetchStatus, catch)]
+    pub async fn fetch_status(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = fetchText, catch)]
+    pub async fn fetch_text(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    pub async fn metric(base: &str, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = signUp, catch)]
+    pub async fn sign_up(base: &str, email: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = parallelStatuses, catch)]
+    pub async fn parallel_statuses(url: &str, n: u32) -> Result<JsValue, JsValue>;
+}
+
+pub async fn refreshes() -> f64 {
+    metric(SERVER, "fauna_session_refresh_requests_total").await.unwrap().as_f64().unwrap()
+}
+
+pub async fn status(path: &str) -> u16 {
+    fetch_status(&url(path), &JsValue::UNDEFINED).await.unwrap().as_f64().unwrap() as u16
+}
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap()
+}
+
+pub fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
+    Reflect::set(obj, &JsValue::from_str(key), &value.into()).unwrap();
+}
+
+pub fn object() -> JsValue {
+    Object::new().into()
+}
+
+/// A config object `{apiDomain, onHandleEvent: recordEvent, ...}`.
+pub fn config(api_domain: &str) -> JsValue {
+    let c = object();
+    set(&c, "apiDomain", api_domain);
+    let f = Closure::<dyn Fn(JsValue)>::new(record_event);
+    set(&c, "onHandleEvent", f.as_ref().clone());
+    f.forget();
+    c
+}
+
+pub fn error_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+}
+
+pub async fn await_promise(p: js_sys::Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(p).await
+}
