@@ -6,9 +6,10 @@
 #   pkg/web/           wasm-pack --target web      (native ESM, Vite, webpack 5)
 #   pkg/bundler/       wasm-pack --target bundler  (bundlers with wasm-ESM support)
 #
-# Needs, all offline: wasm-pack (cargo install wasm-pack --locked), wasm-bindgen on
-# PATH at exactly the version in Cargo.lock, wasm-opt (Debian `binaryen` or npm
-# `binaryen`), the wasm32-unknown-unknown target, node.
+# Needs, no downloads outside the registries: wasm-pack (cargo install wasm-pack
+# --locked), wasm-bindgen on PATH at exactly the version in Cargo.lock, the
+# wasm32-unknown-unknown target, node/npm (wasm-opt comes from the npm `binaryen`
+# package, installed here on first use; WASM_OPT=/path/to/wasm-opt overrides).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +29,14 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
 [ "$have" = "$want" ] || die "wasm-bindgen CLI is '${have:-missing}', Cargo.lock wants $want: cargo install wasm-bindgen-cli --version $want"
 
-WASM_OPT=${WASM_OPT:-$(command -v wasm-opt || true)}
-[ -n "$WASM_OPT" ] || die "wasm-opt not found: apt-get install binaryen (or npm i binaryen and set WASM_OPT)"
+# wasm-opt: Binaryen 132 from the npm registry (pkg-template/build-tools, locked).
+# Not Debian's Binaryen 108: its output of this module fails to instantiate
+# ("WebAssembly.Table.set(): Argument 1 is invalid for table").
+TOOLS="$ROOT/pkg-template/build-tools"
+if [ -z "${WASM_OPT:-}" ]; then
+  [ -x "$TOOLS/node_modules/.bin/wasm-opt" ] || (cd "$TOOLS" && npm ci --no-audit --no-fund --silent)
+  WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
+fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"

@@ -3,7 +3,7 @@
 #   cargo build --target wasm32-unknown-unknown --release
 #   wasm-bindgen --target web  →  dist/fauna_session_yew_example{.js,_bg.wasm}
 #   + index.html and style.css
-# Needs the wasm32 target and wasm-bindgen at the Cargo.lock version (0.2.130); wasm-opt if present.
+# Needs the wasm32 target and wasm-bindgen at the Cargo.lock version (0.2.130).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE"
@@ -15,9 +15,10 @@ rm -rf dist
 mkdir -p dist
 wasm-bindgen --target web --no-typescript --out-dir dist --out-name fauna_session_yew_example \
   "$TARGET_DIR/wasm32-unknown-unknown/release/fauna-session-yew-example.wasm"
-# Optional size step. Old Binaryen (Debian's 108) cannot parse every instruction
-# rustc 1.95 emits for this app; then the unoptimised (working) wasm is kept.
-WASM_OPT=${WASM_OPT:-$(command -v wasm-opt || true)}
+# Size step with the npm Binaryen 132 that scripts/build-npm.sh installs (Debian's
+# 108 cannot parse this module). Without it the unoptimised (working) wasm is kept.
+TOOLS_WASM_OPT="$HERE/../../pkg-template/build-tools/node_modules/.bin/wasm-opt"
+WASM_OPT=${WASM_OPT:-$([ -x "$TOOLS_WASM_OPT" ] && echo "$TOOLS_WASM_OPT" || true)}
 if [ -n "$WASM_OPT" ]; then
   if "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \

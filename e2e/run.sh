@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end tests, one command:  bash e2e/run.sh
+#
+#  1. starts the demo (scripts/demo.sh builds pkg/ and the examples, then runs the
+#     Fauna emulator + fauna-session-server serving the example) on free loopback
+#     ports with 4-second access tokens;
+#  2. checks the npm package (tests/npm-package.test.mjs: npm pack contents, tsc);
+#  3. drives the demo with Playwright in the Debian Chromium (tests/*.browser.test.mjs);
+#  4. stops everything it started; exits non-zero if anything failed.
+#
+# Screenshots go to artifacts/ at the repository root.
+# Set E2E_SKIP_BUILD=1 to reuse the last build, E2E_SKIP_SETUP=0 to run scripts/setup.sh.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+cd "$HERE"
+
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+export DEMO_PORT=${DEMO_PORT:-$(free_port)}
+export FAUNA_PORT=${FAUNA_PORT:-$(free_port)}
+export ACCESS_TOKEN_LIFETIME=${ACCESS_TOKEN_LIFETIME:-4}
+export DEMO_STATE_DIR=${DEMO_STATE_DIR:-$(mktemp -d /tmp/fauna-session-e2e.XXXXXX)}
+export DEMO_SKIP_SETUP=${E2E_SKIP_SETUP:-1}
+export DEMO_SKIP_BUILD=${E2E_SKIP_BUILD:-0}
+
+DEMO_PID=
+stop_demo() {
+  if [ -n "$DEMO_PID" ]; then kill "$DEMO_PID" 2>/dev/null || true; wait "$DEMO_PID" 2>/dev/null || true; fi
+}
+trap stop_demo EXIT
+
+# demo.sh builds pkg/, the examples and the binaries, then starts the servers.
+bash "$ROOT/scripts/demo.sh" >"$DEMO_STATE_DIR/demo.out" 2>&1 &
+DEMO_PID=$!
+deadline=$((SECONDS + ${E2E_START_TIMEOUT:-2400})) # the first build on a fresh machine is slow
+while [ "$SECONDS" -lt "$deadline" ]; do
+  grep -q '^READY ' "$DEMO_STATE_DIR/demo.out" && break
+  kill -0 "$DEMO_PID" 2>/dev/null || { cat "$DEMO_STATE_DIR/demo.out"; echo "e2e: the demo did not start"; exit 1; }
+  sleep 0.5
+done
+grep -q '^READY ' "$DEMO_STATE_DIR/demo.out" || { cat "$DEMO_STATE_DIR/demo.out"; echo "e2e: timed out"; exit 1; }
+
+export DEMO_URL="http://127.0.0.1:$DEMO_PORT"
+export FAUNA_ENDPOINT=${FAUNA_ENDPOINT:-"http://127.0.0.1:$FAUNA_PORT"}
+export ARTIFACTS_DIR=${ARTIFACTS_DIR:-$ROOT/artifacts}
+mkdir -p "$ARTIFACTS_DIR"
+status=0
+node --test --test-concurrency=1 tests/npm-package.test.mjs tests/*.browser.test.mjs || status=1
+
+if [ "$status" != 0 ]; then
+  echo "e2e: FAILED; logs in $DEMO_STATE_DIR"
+  tail -n 30 "$DEMO_STATE_DIR"/*.log || true
+fi
+exit "$status"

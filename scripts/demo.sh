@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a running demo:
+#
+#   bash scripts/demo.sh          → http://127.0.0.1:3001/  (Ctrl-C stops everything)
+#
+# It installs what is missing (scripts/setup.sh), builds the npm package, the Vite
+# example and the Yew example, starts the Fauna emulator (unless FAUNA_ENDPOINT points
+# at a real Fauna) with the example's collection and role, and starts
+# fauna-session-server with a SQLite file, serving the example from the same origin.
+#
+# Environment (all optional):
+#   DEMO_PORT=3001               server port (the site and the API, one origin)
+#   FAUNA_PORT=8443              emulator port
+#   FAUNA_ENDPOINT / FAUNA_SECRET  use this Fauna instead of starting the emulator
+#   ACCESS_TOKEN_LIFETIME=60     access-token lifetime in seconds (e2e uses a few)
+#   DEMO_STATE_DIR=target/demo   where the SQLite file, site and logs go
+#   DEMO_SKIP_SETUP=1            do not run scripts/setup.sh
+#   DEMO_SKIP_BUILD=1            reuse what the last run built
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+HOST=127.0.0.1
+PORT=${DEMO_PORT:-3001}
+FAUNA_PORT=${FAUNA_PORT:-8443}
+LIFETIME=${ACCESS_TOKEN_LIFETIME:-60}
+STATE=$(mkdir -p "${DEMO_STATE_DIR:-$ROOT/target/demo}" && cd "${DEMO_STATE_DIR:-$ROOT/target/demo}" && pwd)
+CARGO_PROFILE=${DEMO_CARGO_PROFILE:-dev}
+BIN_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/$([ "$CARGO_PROFILE" = dev ] && echo debug || echo "$CARGO_PROFILE")
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1mdemo:\033[0m %s\n' "$*" >&2; }
+
+# ---- 1. install and build -------------------------------------------------------
+if [ "${DEMO_SKIP_SETUP:-0}" != 1 ]; then
+  say "installing prerequisites (scripts/setup.sh)"
+  bash scripts/setup.sh
+fi
+if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
+  say "building the npm package"
+  bash scripts/build-npm.sh >"$STATE/build-npm.log" 2>&1 || { cat "$STATE/build-npm.log" >&2; exit 1; }
+  say "building the Vite example"
+  (cd www-example && npm ci --no-audit --no-fund && npm run build) >"$STATE/build-www.log" 2>&1 \
+    || { cat "$STATE/build-www.log" >&2; exit 1; }
+  say "building the Yew example"
+  bash www-example/yew/build.sh >"$STATE/build-yew.log" 2>&1 || { cat "$STATE/build-yew.log" >&2; exit 1; }
+  say "building the server and the Fauna emulator (cargo profile $CARGO_PROFILE)"
+  cargo build --profile "$CARGO_PROFILE" -p fauna-session-server -p fauna-emulator
+fi
+
+# The site: the Vite build, the Yew app under /yew/, and where Fauna is.
+SITE="$STATE/site"
+rm -rf "$SITE"
+mkdir -p "$SITE"
+cp -r www-example/dist/. "$SITE/"
+cp -r www-example/yew/dist "$SITE/yew"
+
+# ---- 2. start everything, stop it all on exit --------------------------------------
+PIDS=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  say "stopped"
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+wait_for() { # url name pid
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null "$1" && return 0
+    kill -0 "$3" 2>/dev/null || { say "$2 exited; log:"; cat "$STATE/$2.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  say "$2 did not answer at $1"; exit 1
+}
+
+if [ -z "${FAUNA_ENDPOINT:-}" ]; then
+  FAUNA_ENDPOINT="http://$HOST:$FAUNA_PORT"
+  FAUNA_SECRET=secret
+  say "starting the Fauna emulator on $FAUNA_ENDPOINT"
+  # The example's schema: users, and notes that user tokens may read and create.
+  "$BIN_DIR/fauna-emulator" --listen "$HOST:$FAUNA_PORT" --root-key "$FAUNA_SECRET" \
+    --collection User --collection Note --token-role "Note:read,create" \
+    >"$STATE/fauna-emulator.log" 2>&1 &
+  PIDS+=($!)
+  wait_for "$FAUNA_ENDPOINT/ping" fauna-emulator "$!"
+fi
+: "${FAUNA_SECRET:?FAUNA_SECRET must be set with FAUNA_ENDPOINT}"
+printf '{ "faunaEndpoint": "%s" }\n' "$FAUNA_ENDPOINT" >"$SITE/config.json"
+
+URL="http://$HOST:$PORT"
+SERVER=("$BIN_DIR/fauna-session-server"
+  --listen "$HOST:$PORT"
+  --website-origin "$URL"
+  --static-dir "$SITE"
+  --access-token-lifetime "$LIFETIME"
+  --metrics)
+if "$BIN_DIR/fauna-session-server" --help | grep -q -- '--fauna-endpoint'; then
+  SERVER+=(--fauna-endpoint "$FAUNA_ENDPOINT" --fauna-secret "$FAUNA_SECRET")
+else
+  say "WARNING: this fauna-session-server has no Fauna integration: sessions get no faunadbToken"
+fi
+say "starting fauna-session-server on $URL (access tokens live ${LIFETIME}s)"
+DATABASE_URL=${DATABASE_URL:-"sqlite://$STATE/fauna-session.sqlite?mode=rwc"} \
+  "${SERVER[@]}" >"$STATE/fauna-session-server.log" 2>&1 &
+PIDS+=($!)
+wait_for "$URL/health" fauna-session-server "$!"
+
+echo
+echo "  fauna-session demo:  $URL/"
+echo "  Yew example:         $URL/yew/"
+echo "  metrics:             $URL/metrics"
+echo "  logs:                $STATE/*.log"
+echo "  Ctrl-C to stop."
+echo "READY $URL"
+
+# Run until Ctrl-C or until one of the processes dies.
+wait -n "${PIDS[@]}"
+say "a process exited unexpectedly; logs are in $STATE"
+exit 1
