@@ -164,14 +164,18 @@ async fn stats(AxState(shared): AxState<Shared>) -> Response {
 
 async fn fault(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
     let parsed: Option<(u16, u64)> = serde_json::from_slice::<Json>(&body).ok().and_then(|j| {
-        let status = u16::try_from(j.get("status")?.as_u64()?).ok()?;
         let count = j.get("count").and_then(Json::as_u64).unwrap_or(1);
+        let status = match j.get("status") {
+            Some(s) => u16::try_from(s.as_u64()?).ok()?,
+            None if count == 0 => 0,
+            None => return None,
+        };
         Some((status, count))
     });
-    let Some((status, count)) = parsed.filter(|(s, _)| (400..600).contains(s)) else {
+    let Some((status, count)) = parsed.filter(|(s, c)| *c == 0 || (400..600).contains(s)) else {
         return json_response(
             StatusCode::BAD_REQUEST,
-            &json!({"error": "expected {\"status\": 400..599, \"count\": n}"}),
+            &json!({"error": "expected {\"status\": 400..599, \"count\": n} ({\"count\": 0} clears)"}),
         );
     };
     shared.lock().fault = (count > 0).then_some(Fault {

@@ -18,7 +18,9 @@ use serde_json::json;
 use crate::config::{AntiCsrf, SameSite, SessionConfig};
 use crate::engine::SessionEngine;
 use crate::extract::Session;
-use crate::store::{SqlStore, StoreError};
+use crate::fauna::{FaunaConfig, FaunaHooks, FaunaUserStore, WithFaunaUserDocuments};
+use crate::store::{SessionStore, SqlStore, StoreError};
+use crate::users::{SqlUserStore, UserStore};
 
 /// Command-line and environment configuration of the server.
 #[derive(Debug, Clone, Parser)]
@@ -69,6 +71,24 @@ pub struct Args {
     /// Log filter (e.g. `info`, `debug`, `fauna_session_server=debug`).
     #[arg(long, env = "FAUNA_SESSION_LOG", default_value = "info")]
     pub log: String,
+    /// Fauna Core HTTP API endpoint (the self-hosted engine or `fauna-emulator`).
+    #[arg(long, env = "FAUNA_ENDPOINT", default_value = "http://localhost:8443")]
+    pub fauna_endpoint: String,
+    /// Fauna server secret; setting it gives every session a Fauna token.
+    #[arg(long, env = "FAUNA_SECRET", hide_env_values = true)]
+    pub fauna_secret: Option<String>,
+    /// Fauna collection of the user documents.
+    #[arg(long, env = "FAUNA_USER_COLLECTION", default_value = "User")]
+    pub fauna_user_collection: String,
+    /// Put the Fauna token into the access-token payload (`faunadbToken`, readable by the browser).
+    #[arg(long, env = "FAUNA_FRONTEND_ACCESS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub fauna_frontend_access: bool,
+    /// Seconds added to the access-token lifetime to get the Fauna token's ttl.
+    #[arg(long, env = "FAUNA_TTL_LAG", default_value_t = 30)]
+    pub fauna_ttl_lag: u64,
+    /// Where email/password users live: `sql` or `fauna` (needs --fauna-secret).
+    #[arg(long, env = "FAUNA_SESSION_USER_STORE", default_value = "sql", value_parser = ["sql", "fauna"])]
+    pub user_store: String,
 }
 
 impl Args {
@@ -85,7 +105,35 @@ impl Args {
             cookie_domain: self.cookie_domain.clone(),
             anti_csrf: self.anti_csrf,
             key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
+            hooks: match self.fauna_config() {
+                Some(f) => Arc::new(FaunaHooks::new(f)),
+                None => SessionConfig::default().hooks,
+            },
             ..SessionConfig::default()
+        }
+    }
+
+    /// The Fauna settings, when `--fauna-secret` is given.
+    pub fn fauna_config(&self) -> Option<FaunaConfig> {
+        let secret = self.fauna_secret.clone().filter(|s| !s.is_empty())?;
+        Some(FaunaConfig {
+            endpoint: self.fauna_endpoint.clone(),
+            user_collection: self.fauna_user_collection.clone(),
+            access_faunadb_token_from_frontend: self.fauna_frontend_access,
+            ttl_lag: Duration::from_secs(self.fauna_ttl_lag),
+            create_missing_user_documents: self.user_store == "sql",
+            ..FaunaConfig::new(secret)
+        })
+    }
+
+    /// The user store these arguments select, over `store`.
+    pub fn user_store(&self, store: Arc<dyn SessionStore>) -> Result<Arc<dyn UserStore>, String> {
+        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::new(store));
+        match (self.user_store.as_str(), self.fauna_config()) {
+            ("fauna", Some(f)) => Ok(Arc::new(FaunaUserStore::new(&f))),
+            ("fauna", None) => Err("--user-store fauna needs --fauna-secret".into()),
+            (_, Some(f)) => Ok(Arc::new(WithFaunaUserDocuments::new(sql, &f))),
+            (_, None) => Ok(sql),
         }
     }
 }
@@ -135,7 +183,8 @@ pub fn app(engine: &SessionEngine, options: &AppOptions) -> Router {
 pub async fn serve(args: &Args, config: SessionConfig) -> Result<(), Box<dyn std::error::Error>> {
     let store = SqlStore::connect(&args.database_url).await.map_err(|e: StoreError| format!("database: {e}"))?;
     tracing::info!(backend = store.backend(), "database ready");
-    let engine = SessionEngine::new(config, Arc::new(store.clone())).await?;
+    let users = args.user_store(Arc::new(store.clone()))?;
+    let engine = SessionEngine::with_user_store(config, Arc::new(store.clone()), users).await?;
     let maintenance = engine.spawn_maintenance();
     let app = app(&engine, &AppOptions { metrics: args.metrics, static_dir: args.static_dir.clone() });
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

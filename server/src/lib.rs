@@ -44,6 +44,7 @@ mod crypto;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod fauna;
 pub mod hooks;
 pub mod metrics;
 pub mod refresh;

@@ -1,0 +1,158 @@
+//! Fauna integration: a short-lived Fauna token for every session, and (optionally) users stored
+//! in Fauna.
+//!
+//! This is the SuperTokens "FaunaDB session" integration on today's protocol (FQL v10, Core HTTP
+//! API). With [`FaunaHooks`] installed as the engine's [`SessionHooks`](crate::hooks::SessionHooks):
+//!
+//! - creating or refreshing a session mints a token for the user's document (`<Coll>.byId(userId)`)
+//!   in **one** round trip, with ttl = access-token lifetime + [`FaunaConfig::ttl_lag`]. The query
+//!   fails cleanly (no session, 503) when the user document does not exist;
+//! - the secret goes into the access-token payload as `faunadbToken` when
+//!   [`FaunaConfig::access_faunadb_token_from_frontend`] is on (the browser then reads it from the
+//!   front-token), else into the private session data. [`FaunaSessionExt::faunadb_token`] finds it
+//!   either way;
+//! - sign-out, revocation, revoke-all and refresh-token theft delete the session's Fauna tokens
+//!   (one round trip; a token already gone is not an error). The previous token of a refreshed
+//!   session is left to expire by its ttl, so a browser's in-flight queries still finish;
+//! - Fauna unreachable, 401, 429 or 5xx ⇒ no session is created (or, on refresh, nothing is
+//!   written and the presented refresh token stays usable) and the client gets 503.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use fauna_session_server::fauna::{FaunaConfig, FaunaHooks};
+//! use fauna_session_server::{SessionConfig, SessionEngine, store::SqlStore};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let fauna = FaunaConfig {
+//!     user_collection: "User".into(),
+//!     access_faunadb_token_from_frontend: true,
+//!     ..FaunaConfig::new(std::env::var("FAUNA_SECRET")?)
+//! };
+//! let config = SessionConfig { hooks: Arc::new(FaunaHooks::new(fauna)), ..SessionConfig::default() };
+//! let store = SqlStore::connect("sqlite://fauna-session.sqlite?mode=rwc").await?;
+//! let engine = SessionEngine::new(config, Arc::new(store)).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Users stored in Fauna instead of SQL: [`FaunaUserStore`]. With the SQL user store, wrap it in
+//! [`WithFaunaUserDocuments`] so sign-up also creates the user's Fauna document.
+
+mod client;
+mod hooks;
+mod session;
+mod users;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use client::{FaunaClient, FaunaError};
+pub use hooks::FaunaHooks;
+pub use session::FaunaSessionExt;
+pub use users::{FaunaUserStore, WithFaunaUserDocuments};
+
+/// Key of the Fauna secret in the access-token payload or the session data.
+pub const FAUNADB_TOKEN_KEY: &str = "faunadbToken";
+
+/// A Fauna secret. Never printed: `Debug` and `Display` show `<redacted>`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FaunaSecret(String);
+
+impl FaunaSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself (for the `Authorization` header only).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for FaunaSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for FaunaSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<String> for FaunaSecret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for FaunaSecret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// Fauna settings. Start from [`FaunaConfig::new`] (or `Default` and set `secret`).
+///
+/// ```
+/// use std::time::Duration;
+/// use fauna_session_server::fauna::FaunaConfig;
+/// let c = FaunaConfig::new("fnA…server-key");
+/// assert_eq!(c.endpoint, "http://localhost:8443");
+/// assert_eq!(c.user_collection, "User");
+/// assert!(!c.access_faunadb_token_from_frontend);
+/// assert_eq!(c.ttl_lag, Duration::from_secs(30));
+/// assert_eq!(format!("{:?}", c.secret), "<redacted>");
+/// ```
+#[derive(Debug, Clone)]
+pub struct FaunaConfig {
+    /// Core HTTP API endpoint (default `http://localhost:8443`, the self-hosted engine's port).
+    pub endpoint: String,
+    /// A server (or admin) secret of the database holding the user collection, e.g. a key
+    /// made with `Key.create({ role: "server" })` or `<root key>:<db>:server`.
+    pub secret: FaunaSecret,
+    /// Collection of the user documents (default `User`).
+    pub user_collection: String,
+    /// Put the token into the access-token payload (visible to the browser) instead of the
+    /// session data (default false).
+    pub access_faunadb_token_from_frontend: bool,
+    /// Added to the access-token lifetime to get the Fauna token's ttl (default 30 s).
+    pub ttl_lag: Duration,
+    /// Timeout of every call (default 5 s).
+    pub timeout: Duration,
+    /// Retries of a call answered 429 or 503 (default 2).
+    pub max_retries: u32,
+    /// First retry delay, doubled each retry (default 100 ms).
+    pub retry_backoff: Duration,
+    /// Create the user document (`{ id: userId }`) when minting for a user that has none, instead
+    /// of failing (default false). Use it with the SQL user store, whose users' documents are
+    /// created at sign-up, so a sign-up whose Fauna step failed heals at the next sign-in.
+    pub create_missing_user_documents: bool,
+}
+
+impl Default for FaunaConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: "http://localhost:8443".into(),
+            secret: FaunaSecret::default(),
+            user_collection: "User".into(),
+            access_faunadb_token_from_frontend: false,
+            ttl_lag: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            max_retries: 2,
+            retry_backoff: Duration::from_millis(100),
+            create_missing_user_documents: false,
+        }
+    }
+}
+
+impl FaunaConfig {
+    /// Defaults with `secret`.
+    pub fn new(secret: impl Into<FaunaSecret>) -> Self {
+        Self {
+            secret: secret.into(),
+            ..Self::default()
+        }
+    }
+}

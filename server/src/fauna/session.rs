@@ -1,0 +1,41 @@
+//! [`FaunaSessionExt`]: read a session's Fauna token.
+
+use crate::error::SessionError;
+use crate::extract::Session;
+
+use super::FAUNADB_TOKEN_KEY;
+
+/// Reads the Fauna token of a verified [`Session`].
+///
+/// ```no_run
+/// use fauna_session_server::Session;
+/// use fauna_session_server::fauna::FaunaSessionExt;
+///
+/// async fn handler(session: Session) -> String {
+///     session.faunadb_token().await.ok().flatten().unwrap_or_default()
+/// }
+/// ```
+#[async_trait::async_trait]
+pub trait FaunaSessionExt {
+    /// The session's Fauna secret: from the access-token payload when the frontend may see it
+    /// (no database read), else from the session data. `None` if the session has none.
+    async fn faunadb_token(&self) -> Result<Option<String>, SessionError>;
+}
+
+#[async_trait::async_trait]
+impl FaunaSessionExt for Session {
+    async fn faunadb_token(&self) -> Result<Option<String>, SessionError> {
+        if let Some(t) = self
+            .access_token_payload()
+            .get(FAUNADB_TOKEN_KEY)
+            .and_then(|v| v.as_str())
+        {
+            return Ok(Some(t.to_owned()));
+        }
+        let data = self.session_data().await?;
+        Ok(data
+            .get(FAUNADB_TOKEN_KEY)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned))
+    }
+}
