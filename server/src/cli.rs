@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::config::{AntiCsrf, SameSite, SessionConfig};
 use crate::engine::SessionEngine;
 use crate::extract::Session;
-use crate::fauna::{FaunaConfig, FaunaHooks, FaunaUserStore, WithFaunaUserDocuments};
+use crate::fauna::{FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments};
 use crate::store::{SessionStore, SqlStore, StoreError};
 use crate::users::{SqlUserStore, UserStore};
 
@@ -76,7 +76,7 @@ pub struct Args {
     pub fauna_endpoint: String,
     /// Fauna server secret; setting it gives every session a Fauna token.
     #[arg(long, env = "FAUNA_SECRET", hide_env_values = true)]
-    pub fauna_secret: Option<String>,
+    pub fauna_secret: Option<FaunaSecret>,
     /// Fauna collection of the user documents.
     #[arg(long, env = "FAUNA_USER_COLLECTION", default_value = "User")]
     pub fauna_user_collection: String,
@@ -115,7 +115,7 @@ impl Args {
 
     /// The Fauna settings, when `--fauna-secret` is given.
     pub fn fauna_config(&self) -> Option<FaunaConfig> {
-        let secret = self.fauna_secret.clone().filter(|s| !s.is_empty())?;
+        let secret = self.fauna_secret.clone().filter(|s| !s.expose().is_empty())?;
         Some(FaunaConfig {
             endpoint: self.fauna_endpoint.clone(),
             user_collection: self.fauna_user_collection.clone(),

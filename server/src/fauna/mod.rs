@@ -87,6 +87,14 @@ impl From<String> for FaunaSecret {
     }
 }
 
+impl std::str::FromStr for FaunaSecret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
 impl From<&str> for FaunaSecret {
     fn from(s: &str) -> Self {
         Self(s.to_owned())
