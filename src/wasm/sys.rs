@@ -54,9 +54,13 @@ pub(crate) fn utc_string(ms: f64) -> String {
     js_sys::Date::new(&JsValue::from_f64(ms)).to_utc_string().into()
 }
 
-/// The page's host name.
+/// The page's host name; for `about:srcdoc`/`about:blank` frames, the host of the origin they inherit.
 pub(crate) fn page_hostname() -> String {
-    window().location().hostname().unwrap_or_default()
+    let host = window().location().hostname().unwrap_or_default();
+    if !host.is_empty() {
+        return host;
+    }
+    get(&window(), "origin").as_string().and_then(|o| crate::scope::hostname(&o)).unwrap_or_default()
 }
 
 /// Resolves after `ms` milliseconds.

@@ -1,0 +1,91 @@
+//! Two same-origin pages at once (two iframes, each loading this test's wasm and calling the exported `init`):
+//! both send concurrent requests with an expired access token; the server must see exactly one refresh.
+//! Runs once with Web Locks and once with `navigator.locks` removed (the localStorage lock fallback).
+#![cfg(all(target_arch = "wasm32", feature = "js"))]
+
+mod common;
+
+use common::*;
+use fauna_session::js;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+export function runFrames(server, n, perFrame, noLocks) {
+  return new Promise((resolve, reject) => {
+    let ready = 0, done = 0;
+    const frames = [], results = [];
+    const onMsg = (ev) => {
+      const d = ev.data;
+      if (!d || d.fs !== 1) return;
+      if (d.type === "ready" && ++ready === n) frames.forEach(f => f.contentWindow.postMessage({ type: "go" }, "*"));
+      if (d.type === "error") reject(new Error(d.message));
+      if (d.type === "done") {
+        results.push(...d.statuses);
+        if (++done === n) { window.removeEventListener("message", onMsg); frames.forEach(f => f.remove()); resolve(results); }
+      }
+    };
+    window.addEventListener("message", onMsg);
+    for (let i = 0; i < n; i++) {
+      const f = document.createElement("iframe");
+      f.srcdoc = `<script type="module">
+        ${noLocks ? 'Object.defineProperty(navigator, "locks", { value: undefined, configurable: true });' : ""}
+        try {
+          const m = await import("/wasm-bindgen-test.js");
+          await m.default({ module_or_path: "/wasm-bindgen-test_bg.wasm" });
+          m.init({ apiDomain: "${server}" });
+          window.addEventListener("message", async (ev) => {
+            if (!ev.data || ev.data.type !== "go") return;
+            const rs = await Promise.all(Array.from({ length: ${perFrame} }, () => fetch("${server}/sessioninfo")));
+            parent.postMessage({ fs: 1, type: "done", statuses: rs.map(r => r.status) }, "*");
+          });
+          parent.postMessage({ fs: 1, type: "ready" }, "*");
+        } catch (e) { parent.postMessage({ fs: 1, type: "error", message: String((e && e.stack) || e) }, "*"); }
+      <\/script>`;
+      document.body.appendChild(f);
+      frames.push(f);
+    }
+  });
+}
+export function hasWebLocks() { return !!navigator.locks; }
+export function lockKeyPresent() { return localStorage.getItem("browser-tabs-lock-key-REFRESH_TOKEN_USE") !== null; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = runFrames, catch)]
+    async fn run_frames(server: &str, n: u32, per_frame: u32, no_locks: bool) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = hasWebLocks)]
+    fn has_web_locks() -> bool;
+    #[wasm_bindgen(js_name = lockKeyPresent)]
+    fn lock_key_present() -> bool;
+}
+
+async fn two_pages_refresh_once(no_locks: bool) {
+    js::init(config(SERVER).unchecked_into()).unwrap();
+    let email = random_email();
+    let body = sign_up(SERVER, &email).await.unwrap();
+    assert_eq!(get(&body, "status").as_string().as_deref(), Some("OK"));
+    sleep(3_200).await;
+    let r0 = refreshes().await;
+    let statuses = run_frames(SERVER, 2, 20, no_locks).await.map_err(|e| error_message(&e)).unwrap();
+    let statuses: Vec<u32> =
+        statuses.unchecked_into::<js_sys::Array>().iter().map(|v| v.as_f64().unwrap() as u32).collect();
+    assert_eq!(statuses.len(), 40);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(refreshes().await - r0, 1.0, "two pages, 40 concurrent 401s, one refresh (no_locks={no_locks})");
+    assert!(!lock_key_present(), "the localStorage lock is released");
+    js::sign_out().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn two_pages_with_web_locks_refresh_once() {
+    assert!(has_web_locks(), "127.0.0.1 is a secure context: Web Locks are available");
+    two_pages_refresh_once(false).await;
+}
+
+#[wasm_bindgen_test]
+async fn two_pages_with_the_local_storage_lock_refresh_once() {
+    two_pages_refresh_once(true).await;
+}
