@@ -12,17 +12,18 @@ use fauna_emulator::{Config, Emulator, TokenRole};
 #[derive(Parser, Debug)]
 #[command(name = "fauna-emulator", version, verbatim_doc_comment)]
 struct Cli {
-    /// Address to listen on (the self-hosted engine's port is 8443).
-    #[arg(long, env = "FAUNA_EMULATOR_LISTEN", default_value = "127.0.0.1:8443")]
-    listen: SocketAddr,
-    /// The root key (admin on the root database; scope it as `<key>:server`, `<key>:<db>:server`).
+    /// Address to listen on [default: 127.0.0.1:8443, the self-hosted engine's port].
+    #[arg(long, env = "FAUNA_EMULATOR_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// The root key, admin on the root database; scope it as `<key>:server` or
+    /// `<key>:<db>:server` [default: secret].
     #[arg(
         long,
         env = "FAUNA_EMULATOR_ROOT_KEY",
-        default_value = "secret",
-        hide_env_values = true
+        hide_env_values = true,
+        value_name = "KEY"
     )]
-    root_key: String,
+    root_key: Option<String>,
     /// Create a child database at start (repeatable).
     #[arg(long = "database", value_name = "NAME")]
     databases: Vec<String>,
@@ -31,21 +32,95 @@ struct Cli {
     collections: Vec<String>,
     /// What user tokens may do: `Coll:read,create,write,delete;Other:read`. A token may always
     /// read and delete itself.
-    #[arg(long, env = "FAUNA_EMULATOR_TOKEN_ROLE", default_value = "")]
-    token_role: TokenRole,
+    #[arg(long, env = "FAUNA_EMULATOR_TOKEN_ROLE")]
+    token_role: Option<TokenRole>,
+    /// A JSON file with any of `listen`, `root_key`, `databases`, `collections`, `token_role`
+    /// (a string as for --token-role, or `{"Coll": ["read", "create"]}`); flags override it.
+    #[arg(long, env = "FAUNA_EMULATOR_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+}
+
+/// Reads a JSON config file into `config`.
+fn load_file(path: &std::path::Path, config: &mut Config) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let obj = json
+        .as_object()
+        .ok_or("the config file must hold a JSON object")?;
+    let strings = |key: &str| -> Result<Vec<String>, String> {
+        match obj.get(key) {
+            None => Ok(Vec::new()),
+            Some(v) => v
+                .as_array()
+                .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_owned)).collect())
+                .ok_or(format!("`{key}` must be an array of strings")),
+        }
+    };
+    for key in obj.keys() {
+        if ![
+            "listen",
+            "root_key",
+            "databases",
+            "collections",
+            "token_role",
+        ]
+        .contains(&key.as_str())
+        {
+            return Err(format!("unknown config key `{key}`"));
+        }
+    }
+    if let Some(l) = obj.get("listen") {
+        config.listen = l
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or("`listen` must be an address such as 127.0.0.1:8443")?;
+    }
+    if let Some(k) = obj.get("root_key") {
+        config.root_key = k.as_str().ok_or("`root_key` must be a string")?.to_owned();
+    }
+    config.databases = strings("databases")?;
+    config.collections = strings("collections")?;
+    config.token_role = match obj.get("token_role") {
+        None => TokenRole::default(),
+        Some(serde_json::Value::String(s)) => s.parse().map_err(|e| format!("{e}"))?,
+        Some(serde_json::Value::Object(m)) => {
+            let mut spec = Vec::new();
+            for (coll, actions) in m {
+                let actions: Option<Vec<&str>> = actions
+                    .as_array()
+                    .and_then(|a| a.iter().map(serde_json::Value::as_str).collect());
+                let actions = actions.ok_or("`token_role` values must be arrays of actions")?;
+                spec.push(format!("{coll}:{}", actions.join(",")));
+            }
+            spec.join(";").parse().map_err(|e| format!("{e}"))?
+        }
+        Some(_) => return Err("`token_role` must be a string or an object".into()),
+    };
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let config = Config {
-        listen: cli.listen,
-        root_key: cli.root_key,
-        databases: cli.databases,
-        collections: cli.collections,
-        token_role: cli.token_role,
-        ..Config::default()
-    };
+    let mut config = Config::default();
+    if let Some(path) = &cli.config {
+        if let Err(e) = load_file(path, &mut config) {
+            eprintln!("fauna-emulator: {e}");
+            std::process::exit(2);
+        }
+    }
+    if let Some(listen) = cli.listen {
+        config.listen = listen;
+    }
+    if let Some(key) = cli.root_key {
+        config.root_key = key;
+    }
+    config.databases.extend(cli.databases);
+    config.collections.extend(cli.collections);
+    if let Some(role) = cli.token_role {
+        config.token_role = role;
+    }
     let emulator = match Emulator::bind(config).await {
         Ok(e) => e,
         Err(e) => {
