@@ -104,11 +104,11 @@ fn load_file(path: &std::path::Path, config: &mut Config) -> Result<(), String> 
 async fn main() {
     let cli = Cli::parse();
     let mut config = Config::default();
-    if let Some(path) = &cli.config {
-        if let Err(e) = load_file(path, &mut config) {
-            eprintln!("fauna-emulator: {e}");
-            std::process::exit(2);
-        }
+    if let Some(path) = &cli.config
+        && let Err(e) = load_file(path, &mut config)
+    {
+        eprintln!("fauna-emulator: {e}");
+        std::process::exit(2);
     }
     if let Some(listen) = cli.listen {
         config.listen = listen;
