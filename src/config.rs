@@ -90,7 +90,10 @@ impl Config {
     pub fn normalise(&self, page_hostname: &str) -> Result<Normalised, ConfigError> {
         let api_domain = scope::normalise_url_domain(&self.api_domain)?;
         let api_base_path = scope::normalise_url_path(&self.api_base_path)?;
-        let frontend = self.session_token_frontend_domain.as_deref().unwrap_or(page_hostname);
+        let frontend = self
+            .session_token_frontend_domain
+            .as_deref()
+            .unwrap_or(page_hostname);
         let session_token_frontend_domain = scope::normalise_session_scope(frontend)?;
         if self.session_expired_status_code == self.invalid_claim_status_code {
             return Err(ConfigError::SameStatusCodes);
@@ -154,13 +157,22 @@ pub struct Normalised {
 impl Normalised {
     /// Whether a request to the absolute URL `url` is intercepted. See [`scope::should_intercept`].
     pub fn should_intercept(&self, url: &str) -> bool {
-        scope::should_intercept(url, &self.api_domain, self.session_token_backend_domain.as_deref()).unwrap_or(false)
+        scope::should_intercept(
+            url,
+            &self.api_domain,
+            self.session_token_backend_domain.as_deref(),
+        )
+        .unwrap_or(false)
     }
 
     /// The `domain=` attribute to write on frontend cookies, if any (none for `localhost` or the page's own host).
     pub fn cookie_domain<'a>(&'a self, page_hostname: &str) -> Option<&'a str> {
         let d = self.session_token_frontend_domain.as_str();
-        if d == "localhost" || d == page_hostname { None } else { Some(d) }
+        if d == "localhost" || d == page_hostname {
+            None
+        } else {
+            Some(d)
+        }
     }
 }
 
@@ -189,8 +201,12 @@ impl ConfigError {
     pub fn message(&self) -> String {
         match self {
             ConfigError::Scope(e) => e.message().into(),
-            ConfigError::SameStatusCodes => "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.".into(),
-            ConfigError::NegativeRetryAttempts => "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.".into(),
+            ConfigError::SameStatusCodes => {
+                "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.".into()
+            }
+            ConfigError::NegativeRetryAttempts => {
+                "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.".into()
+            }
             ConfigError::MissingApiDomain => ScopeError::InvalidDomain.message().into(),
             ConfigError::InvalidOption(name) => {
                 let mut s = String::from("Invalid config option: ");

@@ -31,7 +31,13 @@ pub const HEADER_TOKEN_LIFETIME_MS: f64 = 3_153_600_000.0;
 
 /// Builds a `document.cookie` assignment: `name=value;expires=…;[domain=…;]path=/;samesite=lax` (or
 /// `samesite=none;secure` inside iframes).
-pub fn build(name: &str, value: &str, expires: &str, domain: Option<&str>, in_iframe: bool) -> String {
+pub fn build(
+    name: &str,
+    value: &str,
+    expires: &str,
+    domain: Option<&str>,
+    in_iframe: bool,
+) -> String {
     let mut s = String::with_capacity(name.len() + value.len() + 96);
     s.push_str(name);
     s.push('=');

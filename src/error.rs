@@ -33,7 +33,9 @@ pub enum Error {
     )]
     MissingFrontToken,
     /// Every refresh-and-retry attempt of a request still ended in the session-expired status.
-    #[error("Received a {status} response from {url}. Attempted to refresh the session and retry the request with the updated session tokens {attempts} times, but each attempt has failed.")]
+    #[error(
+        "Received a {status} response from {url}. Attempted to refresh the session and retry the request with the updated session tokens {attempts} times, but each attempt has failed."
+    )]
     RetryLimit {
         /// The session-expired status.
         status: u16,

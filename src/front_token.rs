@@ -100,7 +100,9 @@ pub struct FrontToken<T> {
 /// # }
 /// ```
 #[cfg(feature = "serde")]
-pub fn parse<T: serde::de::DeserializeOwned>(token: &str) -> Result<FrontToken<T>, FrontTokenError> {
+pub fn parse<T: serde::de::DeserializeOwned>(
+    token: &str,
+) -> Result<FrontToken<T>, FrontTokenError> {
     let json = decode(token)?;
     serde_json::from_str(&json).map_err(|_| FrontTokenError::Shape)
 }

@@ -5,8 +5,8 @@
 //! is thrown as the refresh endpoint's `Response`, as the SuperTokens SDK does.
 
 use js_sys::Function;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, ConfigError, TokenTransferMethod};
 use crate::wasm::engine::{self, Hooks};
@@ -78,11 +78,15 @@ fn opt(obj: &JsValue, key: &str) -> Option<JsValue> {
 }
 
 fn opt_string(obj: &JsValue, key: &'static str) -> Result<Option<String>, ConfigError> {
-    opt(obj, key).map(|v| v.as_string().ok_or(ConfigError::InvalidOption(key))).transpose()
+    opt(obj, key)
+        .map(|v| v.as_string().ok_or(ConfigError::InvalidOption(key)))
+        .transpose()
 }
 
 fn opt_bool(obj: &JsValue, key: &'static str) -> Result<Option<bool>, ConfigError> {
-    opt(obj, key).map(|v| v.as_bool().ok_or(ConfigError::InvalidOption(key))).transpose()
+    opt(obj, key)
+        .map(|v| v.as_bool().ok_or(ConfigError::InvalidOption(key)))
+        .transpose()
 }
 
 fn opt_status(obj: &JsValue, key: &'static str) -> Result<Option<u16>, ConfigError> {
@@ -95,7 +99,12 @@ fn opt_status(obj: &JsValue, key: &'static str) -> Result<Option<u16>, ConfigErr
 }
 
 fn opt_function(obj: &JsValue, key: &'static str) -> Result<Option<Function>, ConfigError> {
-    opt(obj, key).map(|v| v.dyn_into::<Function>().map_err(|_| ConfigError::InvalidOption(key))).transpose()
+    opt(obj, key)
+        .map(|v| {
+            v.dyn_into::<Function>()
+                .map_err(|_| ConfigError::InvalidOption(key))
+        })
+        .transpose()
 }
 
 fn read_config(obj: &JsValue) -> Result<(Config, Hooks), ConfigError> {
@@ -113,8 +122,8 @@ fn read_config(obj: &JsValue) -> Result<(Config, Hooks), ConfigError> {
         c.invalid_claim_status_code = s;
     }
     if let Some(m) = opt_string(obj, "tokenTransferMethod")? {
-        c.token_transfer_method =
-            TokenTransferMethod::parse(&m).ok_or(ConfigError::InvalidOption("tokenTransferMethod"))?;
+        c.token_transfer_method = TokenTransferMethod::parse(&m)
+            .ok_or(ConfigError::InvalidOption("tokenTransferMethod"))?;
     }
     c.session_token_frontend_domain = opt_string(obj, "sessionTokenFrontendDomain")?;
     c.session_token_backend_domain = opt_string(obj, "sessionTokenBackendDomain")?;
@@ -125,11 +134,17 @@ fn read_config(obj: &JsValue) -> Result<(Config, Hooks), ConfigError> {
         c.is_in_iframe = b;
     }
     if let Some(v) = opt(obj, "maxRetryAttemptsForSessionRefresh") {
-        let n = v.as_f64().ok_or(ConfigError::InvalidOption("maxRetryAttemptsForSessionRefresh"))?;
+        let n = v.as_f64().ok_or(ConfigError::InvalidOption(
+            "maxRetryAttemptsForSessionRefresh",
+        ))?;
         if n < 0.0 {
             return Err(ConfigError::NegativeRetryAttempts);
         }
-        c.max_retry_attempts_for_session_refresh = if n > f64::from(u32::MAX) { u32::MAX } else { n as u32 };
+        c.max_retry_attempts_for_session_refresh = if n > f64::from(u32::MAX) {
+            u32::MAX
+        } else {
+            n as u32
+        };
     }
     let hooks = Hooks {
         pre_api: opt_function(obj, "preAPIHook")?,
@@ -193,7 +208,9 @@ pub async fn get_access_token() -> Result<Option<String>, JsValue> {
 #[wasm_bindgen(js_name = attemptRefreshingSession)]
 pub async fn attempt_refreshing_session() -> Result<bool, JsValue> {
     let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.attempt_refreshing_session().await.map_err(|f| f.into_js())
+    e.attempt_refreshing_session()
+        .await
+        .map_err(|f| f.into_js())
 }
 
 /// Signs out and clears the local session (fires `SIGN_OUT`).
@@ -207,6 +224,8 @@ pub async fn sign_out() -> Result<(), JsValue> {
 #[wasm_bindgen(js_name = getFaunadbToken)]
 pub async fn get_faunadb_token(options: Option<FaunadbTokenOptions>) -> Result<String, JsValue> {
     let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    let min = options.map(|o| sys::get(&o, "minValiditySeconds").as_f64().unwrap_or(0.0)).unwrap_or(0.0);
+    let min = options
+        .map(|o| sys::get(&o, "minValiditySeconds").as_f64().unwrap_or(0.0))
+        .unwrap_or(0.0);
     e.faunadb_token(min).await.map_err(|f| f.into_js())
 }

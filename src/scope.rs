@@ -102,9 +102,13 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
         }
     };
     if hostname.is_empty()
-        || hostname
-            .bytes()
-            .any(|b| b <= b' ' || matches!(b, b'<' | b'>' | b'^' | b'|' | b'%' | b'"' | b'`' | b'{' | b'}'))
+        || hostname.bytes().any(|b| {
+            b <= b' '
+                || matches!(
+                    b,
+                    b'<' | b'>' | b'^' | b'|' | b'%' | b'"' | b'`' | b'{' | b'}'
+                )
+        })
     {
         return None;
     }
@@ -120,12 +124,21 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
             }
             let p = p.trim_start_matches('0');
             let p = if p.is_empty() { "0" } else { p };
-            if (https && p == "443") || (!https && p == "80") { None } else { Some(p) }
+            if (https && p == "443") || (!https && p == "80") {
+                None
+            } else {
+                Some(p)
+            }
         }
     };
     let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
     let path = &tail[..path_end];
-    Some(Parsed { https, hostname: hostname.to_ascii_lowercase(), port, path: if path.is_empty() { "/" } else { path } })
+    Some(Parsed {
+        https,
+        hostname: hostname.to_ascii_lowercase(),
+        port,
+        path: if path.is_empty() { "/" } else { path },
+    })
 }
 
 /// True for dotted-quad IPv4 addresses (the SDK's `isAnIpAddress`).
@@ -249,7 +262,9 @@ pub fn normalise_session_scope(input: &str) -> Result<String, ScopeError> {
         with.push_str("http://");
     }
     with.push_str(stripped);
-    let host = parse(&with).ok_or(ScopeError::InvalidSessionScope)?.hostname;
+    let host = parse(&with)
+        .ok_or(ScopeError::InvalidSessionScope)?
+        .hostname;
     if host == "localhost" || is_ip_address(&host) {
         return Ok(host);
     }
@@ -286,12 +301,18 @@ pub fn matches_domain_or_subdomain(hostname: &str, scope: &str) -> bool {
 /// `url` may omit the scheme (`api.example.com/x`); a relative path is an error
 /// ([`ScopeError::InvalidDomain`]) — the browser backend resolves relative URLs against the page first.
 /// An empty `api_domain` matches nothing.
-pub fn should_intercept(url: &str, api_domain: &str, backend_domain: Option<&str>) -> Result<bool, ScopeError> {
+pub fn should_intercept(
+    url: &str,
+    api_domain: &str,
+    backend_domain: Option<&str>,
+) -> Result<bool, ScopeError> {
     if url.contains("superTokensDoNotDoInterception") {
         return Ok(false);
     }
     let normalised = normalise_url_domain(url)?;
-    let hostname = parse(&normalised).ok_or(ScopeError::InvalidDomain)?.hostname;
+    let hostname = parse(&normalised)
+        .ok_or(ScopeError::InvalidDomain)?
+        .hostname;
     let mut matched = false;
     if !api_domain.is_empty() {
         let api = normalise_url_domain(api_domain)?;

@@ -79,7 +79,9 @@ pub fn session_update_event(
             return None;
         }
         if status == session_expired_status_code {
-            Some(Event::Unauthorised { session_expired_or_revoked: true })
+            Some(Event::Unauthorised {
+                session_expired_or_revoked: true,
+            })
         } else {
             Some(Event::SignOut)
         }
@@ -126,7 +128,11 @@ pub fn clock_skew_ms(iat_seconds: f64, client_now_ms: f64) -> f64 {
 
 /// The server's "now" as estimated by the client: `client_now + skew`, ignoring skews under 7 s.
 pub fn adjusted_now(client_now_ms: f64, skew_ms: f64) -> f64 {
-    if skew_ms.abs() >= CLOCK_SKEW_THRESHOLD_MS { client_now_ms + skew_ms } else { client_now_ms }
+    if skew_ms.abs() >= CLOCK_SKEW_THRESHOLD_MS {
+        client_now_ms + skew_ms
+    } else {
+        client_now_ms
+    }
 }
 
 /// True if an access token expiring at `ate_ms` (server clock) has expired by the adjusted clock.

@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use fauna_session::js;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -55,7 +55,12 @@ export function lockKeyPresent() { return localStorage.getItem("browser-tabs-loc
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = runFrames, catch)]
-    async fn run_frames(server: &str, n: u32, per_frame: u32, no_locks: bool) -> Result<JsValue, JsValue>;
+    async fn run_frames(
+        server: &str,
+        n: u32,
+        per_frame: u32,
+        no_locks: bool,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = hasWebLocks)]
     fn has_web_locks() -> bool;
     #[wasm_bindgen(js_name = lockKeyPresent)]
@@ -69,19 +74,32 @@ async fn two_pages_refresh_once(no_locks: bool) {
     assert_eq!(get(&body, "status").as_string().as_deref(), Some("OK"));
     sleep(3_200).await;
     let r0 = refreshes().await;
-    let statuses = run_frames(SERVER, 2, 20, no_locks).await.map_err(|e| error_message(&e)).unwrap();
-    let statuses: Vec<u32> =
-        statuses.unchecked_into::<js_sys::Array>().iter().map(|v| v.as_f64().unwrap() as u32).collect();
+    let statuses = run_frames(SERVER, 2, 20, no_locks)
+        .await
+        .map_err(|e| error_message(&e))
+        .unwrap();
+    let statuses: Vec<u32> = statuses
+        .unchecked_into::<js_sys::Array>()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as u32)
+        .collect();
     assert_eq!(statuses.len(), 40);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    assert_eq!(refreshes().await - r0, 1.0, "two pages, 40 concurrent 401s, one refresh (no_locks={no_locks})");
+    assert_eq!(
+        refreshes().await - r0,
+        1.0,
+        "two pages, 40 concurrent 401s, one refresh (no_locks={no_locks})"
+    );
     assert!(!lock_key_present(), "the localStorage lock is released");
     js::sign_out().await.unwrap();
 }
 
 #[wasm_bindgen_test]
 async fn two_pages_with_web_locks_refresh_once() {
-    assert!(has_web_locks(), "127.0.0.1 is a secure context: Web Locks are available");
+    assert!(
+        has_web_locks(),
+        "127.0.0.1 is a secure context: Web Locks are available"
+    );
     two_pages_refresh_once(false).await;
 }
 

@@ -8,8 +8,8 @@ mod common;
 
 use common::*;
 use fauna_session::js;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -136,9 +136,15 @@ fn now() -> f64 {
 async fn init_validates_config_and_patches_once() {
     setup(|_| {});
     let patched = current_fetch();
-    assert!(!patched.loose_eq(&install_fake()), "init replaced window.fetch");
+    assert!(
+        !patched.loose_eq(&install_fake()),
+        "init replaced window.fetch"
+    );
     setup(|c| set(c, "tokenTransferMethod", "header"));
-    assert!(current_fetch().loose_eq(&patched), "a second init must not patch again");
+    assert!(
+        current_fetch().loose_eq(&patched),
+        "a second init must not patch again"
+    );
 
     let bad = |c: JsValue| error_message(&js::init(c.unchecked_into()).unwrap_err());
     assert_eq!(bad(object()), "Please provide a valid domain name");
@@ -146,10 +152,16 @@ async fn init_validates_config_and_patches_once() {
     assert_eq!(bad(c), "Please provide a valid domain name");
     let c = config(API);
     set(&c, "invalidClaimStatusCode", 401);
-    assert_eq!(bad(c), "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.");
+    assert_eq!(
+        bad(c),
+        "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same."
+    );
     let c = config(API);
     set(&c, "maxRetryAttemptsForSessionRefresh", -1);
-    assert_eq!(bad(c), "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.");
+    assert_eq!(
+        bad(c),
+        "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0."
+    );
     let c = config(API);
     set(&c, "tokenTransferMethod", "carrier-pigeon");
     assert_eq!(bad(c), "Invalid config option: tokenTransferMethod");
@@ -161,12 +173,20 @@ async fn refresh_500_reaches_the_caller_without_looping() {
     setup(|_| {});
     set_session(now() - 1000.0, &object());
     expired_then_refresh_500();
-    let resp = call_fetch(&format!("{API}/protected"), &JsValue::UNDEFINED).await.expect("resolves");
+    let resp = call_fetch(&format!("{API}/protected"), &JsValue::UNDEFINED)
+        .await
+        .expect("resolves");
     let resp: web_sys::Response = resp.dyn_into().expect("a real Response");
     assert_eq!(resp.status(), 500);
-    let body = wasm_bindgen_futures::JsFuture::from(resp.text().unwrap()).await.unwrap();
+    let body = wasm_bindgen_futures::JsFuture::from(resp.text().unwrap())
+        .await
+        .unwrap();
     assert_eq!(body.as_string().unwrap(), "refresh broke");
-    assert_eq!(count_calls("/auth/session/refresh"), 1, "exactly one refresh, no loop");
+    assert_eq!(
+        count_calls("/auth/session/refresh"),
+        1,
+        "exactly one refresh, no loop"
+    );
     assert_eq!(count_calls("/protected"), 1);
     // The session was not cleared by a 500.
     assert!(cookie_names().iter().any(|c| c == "sFrontToken"));
@@ -180,15 +200,24 @@ async fn retry_limit_stops_with_an_error() {
     setup(|c| set(c, "maxRetryAttemptsForSessionRefresh", 2));
     set_session(now() + 60_000.0, &object());
     always_401_refresh_ok();
-    let err = call_fetch(&format!("{API}/protected"), &JsValue::UNDEFINED).await.unwrap_err();
+    let err = call_fetch(&format!("{API}/protected"), &JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert!(is_error(&err));
     let msg = error_message(&err);
-    assert!(msg.starts_with("Received a 401 response from http://127.0.0.1:3999/protected."), "{msg}");
+    assert!(
+        msg.starts_with("Received a 401 response from http://127.0.0.1:3999/protected."),
+        "{msg}"
+    );
     assert!(msg.contains("2 times"), "{msg}");
     assert_eq!(count_calls("/auth/session/refresh"), 2);
     assert_eq!(count_calls("/protected"), 3);
     let actions = event_actions();
-    assert_eq!(actions.iter().filter(|a| *a == "REFRESH_SESSION").count(), 2, "{actions:?}");
+    assert_eq!(
+        actions.iter().filter(|a| *a == "REFRESH_SESSION").count(),
+        2,
+        "{actions:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -196,18 +225,41 @@ async fn malformed_front_token_header_and_cookie_give_clear_errors() {
     setup(|_| {});
     malformed_front_token();
     set_session(now() + 60_000.0, &object());
-    let err = call_fetch(&format!("{API}/login"), &JsValue::UNDEFINED).await.unwrap_err();
+    let err = call_fetch(&format!("{API}/login"), &JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert!(is_error(&err), "rejects with an Error instance");
-    assert_eq!(error_message(&err), "malformed front token: the front token is not valid base64");
+    assert_eq!(
+        error_message(&err),
+        "malformed front token: the front token is not valid base64"
+    );
     // Nothing half-written: the old front token is still there.
     assert!(js::get_user_id().await.is_ok());
 
-    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>().set_cookie("sFrontToken=e30=;path=/").unwrap();
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlDocument>()
+        .set_cookie("sFrontToken=e30=;path=/")
+        .unwrap();
     let err = js::get_user_id().await.unwrap_err();
-    assert_eq!(error_message(&err), "malformed front token: the front token is not a JSON object with uid, ate and up");
-    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>().set_cookie("sFrontToken=%%%;path=/").unwrap();
+    assert_eq!(
+        error_message(&err),
+        "malformed front token: the front token is not a JSON object with uid, ate and up"
+    );
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlDocument>()
+        .set_cookie("sFrontToken=%%%;path=/")
+        .unwrap();
     let err = js::get_access_token_payload_securely().await.unwrap_err();
-    assert_eq!(error_message(&err), "malformed front token: the front token is not valid base64");
+    assert_eq!(
+        error_message(&err),
+        "malformed front token: the front token is not valid base64"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -220,10 +272,17 @@ async fn non_api_requests_are_untouched() {
     set(&headers, "X-Custom", "Value  with  spaces");
     set(&init, "headers", headers.clone());
     set(&init, "method", "PUT");
-    for url in ["http://localhost:3999/x", "https://example.org/y", "http://127.0.0.1:3999/z?superTokensDoNotDoInterception"] {
+    for url in [
+        "http://localhost:3999/x",
+        "https://example.org/y",
+        "http://127.0.0.1:3999/z?superTokensDoNotDoInterception",
+    ] {
         call_fetch(url, &init).await.unwrap();
         let call = last_call(url);
-        assert!(get(&call, "init").loose_eq(&init), "{url}: the very same init object reaches fetch");
+        assert!(
+            get(&call, "init").loose_eq(&init),
+            "{url}: the very same init object reaches fetch"
+        );
         assert_eq!(get(&call, "input").as_string().as_deref(), Some(url));
         assert!(get(&init, "headers").loose_eq(&headers));
         assert!(get(&init, "credentials").is_undefined());
@@ -233,9 +292,20 @@ async fn non_api_requests_are_untouched() {
     // The API domain gets the session headers.
     call_fetch(&format!("{API}/api"), &init).await.unwrap();
     assert_eq!(last_header("/api", "rid").as_deref(), Some("anti-csrf"));
-    assert_eq!(last_header("/api", "st-auth-mode").as_deref(), Some("cookie"));
-    assert_eq!(last_header("/api", "x-custom").as_deref(), Some("Value  with  spaces"));
-    assert_eq!(get(&get(&last_call("/api"), "init"), "credentials").as_string().as_deref(), Some("include"));
+    assert_eq!(
+        last_header("/api", "st-auth-mode").as_deref(),
+        Some("cookie")
+    );
+    assert_eq!(
+        last_header("/api", "x-custom").as_deref(),
+        Some("Value  with  spaces")
+    );
+    assert_eq!(
+        get(&get(&last_call("/api"), "init"), "credentials")
+            .as_string()
+            .as_deref(),
+        Some("include")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -243,7 +313,11 @@ async fn invalid_claim_fires_event() {
     setup(|_| {});
     invalid_claim();
     set_session(now() + 60_000.0, &object());
-    let resp: web_sys::Response = call_fetch(&format!("{API}/claims"), &JsValue::UNDEFINED).await.unwrap().dyn_into().unwrap();
+    let resp: web_sys::Response = call_fetch(&format!("{API}/claims"), &JsValue::UNDEFINED)
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     assert_eq!(resp.status(), 403);
     assert_eq!(event_actions(), vec!["API_INVALID_CLAIM".to_string()]);
 }
@@ -257,16 +331,25 @@ async fn faunadb_token_refreshes_when_too_short_lived() {
     set_session(now() + 10_000.0, &up);
     let opts = object();
     set(&opts, "minValiditySeconds", 5);
-    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into())).await.unwrap();
+    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into()))
+        .await
+        .unwrap();
     assert_eq!(t, "fnOLD", "valid for 10 s >= 5 s: no refresh");
     assert_eq!(count_calls("/auth/session/refresh"), 0);
     set(&opts, "minValiditySeconds", 60);
-    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into())).await.unwrap();
+    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into()))
+        .await
+        .unwrap();
     assert!(t.starts_with("fn") && t != "fnOLD", "{t}");
     assert_eq!(count_calls("/auth/session/refresh"), 1);
     set(&opts, "minValiditySeconds", 600);
-    let err = js::get_faunadb_token(Some(opts.unchecked_into())).await.unwrap_err();
-    assert_eq!(error_message(&err), "the faunadbToken cannot be valid for the requested time, even after a refresh");
+    let err = js::get_faunadb_token(Some(opts.unchecked_into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_message(&err),
+        "the faunadbToken cannot be valid for the requested time, even after a refresh"
+    );
     assert_eq!(count_calls("/auth/session/refresh"), 2);
 }
 
@@ -274,8 +357,13 @@ async fn faunadb_token_refreshes_when_too_short_lived() {
 async fn sign_out_without_session_fires_sign_out() {
     setup(|_| {});
     echo_ok();
-    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>()
-        .set_cookie(&format!("st-last-access-token-update={};path=/", now())).unwrap();
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlDocument>()
+        .set_cookie(&format!("st-last-access-token-update={};path=/", now()))
+        .unwrap();
     js::sign_out().await.unwrap();
     assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
     assert_eq!(count_calls("/auth/signout"), 0);

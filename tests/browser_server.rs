@@ -22,34 +22,67 @@ async fn fresh_session(mode: &str) -> String {
     clear_events();
     let email = random_email();
     let body = sign_up(SERVER, &email).await.expect("sign up");
-    assert_eq!(get(&body, "status").as_string().as_deref(), Some("OK"), "{body:?}");
+    assert_eq!(
+        get(&body, "status").as_string().as_deref(),
+        Some("OK"),
+        "{body:?}"
+    );
     assert!(js::does_session_exist().await.unwrap());
-    get(&get(&body, "user"), "id").as_string().unwrap_or_default()
+    get(&get(&body, "user"), "id")
+        .as_string()
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
 async fn cookie_mode_sign_in_expiry_one_refresh_and_sign_out() {
     let user = fresh_session("cookie").await;
-    assert!(event_actions().contains(&"SESSION_CREATED".to_string()), "{:?}", event_actions());
+    assert!(
+        event_actions().contains(&"SESSION_CREATED".to_string()),
+        "{:?}",
+        event_actions()
+    );
     assert_eq!(js::get_user_id().await.unwrap(), user);
     let names = cookie_names();
-    assert!(names.iter().any(|n| n == "sFrontToken") && names.iter().any(|n| n == "st-last-access-token-update"));
-    assert!(!names.iter().any(|n| n == "st-access-token"), "cookie mode keeps no JS-readable tokens: {names:?}");
+    assert!(
+        names.iter().any(|n| n == "sFrontToken")
+            && names.iter().any(|n| n == "st-last-access-token-update")
+    );
+    assert!(
+        !names.iter().any(|n| n == "st-access-token"),
+        "cookie mode keeps no JS-readable tokens: {names:?}"
+    );
     assert_eq!(js::get_access_token().await.unwrap(), None);
 
     assert_eq!(status("/sessioninfo").await, 200);
     let r0 = refreshes().await;
     assert_eq!(status("/sessioninfo").await, 200);
-    assert_eq!(refreshes().await - r0, 0.0, "no refresh while the token is fresh");
+    assert_eq!(
+        refreshes().await - r0,
+        0.0,
+        "no refresh while the token is fresh"
+    );
 
     sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
     clear_events();
     assert_eq!(status("/sessioninfo").await, 200);
-    assert_eq!(refreshes().await - r0, 1.0, "exactly one refresh after expiry");
+    assert_eq!(
+        refreshes().await - r0,
+        1.0,
+        "exactly one refresh after expiry"
+    );
     let actions = event_actions();
-    assert_eq!(actions[..2], ["ACCESS_TOKEN_PAYLOAD_UPDATED", "REFRESH_SESSION"], "{actions:?}");
-    assert!(actions[2..].iter().all(|a| a == "ACCESS_TOKEN_PAYLOAD_UPDATED"), "{actions:?}");
+    assert_eq!(
+        actions[..2],
+        ["ACCESS_TOKEN_PAYLOAD_UPDATED", "REFRESH_SESSION"],
+        "{actions:?}"
+    );
+    assert!(
+        actions[2..]
+            .iter()
+            .all(|a| a == "ACCESS_TOKEN_PAYLOAD_UPDATED"),
+        "{actions:?}"
+    );
 
     clear_events();
     js::sign_out().await.unwrap();
@@ -57,7 +90,10 @@ async fn cookie_mode_sign_in_expiry_one_refresh_and_sign_out() {
     assert!(!js::does_session_exist().await.unwrap());
     assert!(!cookie_names().iter().any(|n| n == "sFrontToken"));
     assert_eq!(status("/sessioninfo").await, 401);
-    assert_eq!(error_message(&js::get_user_id().await.unwrap_err()), "No session exists");
+    assert_eq!(
+        error_message(&js::get_user_id().await.unwrap_err()),
+        "No session exists"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -74,7 +110,11 @@ async fn hundred_concurrent_calls_with_an_expired_token_refresh_once() {
         .collect();
     assert_eq!(statuses.len(), 100);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    assert_eq!(refreshes().await - r0, 1.0, "one refresh for 100 concurrent 401s");
+    assert_eq!(
+        refreshes().await - r0,
+        1.0,
+        "one refresh for 100 concurrent 401s"
+    );
     js::sign_out().await.unwrap();
 }
 
@@ -89,7 +129,10 @@ async fn jwt_payload_after_expiry_refreshes_first() {
     assert_eq!(refreshes().await - r0, 1.0, "refreshed before answering");
     let exp1 = get(&after, "exp").as_f64().unwrap();
     assert!(exp1 > exp0, "new payload: {exp0} -> {exp1}");
-    assert!(exp1 * 1000.0 > js_sys::Date::now(), "the returned payload is not expired");
+    assert!(
+        exp1 * 1000.0 > js_sys::Date::now(),
+        "the returned payload is not expired"
+    );
     let again = js::get_access_token_payload_securely().await.unwrap();
     assert_eq!(get(&again, "exp").as_f64().unwrap(), exp1);
     assert_eq!(refreshes().await - r0, 1.0);
@@ -100,8 +143,15 @@ async fn jwt_payload_after_expiry_refreshes_first() {
 async fn header_mode_uses_bearer_tokens_and_refreshes_once() {
     fresh_session("header").await;
     let names = cookie_names();
-    assert!(names.iter().any(|n| n == "st-access-token") && names.iter().any(|n| n == "st-refresh-token"), "{names:?}");
-    let token = js::get_access_token().await.unwrap().expect("header mode exposes the access token");
+    assert!(
+        names.iter().any(|n| n == "st-access-token")
+            && names.iter().any(|n| n == "st-refresh-token"),
+        "{names:?}"
+    );
+    let token = js::get_access_token()
+        .await
+        .unwrap()
+        .expect("header mode exposes the access token");
     assert_eq!(token.split('.').count(), 3, "a JWT");
     assert_eq!(status("/sessioninfo").await, 200);
     sleep(PAST_EXPIRY_MS).await;
@@ -114,7 +164,12 @@ async fn header_mode_uses_bearer_tokens_and_refreshes_once() {
     js::sign_out().await.unwrap();
     assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
     let names = cookie_names();
-    assert!(!names.iter().any(|n| n == "st-access-token" || n == "st-refresh-token" || n == "sFrontToken"), "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "st-access-token" || n == "st-refresh-token" || n == "sFrontToken"),
+        "{names:?}"
+    );
     assert_eq!(js::get_access_token().await.unwrap(), None);
 }
 
@@ -122,8 +177,13 @@ async fn header_mode_uses_bearer_tokens_and_refreshes_once() {
 async fn refresh_401_clears_the_session_and_fires_unauthorised() {
     fresh_session("header").await;
     // Lose the refresh token the way a revoked session would: the server answers the refresh with 401.
-    web_sys::window().unwrap().document().unwrap().unchecked_into::<web_sys::HtmlDocument>()
-        .set_cookie("st-refresh-token=bogus.token;path=/").unwrap();
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlDocument>()
+        .set_cookie("st-refresh-token=bogus.token;path=/")
+        .unwrap();
     sleep(PAST_EXPIRY_MS).await;
     clear_events();
     let r0 = refreshes().await;
@@ -135,29 +195,51 @@ async fn refresh_401_clears_the_session_and_fires_unauthorised() {
 
 #[wasm_bindgen_test]
 async fn rust_api_through_gloo_net() {
-    use fauna_session::{config::Config, Event, Session};
+    use fauna_session::{Event, Session, config::Config};
     fresh_session("cookie").await;
     let session = Session::init(Config::new(SERVER)).unwrap();
     let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = seen.clone();
     let _sub = session.on_event(move |e: &Event| sink.borrow_mut().push(e.action()));
     // gloo-net calls the global (patched) fetch.
-    let r = gloo_net::http::Request::get(&url("/sessioninfo")).send().await.unwrap();
+    let r = gloo_net::http::Request::get(&url("/sessioninfo"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
     // Session::fetch runs the algorithm itself.
-    let r = session.fetch(gloo_net::http::Request::get(&url("/sessioninfo")).build().unwrap()).await.unwrap();
+    let r = session
+        .fetch(
+            gloo_net::http::Request::get(&url("/sessioninfo"))
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(refreshes().await - r0, 1.0);
     let seen_now = seen.borrow().clone();
     // The retried request's response may carry a replacement token (parent hash cleared): one more update.
-    assert_eq!(seen_now[..2], ["ACCESS_TOKEN_PAYLOAD_UPDATED", "REFRESH_SESSION"], "{seen_now:?}");
-    assert!(seen_now[2..].iter().all(|a| *a == "ACCESS_TOKEN_PAYLOAD_UPDATED"), "{seen_now:?}");
+    assert_eq!(
+        seen_now[..2],
+        ["ACCESS_TOKEN_PAYLOAD_UPDATED", "REFRESH_SESSION"],
+        "{seen_now:?}"
+    );
+    assert!(
+        seen_now[2..]
+            .iter()
+            .all(|a| *a == "ACCESS_TOKEN_PAYLOAD_UPDATED"),
+        "{seen_now:?}"
+    );
     assert!(!session.user_id().await.unwrap().is_empty());
     let payload = session.access_token_payload_json().await.unwrap();
     assert!(payload.contains("\"sub\""), "{payload}");
     session.sign_out().await.unwrap();
     assert!(!session.does_session_exist().await.unwrap());
-    assert_eq!(session.user_id().await.unwrap_err(), fauna_session::Error::NoSession);
+    assert_eq!(
+        session.user_id().await.unwrap_err(),
+        fauna_session::Error::NoSession
+    );
 }

@@ -13,69 +13,245 @@ use fauna_session::{Error, Event};
 const SCOPE_TABLE: &[(&str, &str, Option<&str>, bool)] = &[
     // api domain only
     ("api.example.com", "https://api.example.com", None, true),
-    ("http://api.example.com", "http://api.example.com", None, true),
-    ("https://api.example.com", "http://api.example.com", None, true),
-    ("https://api.example.com:3000", "http://api.example.com:3000", None, true),
-    ("https://api.example.com:3002", "https://api.example.com:3001", None, true),
+    (
+        "http://api.example.com",
+        "http://api.example.com",
+        None,
+        true,
+    ),
+    (
+        "https://api.example.com",
+        "http://api.example.com",
+        None,
+        true,
+    ),
+    (
+        "https://api.example.com:3000",
+        "http://api.example.com:3000",
+        None,
+        true,
+    ),
+    (
+        "https://api.example.com:3002",
+        "https://api.example.com:3001",
+        None,
+        true,
+    ),
     ("localhost:3000", "localhost:3000", None, true),
     ("localhost:3001", "localhost:3000", None, true),
     ("localhost:3001", "localhost", None, true),
-    ("http://localhost:3000", "https://localhost:3000", None, true),
+    (
+        "http://localhost:3000",
+        "https://localhost:3000",
+        None,
+        true,
+    ),
     ("localhost", "https://localhost", None, true),
     ("127.0.0.1:3000", "127.0.0.1:3000", None, true),
     ("http://127.0.0.1", "https://127.0.0.1", None, true),
-    ("http://127.0.0.1:3001/auth/session/refresh", "http://127.0.0.1:3001", None, true),
+    (
+        "http://127.0.0.1:3001/auth/session/refresh",
+        "http://127.0.0.1:3001",
+        None,
+        true,
+    ),
     ("http://API.Example.com/x", "api.example.com", None, true),
-    ("https://user:pw@api.example.com/x", "api.example.com", None, true),
+    (
+        "https://user:pw@api.example.com/x",
+        "api.example.com",
+        None,
+        true,
+    ),
     ("localhost:3001", "example.com", None, false),
-    ("https://example.com", "https://api.example.com", None, false),
-    ("https://api.example.com", "https://a.api.example.com", None, false),
-    ("https://api.example.com", "https://example.com", None, false),
-    ("https://example.com:3001", "https://api.example.com:3001", None, false),
-    ("http://127.0.0.2:3001", "http://127.0.0.1:3001", None, false),
-    ("http://127.0.0.1:3001/x?superTokensDoNotDoInterception", "http://127.0.0.1:3001", None, false),
-    ("http://127.0.0.1:3001/x#superTokensDoNotDoInterception", "http://127.0.0.1:3001", None, false),
+    (
+        "https://example.com",
+        "https://api.example.com",
+        None,
+        false,
+    ),
+    (
+        "https://api.example.com",
+        "https://a.api.example.com",
+        None,
+        false,
+    ),
+    (
+        "https://api.example.com",
+        "https://example.com",
+        None,
+        false,
+    ),
+    (
+        "https://example.com:3001",
+        "https://api.example.com:3001",
+        None,
+        false,
+    ),
+    (
+        "http://127.0.0.2:3001",
+        "http://127.0.0.1:3001",
+        None,
+        false,
+    ),
+    (
+        "http://127.0.0.1:3001/x?superTokensDoNotDoInterception",
+        "http://127.0.0.1:3001",
+        None,
+        false,
+    ),
+    (
+        "http://127.0.0.1:3001/x#superTokensDoNotDoInterception",
+        "http://127.0.0.1:3001",
+        None,
+        false,
+    ),
     // backend domain
     ("api.example.com", "", Some("api.example.com"), true),
-    ("http://api.example.com", "", Some("http://api.example.com"), true),
+    (
+        "http://api.example.com",
+        "",
+        Some("http://api.example.com"),
+        true,
+    ),
     ("api.example.com", "", Some(".example.com"), true),
-    ("https://sub.api.example.com", "", Some(".api.example.com"), true),
-    ("https://sub.api.example.com", "", Some(".example.com"), true),
-    ("https://sub.api.example.com:3000", "", Some(".example.com:3000"), true),
-    ("https://sub.api.example.com:3000", "", Some(".example.com:3001"), true),
-    ("https://sub.api.example.com:3000", "", Some("https://sub.api.example.com"), true),
-    ("https://api.example.com:3000", "", Some(".api.example.com"), true),
+    (
+        "https://sub.api.example.com",
+        "",
+        Some(".api.example.com"),
+        true,
+    ),
+    (
+        "https://sub.api.example.com",
+        "",
+        Some(".example.com"),
+        true,
+    ),
+    (
+        "https://sub.api.example.com:3000",
+        "",
+        Some(".example.com:3000"),
+        true,
+    ),
+    (
+        "https://sub.api.example.com:3000",
+        "",
+        Some(".example.com:3001"),
+        true,
+    ),
+    (
+        "https://sub.api.example.com:3000",
+        "",
+        Some("https://sub.api.example.com"),
+        true,
+    ),
+    (
+        "https://api.example.com:3000",
+        "",
+        Some(".api.example.com"),
+        true,
+    ),
     ("localhost:3000", "", Some("localhost:3000"), true),
     ("https://localhost:3000", "", Some(".localhost:3000"), true),
     ("http://a.localhost:3000", "", Some(".localhost:3000"), true),
-    ("http://127.0.0.1:3000", "", Some("https://127.0.0.1:3010"), true),
+    (
+        "http://127.0.0.1:3000",
+        "",
+        Some("https://127.0.0.1:3010"),
+        true,
+    ),
     ("https://sub.api.example.com:3000", "", Some(".com"), true),
-    ("https://sub1.api.example.co.uk:3000", "", Some(".api.example.co.uk"), true),
-    ("https://api.example.co.uk:3000", "", Some("api.example.co.uk"), true),
-    ("https://other.example.org", "https://api.example.com", Some(".example.org"), true),
-    ("https://sub.api.example.com:3000", "", Some("example.com"), true),
-    ("https://api.example.com:3000", "", Some(".a.api.example.com"), false),
-    ("https://sub.api.example.com:3000", "", Some("localhost"), false),
-    ("https://sub.api.example.co.uk:3000", "", Some("api.example.co.uk"), true),
-    ("https://sub.api.example.co.uk", "", Some("example.co.uk"), true),
-    ("https://sub.api.example.co.uk", "", Some("other.co.uk"), false),
+    (
+        "https://sub1.api.example.co.uk:3000",
+        "",
+        Some(".api.example.co.uk"),
+        true,
+    ),
+    (
+        "https://api.example.co.uk:3000",
+        "",
+        Some("api.example.co.uk"),
+        true,
+    ),
+    (
+        "https://other.example.org",
+        "https://api.example.com",
+        Some(".example.org"),
+        true,
+    ),
+    (
+        "https://sub.api.example.com:3000",
+        "",
+        Some("example.com"),
+        true,
+    ),
+    (
+        "https://api.example.com:3000",
+        "",
+        Some(".a.api.example.com"),
+        false,
+    ),
+    (
+        "https://sub.api.example.com:3000",
+        "",
+        Some("localhost"),
+        false,
+    ),
+    (
+        "https://sub.api.example.co.uk:3000",
+        "",
+        Some("api.example.co.uk"),
+        true,
+    ),
+    (
+        "https://sub.api.example.co.uk",
+        "",
+        Some("example.co.uk"),
+        true,
+    ),
+    (
+        "https://sub.api.example.co.uk",
+        "",
+        Some("other.co.uk"),
+        false,
+    ),
     ("https://evil-example.com", "", Some(".example.com"), false),
-    ("https://example.com.evil.org", "https://example.com", Some("example.com"), false),
+    (
+        "https://example.com.evil.org",
+        "https://example.com",
+        Some("example.com"),
+        false,
+    ),
 ];
 
 #[test]
 fn url_scoping_table() {
     for &(url, api, backend, expected) in SCOPE_TABLE {
-        assert_eq!(scope::should_intercept(url, api, backend), Ok(expected), "{url} / {api} / {backend:?}");
+        assert_eq!(
+            scope::should_intercept(url, api, backend),
+            Ok(expected),
+            "{url} / {api} / {backend:?}"
+        );
     }
 }
 
 #[test]
 fn url_scoping_errors() {
-    assert_eq!(scope::should_intercept("/some/path", "", Some("api.example.co.uk")), Err(ScopeError::InvalidDomain));
-    assert_eq!(scope::should_intercept("/some/path", "api.example.co.uk", None), Err(ScopeError::InvalidDomain));
-    assert_eq!(scope::should_intercept("http://", "api.example.com", None), Err(ScopeError::InvalidDomain));
-    assert_eq!(scope::should_intercept("http://a.com:99999", "a.com", None), Err(ScopeError::InvalidDomain));
+    assert_eq!(
+        scope::should_intercept("/some/path", "", Some("api.example.co.uk")),
+        Err(ScopeError::InvalidDomain)
+    );
+    assert_eq!(
+        scope::should_intercept("/some/path", "api.example.co.uk", None),
+        Err(ScopeError::InvalidDomain)
+    );
+    assert_eq!(
+        scope::should_intercept("http://", "api.example.com", None),
+        Err(ScopeError::InvalidDomain)
+    );
+    assert_eq!(
+        scope::should_intercept("http://a.com:99999", "a.com", None),
+        Err(ScopeError::InvalidDomain)
+    );
 }
 
 #[test]
@@ -97,10 +273,18 @@ fn domain_normalisation() {
         ("127.0.0.1:3001", "http://127.0.0.1:3001"),
         ("https://127.0.0.1:3001", "https://127.0.0.1:3001"),
     ] {
-        assert_eq!(scope::normalise_url_domain(input).as_deref(), Ok(out), "{input}");
+        assert_eq!(
+            scope::normalise_url_domain(input).as_deref(),
+            Ok(out),
+            "{input}"
+        );
     }
     for bad in ["/auth", "", "nodots", "http://"] {
-        assert_eq!(scope::normalise_url_domain(bad), Err(ScopeError::InvalidDomain), "{bad}");
+        assert_eq!(
+            scope::normalise_url_domain(bad),
+            Err(ScopeError::InvalidDomain),
+            "{bad}"
+        );
     }
 }
 
@@ -108,7 +292,10 @@ fn domain_normalisation() {
 fn path_normalisation() {
     for (input, out) in [
         ("exists?email=john.doe%40gmail.com", "/exists"),
-        ("/auth/email/exists?email=john.doe%40gmail.com", "/auth/email/exists"),
+        (
+            "/auth/email/exists?email=john.doe%40gmail.com",
+            "/auth/email/exists",
+        ),
         ("exists", "/exists"),
         ("http://api.example.com", ""),
         ("http://api.example.com/", ""),
@@ -126,7 +313,11 @@ fn path_normalisation() {
         ("/Auth/", "/auth"),
         ("", ""),
     ] {
-        assert_eq!(scope::normalise_url_path(input).as_deref(), Ok(out), "{input}");
+        assert_eq!(
+            scope::normalise_url_path(input).as_deref(),
+            Ok(out),
+            "{input}"
+        );
     }
 }
 
@@ -149,19 +340,31 @@ fn session_scope_normalisation() {
         (".127.0.0.1", "127.0.0.1"),
         ("EXAMPLE.com", "example.com"),
     ] {
-        assert_eq!(scope::normalise_session_scope(input).as_deref(), Ok(out), "{input}");
+        assert_eq!(
+            scope::normalise_session_scope(input).as_deref(),
+            Ok(out),
+            "{input}"
+        );
     }
-    assert_eq!(scope::normalise_session_scope("http://"), Err(ScopeError::InvalidSessionScope));
+    assert_eq!(
+        scope::normalise_session_scope("http://"),
+        Err(ScopeError::InvalidSessionScope)
+    );
 }
 
 #[test]
 fn config_defaults_and_validation() {
-    let n = Config::new("127.0.0.1:3001").normalise("127.0.0.1").unwrap();
+    let n = Config::new("127.0.0.1:3001")
+        .normalise("127.0.0.1")
+        .unwrap();
     assert_eq!(n.api_domain, "http://127.0.0.1:3001");
     assert_eq!(n.api_base_path, "/auth");
     assert_eq!(n.refresh_url, "http://127.0.0.1:3001/auth/session/refresh");
     assert_eq!(n.sign_out_url, "http://127.0.0.1:3001/auth/signout");
-    assert_eq!((n.session_expired_status_code, n.invalid_claim_status_code), (401, 403));
+    assert_eq!(
+        (n.session_expired_status_code, n.invalid_claim_status_code),
+        (401, 403)
+    );
     assert_eq!(n.token_transfer_method, TokenTransferMethod::Cookie);
     assert_eq!(n.session_token_frontend_domain, "127.0.0.1");
     assert!(n.auto_add_credentials && !n.is_in_iframe);
@@ -182,12 +385,18 @@ fn config_defaults_and_validation() {
         ConfigError::SameStatusCodes.message(),
         "sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same."
     );
-    assert_eq!(Config::new("/auth").normalise("x.com"), Err(ConfigError::Scope(ScopeError::InvalidDomain)));
+    assert_eq!(
+        Config::new("/auth").normalise("x.com"),
+        Err(ConfigError::Scope(ScopeError::InvalidDomain))
+    );
     assert_eq!(
         ConfigError::NegativeRetryAttempts.message(),
         "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0."
     );
-    assert_eq!(TokenTransferMethod::parse("header"), Some(TokenTransferMethod::Header));
+    assert_eq!(
+        TokenTransferMethod::parse("header"),
+        Some(TokenTransferMethod::Header)
+    );
     assert_eq!(TokenTransferMethod::parse("bearer"), None);
 }
 
@@ -215,11 +424,17 @@ fn front_token_decoding() {
     let json = r#"{"uid":"ü","ate":1,"up":{"faunadbToken":"fnX"}}"#;
     let b64 = std_b64(json.as_bytes());
     assert_eq!(front_token::decode(&b64).as_deref(), Ok(json));
-    assert_eq!(front_token::decode(b64.trim_end_matches('=')).as_deref(), Ok(json));
+    assert_eq!(
+        front_token::decode(b64.trim_end_matches('=')).as_deref(),
+        Ok(json)
+    );
     assert_eq!(front_token::decode("%%%"), Err(FrontTokenError::Base64));
     assert_eq!(front_token::decode("a"), Err(FrontTokenError::Base64));
     assert_eq!(front_token::decode("QQ==="), Err(FrontTokenError::Base64));
-    assert_eq!(front_token::decode(&std_b64(&[0xff, 0xfe])), Err(FrontTokenError::Utf8));
+    assert_eq!(
+        front_token::decode(&std_b64(&[0xff, 0xfe])),
+        Err(FrontTokenError::Utf8)
+    );
     for len in 0..40 {
         let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
         assert_eq!(front_token::base64_decode(&std_b64(&bytes)).unwrap(), bytes);
@@ -234,16 +449,27 @@ fn front_token_typed_parse() {
         #[serde(rename = "faunadbToken")]
         fauna: String,
     }
-    let t = front_token::parse::<Up>(&std_b64(br#"{"uid":"u","ate":2,"up":{"faunadbToken":"fnX"}}"#)).unwrap();
-    assert_eq!((t.uid.as_str(), t.ate, t.up.fauna.as_str()), ("u", 2.0, "fnX"));
-    assert_eq!(front_token::parse::<Up>(&std_b64(b"[1]")).unwrap_err(), FrontTokenError::Shape);
+    let t = front_token::parse::<Up>(&std_b64(
+        br#"{"uid":"u","ate":2,"up":{"faunadbToken":"fnX"}}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        (t.uid.as_str(), t.ate, t.up.fauna.as_str()),
+        ("u", 2.0, "fnX")
+    );
+    assert_eq!(
+        front_token::parse::<Up>(&std_b64(b"[1]")).unwrap_err(),
+        FrontTokenError::Shape
+    );
 }
 
 fn std_b64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -258,7 +484,10 @@ fn std_b64(bytes: &[u8]) -> String {
 #[test]
 fn local_session_state_and_lock_decisions() {
     use LocalSessionState::*;
-    assert_eq!(LocalSessionState::from_cookies(Some("1"), Some("f")), Exists("1".into()));
+    assert_eq!(
+        LocalSessionState::from_cookies(Some("1"), Some("f")),
+        Exists("1".into())
+    );
     assert_eq!(LocalSessionState::from_cookies(Some("1"), None), NotExists);
     assert_eq!(LocalSessionState::from_cookies(None, Some("f")), MayExist);
     assert_eq!(LocalSessionState::from_cookies(None, None), MayExist);
@@ -266,8 +495,14 @@ fn local_session_state_and_lock_decisions() {
     let e2 = Exists("2".into());
     assert_eq!(state::after_lock(&e1, &e1), AfterLock::Refresh);
     assert_eq!(state::after_lock(&e1, &e2), AfterLock::Retry);
-    assert_eq!(state::after_lock(&e1, &NotExists), AfterLock::SessionExpired);
-    assert_eq!(state::after_lock(&MayExist, &NotExists), AfterLock::SessionExpired);
+    assert_eq!(
+        state::after_lock(&e1, &NotExists),
+        AfterLock::SessionExpired
+    );
+    assert_eq!(
+        state::after_lock(&MayExist, &NotExists),
+        AfterLock::SessionExpired
+    );
     assert_eq!(state::after_lock(&MayExist, &e1), AfterLock::Retry);
     assert_eq!(state::after_lock(&NotExists, &e1), AfterLock::Retry);
     assert_eq!(state::after_lock(&MayExist, &MayExist), AfterLock::Refresh);
@@ -280,10 +515,21 @@ fn session_update_events() {
     assert_eq!(ev(false, 200, Some("eyJ")), Some(Event::SessionCreated));
     assert_eq!(ev(true, 200, Some("eyJ")), None);
     assert_eq!(ev(true, 200, Some("remove")), Some(Event::SignOut));
-    assert_eq!(ev(true, 401, Some("remove")), Some(Event::Unauthorised { session_expired_or_revoked: true }));
+    assert_eq!(
+        ev(true, 401, Some("remove")),
+        Some(Event::Unauthorised {
+            session_expired_or_revoked: true
+        })
+    );
     assert_eq!(ev(false, 401, Some("remove")), None);
     assert_eq!(ev(true, 401, None), None);
-    assert_eq!(Event::ApiInvalidClaim { claim_validation_errors: "[]".into() }.action(), "API_INVALID_CLAIM");
+    assert_eq!(
+        Event::ApiInvalidClaim {
+            claim_validation_errors: "[]".into()
+        }
+        .action(),
+        "API_INVALID_CLAIM"
+    );
 }
 
 #[test]
@@ -321,7 +567,11 @@ fn error_messages_match_display() {
         Error::MalformedFrontToken(FrontTokenError::Base64),
         Error::RefreshFailed { status: 500 },
         Error::MissingFrontToken,
-        Error::RetryLimit { status: 401, url: "http://a/b".into(), attempts: 10 },
+        Error::RetryLimit {
+            status: 401,
+            url: "http://a/b".into(),
+            attempts: 10,
+        },
         Error::CookieWriteFailed,
         Error::General("boom".into()),
         Error::NoFaunaToken,

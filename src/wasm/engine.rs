@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, Response};
 
@@ -96,7 +96,9 @@ thread_local! {
 
 /// The engine, if `init` ran.
 pub(crate) fn current() -> Result<Rc<Engine>, Error> {
-    ENGINE.with(|e| e.borrow().clone()).ok_or(Error::NotInitialised)
+    ENGINE
+        .with(|e| e.borrow().clone())
+        .ok_or(Error::NotInitialised)
 }
 
 /// Creates the engine, or replaces the configuration of the existing one (a second `init` keeps the first
@@ -125,32 +127,48 @@ fn header(resp: &Response, name: &str) -> Option<String> {
 }
 
 fn number_text(n: f64) -> String {
-    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 /// Parses a front token into its JSON object, checking its shape.
 pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
     let json = front_token::decode(raw)?;
-    let v = js_sys::JSON::parse(&json).map_err(|_| Error::MalformedFrontToken(front_token::FrontTokenError::Shape))?;
+    let v = js_sys::JSON::parse(&json)
+        .map_err(|_| Error::MalformedFrontToken(front_token::FrontTokenError::Shape))?;
     let up = sys::get(&v, "up");
     if sys::get(&v, "uid").as_string().is_none()
         || sys::get(&v, "ate").as_f64().is_none()
         || !up.is_object()
         || up.is_null()
     {
-        return Err(Error::MalformedFrontToken(front_token::FrontTokenError::Shape));
+        return Err(Error::MalformedFrontToken(
+            front_token::FrontTokenError::Shape,
+        ));
     }
     Ok(v)
 }
 
 fn stringify(v: &JsValue) -> String {
-    js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
-async fn call_fetch(fetch: &Function, input: &JsValue, init: &JsValue) -> Result<Response, JsValue> {
-    let p: Promise = fetch.call2(&JsValue::UNDEFINED, input, init)?.unchecked_into();
+async fn call_fetch(
+    fetch: &Function,
+    input: &JsValue,
+    init: &JsValue,
+) -> Result<Response, JsValue> {
+    let p: Promise = fetch
+        .call2(&JsValue::UNDEFINED, input, init)?
+        .unchecked_into();
     let v = JsFuture::from(p).await?;
-    v.dyn_into::<Response>().map_err(|_| sys::js_error("fetch did not resolve with a Response"))
+    v.dyn_into::<Response>()
+        .map_err(|_| sys::js_error("fetch did not resolve with a Response"))
 }
 
 impl Engine {
@@ -163,7 +181,13 @@ impl Engine {
     fn write_cookie(&self, name: &str, value: &str, expires: &str) {
         let cfg = self.config();
         let host = sys::page_hostname();
-        sys::set_document_cookie(&cookies::build(name, value, expires, cfg.0.cookie_domain(&host), cfg.0.is_in_iframe));
+        sys::set_document_cookie(&cookies::build(
+            name,
+            value,
+            expires,
+            cfg.0.cookie_domain(&host),
+            cfg.0.is_in_iframe,
+        ));
     }
 
     fn clear_cookie(&self, name: &str) {
@@ -171,6 +195,7 @@ impl Engine {
     }
 
     /// Local session state without refreshing.
+    #[allow(clippy::unused_self, reason = "reads the shared browser state this engine owns")]
     pub(crate) fn lss_now(&self) -> LocalSessionState {
         let all = sys::document_cookie();
         LocalSessionState::from_cookies(
@@ -188,13 +213,18 @@ impl Engine {
         match self.on_unauthorised(&LocalSessionState::MayExist).await {
             Unauthorised::Retry => {
                 let s = self.lss_now();
-                if s.exists() { Ok(s) } else { Err(Error::CookieWriteFailed.into()) }
+                if s.exists() {
+                    Ok(s)
+                } else {
+                    Err(Error::CookieWriteFailed.into())
+                }
             }
             _ => Ok(LocalSessionState::NotExists),
         }
     }
 
     /// Server-clock "now" (client clock plus the persisted skew).
+    #[allow(clippy::unused_self, reason = "reads the shared browser state this engine owns")]
     pub(crate) fn adjusted_now(&self) -> f64 {
         let skew = sys::local_storage()
             .and_then(|s| s.get_item(cookies::CLOCK_SKEW_KEY).ok().flatten())
@@ -206,14 +236,27 @@ impl Engine {
 
     /// `FrontToken.setItem`: stores a new front token (or clears the session for `remove`).
     fn set_front_token(&self, value: &str) -> Result<(), Error> {
-        let new = if value == "remove" { None } else { Some(parse_front_token(value)?) };
+        let new = if value == "remove" {
+            None
+        } else {
+            Some(parse_front_token(value)?)
+        };
         let now = sys::now_ms();
-        self.write_cookie(cookies::LAST_ACCESS_TOKEN_UPDATE, &number_text(now), FOREVER);
+        self.write_cookie(
+            cookies::LAST_ACCESS_TOKEN_UPDATE,
+            &number_text(now),
+            FOREVER,
+        );
         if sys::cookie(cookies::LEGACY_ID_REFRESH_TOKEN).is_some() {
             self.clear_cookie(cookies::LEGACY_ID_REFRESH_TOKEN);
         }
         let Some(new) = new else {
-            for name in [cookies::FRONT_TOKEN, cookies::ACCESS_TOKEN, cookies::REFRESH_TOKEN, cookies::ANTI_CSRF] {
+            for name in [
+                cookies::FRONT_TOKEN,
+                cookies::ACCESS_TOKEN,
+                cookies::REFRESH_TOKEN,
+                cookies::ANTI_CSRF,
+            ] {
                 self.clear_cookie(name);
             }
             return Ok(());
@@ -221,11 +264,13 @@ impl Engine {
         let old = sys::cookie(cookies::FRONT_TOKEN);
         self.write_cookie(cookies::FRONT_TOKEN, value, FOREVER);
         let up = sys::get(&new, "up");
-        if let Some(iat) = sys::get(&up, "iat").as_f64() {
-            if let Some(s) = sys::local_storage() {
-                let _ = s.set_item(cookies::CLOCK_SKEW_KEY, &number_text(state::clock_skew_ms(iat, now)));
+        if let Some(iat) = sys::get(&up, "iat").as_f64()
+            && let Some(s) = sys::local_storage() {
+                let _ = s.set_item(
+                    cookies::CLOCK_SKEW_KEY,
+                    &number_text(state::clock_skew_ms(iat, now)),
+                );
             }
-        }
         if let Some(old) = old {
             let changed = match parse_front_token(&old) {
                 Ok(o) => stringify(&sys::get(&o, "up")) != stringify(&up),
@@ -240,23 +285,29 @@ impl Engine {
 
     /// `saveTokensFromHeaders`.
     fn save_tokens(&self, resp: &Response) -> Result<(), Error> {
-        for (h, cookie) in [("st-refresh-token", cookies::REFRESH_TOKEN), ("st-access-token", cookies::ACCESS_TOKEN)] {
+        for (h, cookie) in [
+            ("st-refresh-token", cookies::REFRESH_TOKEN),
+            ("st-access-token", cookies::ACCESS_TOKEN),
+        ] {
             if let Some(v) = header(resp, h) {
                 if v.is_empty() {
                     self.clear_cookie(cookie);
                 } else {
-                    self.write_cookie(cookie, &v, &sys::utc_string(sys::now_ms() + cookies::HEADER_TOKEN_LIFETIME_MS));
+                    self.write_cookie(
+                        cookie,
+                        &v,
+                        &sys::utc_string(sys::now_ms() + cookies::HEADER_TOKEN_LIFETIME_MS),
+                    );
                 }
             }
         }
         if let Some(ft) = header(resp, "front-token") {
             self.set_front_token(&ft)?;
         }
-        if let Some(ac) = header(resp, "anti-csrf") {
-            if self.lss_now().exists() {
+        if let Some(ac) = header(resp, "anti-csrf")
+            && self.lss_now().exists() {
                 self.write_cookie(cookies::ANTI_CSRF, &ac, FOREVER);
             }
-        }
         Ok(())
     }
 
@@ -268,15 +319,27 @@ impl Engine {
             let o = sys::object();
             sys::set(&o, "action", &JsValue::from_str(event.action()));
             sys::set(&o, "userContext", &sys::object());
-            if let Event::Unauthorised { session_expired_or_revoked } = event {
-                sys::set(&o, "sessionExpiredOrRevoked", &JsValue::from_bool(*session_expired_or_revoked));
+            if let Event::Unauthorised {
+                session_expired_or_revoked,
+            } = event
+            {
+                sys::set(
+                    &o,
+                    "sessionExpiredOrRevoked",
+                    &JsValue::from_bool(*session_expired_or_revoked),
+                );
             }
             if let Some(errs) = claim_errors {
                 sys::set(&o, "claimValidationErrors", errs);
             }
             let _ = f.call1(&JsValue::UNDEFINED, &o);
         }
-        let listeners: Vec<Listener> = self.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        let listeners: Vec<Listener> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect();
         for l in listeners {
             l(event);
         }
@@ -302,7 +365,12 @@ impl Engine {
 
     // ----- hooks ---------------------------------------------------------------------------------------------
 
-    async fn pre_hook(&self, action: &str, url: &str, init: JsValue) -> Result<(JsValue, JsValue), JsValue> {
+    async fn pre_hook(
+        &self,
+        action: &str,
+        url: &str,
+        init: JsValue,
+    ) -> Result<(JsValue, JsValue), JsValue> {
         let cfg = self.config();
         let Some(hook) = &cfg.1.pre_api else {
             return Ok((JsValue::from_str(url), init));
@@ -316,9 +384,17 @@ impl Engine {
         Ok((sys::get(&out, "url"), sys::get(&out, "requestInit")))
     }
 
-    async fn post_hook(&self, action: &str, url: &JsValue, init: &JsValue, resp: &Response) -> Result<(), JsValue> {
+    async fn post_hook(
+        &self,
+        action: &str,
+        url: &JsValue,
+        init: &JsValue,
+        resp: &Response,
+    ) -> Result<(), JsValue> {
         let cfg = self.config();
-        let Some(hook) = &cfg.1.post_api else { return Ok(()) };
+        let Some(hook) = &cfg.1.post_api else {
+            return Ok(());
+        };
         let ctx = sys::object();
         sys::set(&ctx, "action", &JsValue::from_str(action));
         sys::set(&ctx, "requestInit", init);
@@ -344,7 +420,12 @@ impl Engine {
             match state::after_lock(pre, &self.lss_now()) {
                 AfterLock::SessionExpired => {
                     drop(guard);
-                    self.fire(&Event::Unauthorised { session_expired_or_revoked: false }, None);
+                    self.fire(
+                        &Event::Unauthorised {
+                            session_expired_or_revoked: false,
+                        },
+                        None,
+                    );
                     return Unauthorised::Expired(None);
                 }
                 AfterLock::Retry => return Unauthorised::Retry,
@@ -354,7 +435,9 @@ impl Engine {
             drop(guard);
             return match result {
                 Ok(r) => r,
-                Err(e) if self.lss_now() == LocalSessionState::NotExists => Unauthorised::Expired(Some(e)),
+                Err(e) if self.lss_now() == LocalSessionState::NotExists => {
+                    Unauthorised::Expired(Some(e))
+                }
                 Err(e) => Unauthorised::ApiError(e),
             };
         }
@@ -365,44 +448,51 @@ impl Engine {
         let cfg = self.config();
         let n = &cfg.0;
         let headers = Headers::new()?;
-        if pre.exists() {
-            if let Some(t) = sys::cookie(cookies::ANTI_CSRF) {
+        if pre.exists()
+            && let Some(t) = sys::cookie(cookies::ANTI_CSRF) {
                 headers.set("anti-csrf", &t)?;
             }
-        }
         headers.set("rid", "session")?;
         headers.set("fdi-version", FDI_VERSIONS)?;
         headers.set("st-auth-mode", n.token_transfer_method.as_str())?;
-        if n.token_transfer_method == TokenTransferMethod::Header {
-            if let Some(r) = sys::cookie(cookies::REFRESH_TOKEN) {
+        if n.token_transfer_method == TokenTransferMethod::Header
+            && let Some(r) = sys::cookie(cookies::REFRESH_TOKEN) {
                 let mut bearer = String::from("Bearer ");
                 bearer.push_str(&r);
                 headers.set("authorization", &bearer)?;
             }
-        }
         let init = sys::object();
         sys::set(&init, "method", &JsValue::from_str("post"));
         sys::set(&init, "credentials", &JsValue::from_str("include"));
         sys::set(&init, "headers", &headers);
-        let (url, init) = self.pre_hook("REFRESH_SESSION", &n.refresh_url, init).await?;
+        let (url, init) = self
+            .pre_hook("REFRESH_SESSION", &n.refresh_url, init)
+            .await?;
         let resp = call_fetch(&self.original_fetch, &url, &init).await?;
-        self.save_tokens(&resp).map_err(|e| sys::js_error(&e.message()))?;
+        self.save_tokens(&resp)
+            .map_err(|e| sys::js_error(&e.message()))?;
         let status = resp.status();
         let expired = status == n.session_expired_status_code;
         let front = header(&resp, "front-token");
         if front.is_none() {
             if expired {
-                self.set_front_token("remove").map_err(|e| sys::js_error(&e.message()))?;
+                self.set_front_token("remove")
+                    .map_err(|e| sys::js_error(&e.message()))?;
             } else if (200..300).contains(&status) {
                 return Err(sys::js_error(&Error::MissingFrontToken.message()));
             }
         }
-        let front = if expired && front.is_none() { Some("remove") } else { front.as_deref() };
+        let front = if expired && front.is_none() {
+            Some("remove")
+        } else {
+            front.as_deref()
+        };
         self.fire_session_update(pre.exists(), status, front);
         if status >= 300 {
             return Err(resp.into());
         }
-        self.post_hook("REFRESH_SESSION", &url, &init, &resp).await?;
+        self.post_hook("REFRESH_SESSION", &url, &init, &resp)
+            .await?;
         if self.lss_now() == LocalSessionState::NotExists {
             return Ok(Unauthorised::Expired(None));
         }
@@ -413,7 +503,11 @@ impl Engine {
     // ----- the request algorithm -------------------------------------------------------------------------------
 
     /// `doRequest`: what the patched `fetch` runs. Resolves with a `Response`; fails with an `Error`/`TypeError`.
-    pub(crate) async fn do_request(self: &Rc<Self>, input: JsValue, init: JsValue) -> Result<Response, Fail> {
+    pub(crate) async fn do_request(
+        self: &Rc<Self>,
+        input: JsValue,
+        init: JsValue,
+    ) -> Result<Response, Fail> {
         let cfg = self.config();
         let n = &cfg.0;
         let request = input.dyn_ref::<Request>();
@@ -424,7 +518,9 @@ impl Engine {
         };
         let absolute = url.and_then(|u| {
             let base = sys::window().location().href().ok()?;
-            web_sys::Url::new_with_base(&u, &base).ok().map(|x| (x.href(), u))
+            web_sys::Url::new_with_base(&u, &base)
+                .ok()
+                .map(|x| (x.href(), u))
         });
         let intercept = absolute.as_ref().is_some_and(|(abs, raw)| {
             !raw.contains("superTokensDoNotDoInterception") && n.should_intercept(abs)
@@ -433,7 +529,11 @@ impl Engine {
             return Ok(call_fetch(&self.original_fetch, &input, &init).await?);
         }
         let url = absolute.map(|(a, _)| a).unwrap_or_default();
-        let init: JsValue = if init.is_object() { init } else { sys::object() };
+        let init: JsValue = if init.is_object() {
+            init
+        } else {
+            sys::object()
+        };
         let init_headers = sys::get(&init, "headers");
         let base = if !init_headers.is_undefined() && !init_headers.is_null() {
             Headers::new_with_str_sequence_sequence(&init_headers)?
@@ -442,7 +542,10 @@ impl Engine {
         } else {
             Headers::new()?
         };
-        if let (Some(auth), Some(access)) = (base.get("authorization")?, sys::cookie(cookies::ACCESS_TOKEN)) {
+        if let (Some(auth), Some(access)) = (
+            base.get("authorization")?,
+            sys::cookie(cookies::ACCESS_TOKEN),
+        ) {
             let mut ours = String::from("bearer ");
             ours.push_str(&access);
             if auth.eq_ignore_ascii_case(&ours) && auth.get(7..) == ours.get(7..) {
@@ -455,22 +558,24 @@ impl Engine {
             let cfg = self.config();
             let n = &cfg.0;
             let headers = Headers::new_with_headers(&base)?;
-            if pre.exists() {
-                if let Some(t) = sys::cookie(cookies::ANTI_CSRF) {
+            if pre.exists()
+                && let Some(t) = sys::cookie(cookies::ANTI_CSRF) {
                     headers.set("anti-csrf", &t)?;
                 }
-            }
             if !headers.has("rid")? {
                 headers.set("rid", "anti-csrf")?;
             }
             headers.set("st-auth-mode", n.token_transfer_method.as_str())?;
-            if n.token_transfer_method == TokenTransferMethod::Header && !headers.has("authorization")? {
-                if let (Some(a), Some(_)) = (sys::cookie(cookies::ACCESS_TOKEN), sys::cookie(cookies::REFRESH_TOKEN)) {
+            if n.token_transfer_method == TokenTransferMethod::Header
+                && !headers.has("authorization")?
+                && let (Some(a), Some(_)) = (
+                    sys::cookie(cookies::ACCESS_TOKEN),
+                    sys::cookie(cookies::REFRESH_TOKEN),
+                ) {
                     let mut bearer = String::from("Bearer ");
                     bearer.push_str(&a);
                     headers.set("authorization", &bearer)?;
                 }
-            }
             let attempt_init: JsValue = Object::assign(&Object::new(), init.unchecked_ref()).into();
             sys::set(&attempt_init, "headers", &headers);
             if n.auto_add_credentials && sys::get(&init, "credentials").is_undefined() {
@@ -483,10 +588,18 @@ impl Engine {
             let resp = call_fetch(&self.original_fetch, &attempt_input, &attempt_init).await?;
             self.save_tokens(&resp)?;
             let status = resp.status();
-            self.fire_session_update(pre.exists(), status, header(&resp, "front-token").as_deref());
+            self.fire_session_update(
+                pre.exists(),
+                status,
+                header(&resp, "front-token").as_deref(),
+            );
             if status == n.session_expired_status_code {
                 if !budget.take() {
-                    let e = Error::RetryLimit { status, url, attempts: budget.used() };
+                    let e = Error::RetryLimit {
+                        status,
+                        url,
+                        attempts: budget.used(),
+                    };
                     web_sys::console::error_1(&JsValue::from_str(&e.message()));
                     return Err(e.into());
                 }
@@ -511,10 +624,17 @@ impl Engine {
     async fn on_invalid_claim(&self, resp: &Response) {
         let Ok(clone) = resp.clone() else { return };
         let Ok(p) = clone.json() else { return };
-        let Ok(body) = JsFuture::from(p).await else { return };
+        let Ok(body) = JsFuture::from(p).await else {
+            return;
+        };
         let errs = sys::get(&body, "claimValidationErrors");
         if !errs.is_undefined() {
-            self.fire(&Event::ApiInvalidClaim { claim_validation_errors: stringify(&errs) }, Some(&errs));
+            self.fire(
+                &Event::ApiInvalidClaim {
+                    claim_validation_errors: stringify(&errs),
+                },
+                Some(&errs),
+            );
         }
     }
 
@@ -523,15 +643,16 @@ impl Engine {
         if self.fetch_patched.replace(true) {
             return;
         }
-        let patched = Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(|input: JsValue, init: JsValue| {
-            wasm_bindgen_futures::future_to_promise(async move {
-                let engine = current().map_err(|e| sys::js_error(&e.message()))?;
-                match engine.do_request(input, init).await {
-                    Ok(r) => Ok(r.into()),
-                    Err(f) => Err(as_error_instance(f.into_js())),
-                }
-            })
-        });
+        let patched =
+            Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(|input: JsValue, init: JsValue| {
+                wasm_bindgen_futures::future_to_promise(async move {
+                    let engine = current().map_err(|e| sys::js_error(&e.message()))?;
+                    match engine.do_request(input, init).await {
+                        Ok(r) => Ok(r.into()),
+                        Err(f) => Err(as_error_instance(f.into_js())),
+                    }
+                })
+            });
         sys::set(&sys::window(), "fetch", patched.as_ref());
         patched.forget();
     }
@@ -552,10 +673,15 @@ impl Engine {
     }
 
     pub(crate) async fn does_session_exist(self: &Rc<Self>) -> Result<bool, Fail> {
-        let Some(info) = self.front_token_info().await? else { return Ok(false) };
+        let Some(info) = self.front_token_info().await? else {
+            return Ok(false);
+        };
         if state::expired(Self::ate(&info), self.adjusted_now()) {
             let pre = self.lss_now();
-            return Ok(matches!(self.on_unauthorised(&pre).await, Unauthorised::Retry));
+            return Ok(matches!(
+                self.on_unauthorised(&pre).await,
+                Unauthorised::Retry
+            ));
         }
         Ok(true)
     }
@@ -587,7 +713,11 @@ impl Engine {
     }
 
     pub(crate) async fn access_token(self: &Rc<Self>) -> Result<Option<String>, Fail> {
-        if self.does_session_exist().await? { Ok(sys::cookie(cookies::ACCESS_TOKEN)) } else { Ok(None) }
+        if self.does_session_exist().await? {
+            Ok(sys::cookie(cookies::ACCESS_TOKEN))
+        } else {
+            Ok(None)
+        }
     }
 
     pub(crate) async fn attempt_refreshing_session(self: &Rc<Self>) -> Result<bool, Fail> {
@@ -599,11 +729,20 @@ impl Engine {
         }
     }
 
-    pub(crate) async fn faunadb_token(self: &Rc<Self>, min_validity_seconds: f64) -> Result<String, Fail> {
-        let min_ms = if min_validity_seconds.is_finite() && min_validity_seconds > 0.0 { min_validity_seconds * 1000.0 } else { 0.0 };
+    pub(crate) async fn faunadb_token(
+        self: &Rc<Self>,
+        min_validity_seconds: f64,
+    ) -> Result<String, Fail> {
+        let min_ms = if min_validity_seconds.is_finite() && min_validity_seconds > 0.0 {
+            min_validity_seconds * 1000.0
+        } else {
+            0.0
+        };
         for attempt in 0..2 {
             let info = self.fresh_info().await?;
-            let token = sys::get(&sys::get(&info, "up"), "faunadbToken").as_string().ok_or(Error::NoFaunaToken)?;
+            let token = sys::get(&sys::get(&info, "up"), "faunadbToken")
+                .as_string()
+                .ok_or(Error::NoFaunaToken)?;
             // The server mints the Fauna token to outlive the access token, so the access token's expiry is a
             // safe lower bound of the Fauna token's.
             if state::valid_for(Self::ate(&info), self.adjusted_now(), min_ms) {
@@ -638,19 +777,21 @@ impl Engine {
             return Err(Fail::Js(resp.into()));
         }
         self.post_hook("SIGN_OUT", &url, &init, &resp).await?;
-        if let Ok(p) = resp.clone().and_then(|c| c.json()) {
-            if let Ok(body) = JsFuture::from(p).await {
-                if sys::get(&body, "status").as_string().as_deref() == Some("GENERAL_ERROR") {
+        if let Ok(p) = resp.clone().and_then(|c| c.json())
+            && let Ok(body) = JsFuture::from(p).await
+                && sys::get(&body, "status").as_string().as_deref() == Some("GENERAL_ERROR") {
                     let message = sys::get(&body, "message").as_string().unwrap_or_default();
                     return Err(Error::General(message).into());
                 }
-            }
-        }
         Ok(())
     }
 }
 
 /// Rejection values of the patched fetch must be `Error` instances (gloo-net and reqwest rely on it).
 pub(crate) fn as_error_instance(v: JsValue) -> JsValue {
-    if v.is_instance_of::<js_sys::Error>() { v } else { sys::js_error(&sys::error_message(&v)) }
+    if v.is_instance_of::<js_sys::Error>() {
+        v
+    } else {
+        sys::js_error(&sys::error_message(&v))
+    }
 }

@@ -20,7 +20,11 @@ pub(crate) enum Guard {
     /// Resolving this function ends the `navigator.locks.request` callback's promise.
     WebLock(Function),
     /// A localStorage lock: its key, our id and the heartbeat timer.
-    Storage { key: String, id: String, heartbeat: Option<Rc<RefCell<bool>>> },
+    Storage {
+        key: String,
+        id: String,
+        heartbeat: Option<Rc<RefCell<bool>>>,
+    },
 }
 
 impl Drop for Guard {
@@ -33,13 +37,11 @@ impl Drop for Guard {
                 if let Some(h) = heartbeat.take() {
                     *h.borrow_mut() = false;
                 }
-                if let Some(s) = sys::local_storage() {
-                    if let Ok(Some(v)) = s.get_item(key) {
-                        if lock_id(&v).as_deref() == Some(id.as_str()) {
+                if let Some(s) = sys::local_storage()
+                    && let Ok(Some(v)) = s.get_item(key)
+                        && lock_id(&v).as_deref() == Some(id.as_str()) {
                             let _ = s.remove_item(key);
                         }
-                    }
-                }
             }
         }
     }
@@ -54,11 +56,10 @@ pub(crate) fn web_locks_available() -> bool {
 /// Takes the lock: waits as long as needed with Web Locks; with the localStorage fallback gives up after
 /// `timeout_ms` and returns `None` (the caller re-checks the session state and tries again).
 pub(crate) async fn acquire(name: &str, timeout_ms: f64) -> Option<Guard> {
-    if web_locks_available() {
-        if let Some(g) = acquire_web_lock(name).await {
+    if web_locks_available()
+        && let Some(g) = acquire_web_lock(name).await {
             return Some(g);
         }
-    }
     acquire_storage_lock(name, timeout_ms).await
 }
 
@@ -91,9 +92,17 @@ fn new_id() -> String {
     let r = js_sys::Math::random();
     let t = sys::now_ms();
     // Both are doubles; their decimal text is a fine unique id per acquisition.
-    s.push_str(&String::from(js_sys::Number::from(t).to_string_with_radix(36).unwrap_or_default()));
+    s.push_str(&String::from(
+        js_sys::Number::from(t)
+            .to_string_with_radix(36)
+            .unwrap_or_default(),
+    ));
     s.push('-');
-    s.push_str(&String::from(js_sys::Number::from(r).to_string_with_radix(36).unwrap_or_default()));
+    s.push_str(&String::from(
+        js_sys::Number::from(r)
+            .to_string_with_radix(36)
+            .unwrap_or_default(),
+    ));
     s
 }
 
@@ -104,7 +113,10 @@ fn lock_value(id: &str, now: f64, timeout_key: &str) -> String {
     sys::set(&o, "timeoutKey", &JsValue::from_str(timeout_key));
     sys::set(&o, "timeAcquired", &JsValue::from_f64(now));
     sys::set(&o, "timeRefreshed", &JsValue::from_f64(now));
-    js_sys::JSON::stringify(&o).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    js_sys::JSON::stringify(&o)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 /// Deletes a lock whose holder stopped refreshing it more than 5 s ago (a closed or crashed tab).
@@ -137,7 +149,11 @@ async fn acquire_storage_lock(name: &str, timeout_ms: f64) -> Option<Guard> {
             if storage.get_item(&key).ok().flatten().as_deref() == Some(value.as_str()) {
                 let alive = Rc::new(RefCell::new(true));
                 heartbeat(key.clone(), id.clone(), alive.clone());
-                return Some(Guard::Storage { key, id, heartbeat: Some(alive) });
+                return Some(Guard::Storage {
+                    key,
+                    id,
+                    heartbeat: Some(alive),
+                });
             }
         } else {
             correct_stale(&storage, &key);
@@ -155,14 +171,21 @@ fn heartbeat(key: String, id: String, alive: Rc<RefCell<bool>>) {
             if !*alive.borrow() {
                 return;
             }
-            let Some(storage) = sys::local_storage() else { return };
-            let Ok(Some(v)) = storage.get_item(&key) else { return };
+            let Some(storage) = sys::local_storage() else {
+                return;
+            };
+            let Ok(Some(v)) = storage.get_item(&key) else {
+                return;
+            };
             if lock_id(&v).as_deref() != Some(id.as_str()) {
                 return;
             }
             let parsed = js_sys::JSON::parse(&v).unwrap_or(JsValue::UNDEFINED);
             sys::set(&parsed, "timeRefreshed", &JsValue::from_f64(sys::now_ms()));
-            if let Some(s) = js_sys::JSON::stringify(&parsed).ok().and_then(|s| s.as_string()) {
+            if let Some(s) = js_sys::JSON::stringify(&parsed)
+                .ok()
+                .and_then(|s| s.as_string())
+            {
                 let _ = storage.set_item(&key, &s);
             }
         }

@@ -41,7 +41,11 @@ impl Session {
         let normalised = config.normalise(&sys::page_hostname())?;
         let previous = engine::current().ok().map(|e| {
             let cfg = e.config();
-            Hooks { pre_api: cfg.1.pre_api.clone(), post_api: cfg.1.post_api.clone(), on_event: cfg.1.on_event.clone() }
+            Hooks {
+                pre_api: cfg.1.pre_api.clone(),
+                post_api: cfg.1.post_api.clone(),
+                on_event: cfg.1.on_event.clone(),
+            }
         });
         engine::install(normalised, previous.unwrap_or_default());
         Ok(Session { _private: () })
@@ -62,7 +66,10 @@ impl Session {
 
     /// Sends `request` with the session headers; on the session-expired status refreshes (once, whatever else is
     /// refreshing) and retries. A failed refresh answers with the refresh endpoint's response.
-    pub async fn fetch(&self, request: gloo_net::http::Request) -> Result<gloo_net::http::Response, Error> {
+    pub async fn fetch(
+        &self,
+        request: gloo_net::http::Request,
+    ) -> Result<gloo_net::http::Response, Error> {
         let raw: web_sys::Request = request.into();
         let resp = engine()?
             .do_request(raw.into(), wasm_bindgen::JsValue::UNDEFINED)
@@ -73,7 +80,10 @@ impl Session {
 
     /// True if a session exists (refreshing first if its access token has expired).
     pub async fn does_session_exist(&self) -> Result<bool, Error> {
-        engine()?.does_session_exist().await.map_err(Fail::into_error)
+        engine()?
+            .does_session_exist()
+            .await
+            .map_err(Fail::into_error)
     }
 
     /// The signed-in user's id.
@@ -83,8 +93,14 @@ impl Session {
 
     /// The access-token payload as JSON text, refreshing first if the access token has expired.
     pub async fn access_token_payload_json(&self) -> Result<String, Error> {
-        let up = engine()?.payload_securely().await.map_err(Fail::into_error)?;
-        Ok(js_sys::JSON::stringify(&up).ok().and_then(|s| s.as_string()).unwrap_or_default())
+        let up = engine()?
+            .payload_securely()
+            .await
+            .map_err(Fail::into_error)?;
+        Ok(js_sys::JSON::stringify(&up)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default())
     }
 
     /// The access-token payload deserialised into `T`, refreshing first if the access token has expired.
@@ -109,12 +125,18 @@ impl Session {
 
     /// The session's `faunadbToken`, valid for at least `min_validity_seconds` (refreshing first if needed).
     pub async fn faunadb_token(&self, min_validity_seconds: f64) -> Result<String, Error> {
-        engine()?.faunadb_token(min_validity_seconds).await.map_err(Fail::into_error)
+        engine()?
+            .faunadb_token(min_validity_seconds)
+            .await
+            .map_err(Fail::into_error)
     }
 
     /// Refreshes now: `Ok(true)` if a session is (now) fresh, `Ok(false)` if there is none.
     pub async fn attempt_refreshing_session(&self) -> Result<bool, Error> {
-        engine()?.attempt_refreshing_session().await.map_err(Fail::into_error)
+        engine()?
+            .attempt_refreshing_session()
+            .await
+            .map_err(Fail::into_error)
     }
 
     /// Signs out (`POST <apiBasePath>/signout`) and clears the local session.

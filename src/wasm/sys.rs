@@ -1,8 +1,8 @@
 //! Small browser helpers: cookies, localStorage, clocks, timers, JS object access.
 
 use js_sys::{Function, Object, Promise, Reflect};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
@@ -26,7 +26,9 @@ fn html_document() -> Option<web_sys::HtmlDocument> {
 
 /// `document.cookie`.
 pub(crate) fn document_cookie() -> String {
-    html_document().and_then(|d| d.cookie().ok()).unwrap_or_default()
+    html_document()
+        .and_then(|d| d.cookie().ok())
+        .unwrap_or_default()
 }
 
 /// Reads one cookie.
@@ -51,7 +53,9 @@ pub(crate) fn now_ms() -> f64 {
 
 /// `new Date(ms).toUTCString()`.
 pub(crate) fn utc_string(ms: f64) -> String {
-    js_sys::Date::new(&JsValue::from_f64(ms)).to_utc_string().into()
+    js_sys::Date::new(&JsValue::from_f64(ms))
+        .to_utc_string()
+        .into()
 }
 
 /// The page's host name; for `about:srcdoc`/`about:blank` frames, the host of the origin they inherit.
@@ -60,7 +64,10 @@ pub(crate) fn page_hostname() -> String {
     if !host.is_empty() {
         return host;
     }
-    get(&window(), "origin").as_string().and_then(|o| crate::scope::hostname(&o)).unwrap_or_default()
+    get(&window(), "origin")
+        .as_string()
+        .and_then(|o| crate::scope::hostname(&o))
+        .unwrap_or_default()
 }
 
 /// Resolves after `ms` milliseconds.
@@ -97,7 +104,10 @@ pub(crate) fn error_message(err: &JsValue) -> String {
     if let Some(s) = err.as_string() {
         return s;
     }
-    js_sys::JSON::stringify(err).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    js_sys::JSON::stringify(err)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 /// Awaits `value` if it is a thenable (`Promise.resolve(value)`).

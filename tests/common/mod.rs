@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use js_sys::{Object, Reflect};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 /// The real `fauna-session-server` under test (started by `scripts/test.sh`).
@@ -84,11 +84,19 @@ extern "C" {
 }
 
 pub async fn refreshes() -> f64 {
-    metric(SERVER, "fauna_session_refresh_requests_total").await.unwrap().as_f64().unwrap()
+    metric(SERVER, "fauna_session_refresh_requests_total")
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
 }
 
 pub async fn status(path: &str) -> u16 {
-    fetch_status(&url(path), &JsValue::UNDEFINED).await.unwrap().as_f64().unwrap() as u16
+    fetch_status(&url(path), &JsValue::UNDEFINED)
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap() as u16
 }
 
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -114,7 +122,9 @@ pub fn config(api_domain: &str) -> JsValue {
 }
 
 pub fn error_message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 pub async fn await_promise(p: js_sys::Promise) -> Result<JsValue, JsValue> {
