@@ -12,6 +12,8 @@
 #   DEMO_PORT=3001               server port (the site and the API, one origin)
 #   FAUNA_PORT=8443              emulator port
 #   FAUNA_ENDPOINT / FAUNA_SECRET  use this Fauna instead of starting the emulator
+#   FAUNA_BROWSER_ENDPOINT       Fauna's URL as the browser sees it (default: FAUNA_ENDPOINT,
+#                                with 127.0.0.1 spelled localhost)
 #   ACCESS_TOKEN_LIFETIME=60     access-token lifetime in seconds (e2e uses a few)
 #   DEMO_STATE_DIR=target/demo   where the SQLite file, site and logs go
 #   DEMO_SKIP_SETUP=1            do not run scripts/setup.sh
@@ -81,14 +83,22 @@ if [ -z "${FAUNA_ENDPOINT:-}" ]; then
   FAUNA_SECRET=secret
   say "starting the Fauna emulator on $FAUNA_ENDPOINT"
   # The example's schema: users, and notes that user tokens may read and create.
-  "$BIN_DIR/fauna-emulator" --listen "$HOST:$FAUNA_PORT" --root-key "$FAUNA_SECRET" \
+  FAUNA_EMULATOR_ROOT_KEY=$FAUNA_SECRET "$BIN_DIR/fauna-emulator" --listen "$HOST:$FAUNA_PORT" \
     --collection User --collection Note --token-role "Note:read,create" \
     >"$STATE/fauna-emulator.log" 2>&1 &
   PIDS+=($!)
   wait_for "$FAUNA_ENDPOINT/ping" fauna-emulator "$!"
 fi
 : "${FAUNA_SECRET:?FAUNA_SECRET must be set with FAUNA_ENDPOINT}"
-printf '{ "faunaEndpoint": "%s" }\n' "$FAUNA_ENDPOINT" >"$SITE/config.json"
+# Where the browser finds Fauna (read by the examples from /config.json). The session library
+# intercepts every request to the API's host name, ports ignored (as supertokens-website 20
+# does), so the browser must reach our emulator under another host name than the app's
+# 127.0.0.1, or Fauna requests would get session headers and a Fauna 401 would trigger a
+# session refresh. A hosted Fauna (db.fauna.com) is another host anyway.
+if [ -z "${FAUNA_BROWSER_ENDPOINT:-}" ]; then
+  FAUNA_BROWSER_ENDPOINT=${FAUNA_ENDPOINT/\/\/$HOST:/\/\/localhost:}
+fi
+printf '{ "faunaEndpoint": "%s" }\n' "$FAUNA_BROWSER_ENDPOINT" >"$SITE/config.json"
 
 URL="http://$HOST:$PORT"
 SERVER=("$BIN_DIR/fauna-session-server"
@@ -98,12 +108,15 @@ SERVER=("$BIN_DIR/fauna-session-server"
   --access-token-lifetime "$LIFETIME"
   --metrics)
 if "$BIN_DIR/fauna-session-server" --help | grep -q -- '--fauna-endpoint'; then
-  SERVER+=(--fauna-endpoint "$FAUNA_ENDPOINT" --fauna-secret "$FAUNA_SECRET")
+  # Each session gets a Fauna token, put into the access-token payload as faunadbToken.
+  # The endpoint and secret go by environment (FAUNA_ENDPOINT, FAUNA_SECRET), not argv.
+  SERVER+=(--fauna-frontend-access)
 else
   say "WARNING: this fauna-session-server has no Fauna integration: sessions get no faunadbToken"
 fi
 say "starting fauna-session-server on $URL (access tokens live ${LIFETIME}s)"
-DATABASE_URL=${DATABASE_URL:-"sqlite://$STATE/fauna-session.sqlite?mode=rwc"} \
+FAUNA_ENDPOINT=$FAUNA_ENDPOINT FAUNA_SECRET=$FAUNA_SECRET \
+  DATABASE_URL=${DATABASE_URL:-"sqlite://$STATE/fauna-session.sqlite?mode=rwc"} \
   "${SERVER[@]}" >"$STATE/fauna-session-server.log" 2>&1 &
 PIDS+=($!)
 wait_for "$URL/health" fauna-session-server "$!"

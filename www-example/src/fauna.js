@@ -5,7 +5,9 @@
 // collection only, so anything else is refused by Fauna itself.
 import { Client, fql, ServiceError } from "fauna";
 
-let endpoint = new URL("http://127.0.0.1:8443");
+// Not on the app's host name: fauna-session intercepts every request to the API's host
+// (ports ignored), and Fauna requests must go out untouched. /config.json overrides it.
+let endpoint = new URL("http://localhost:8443");
 
 /** Where the Fauna HTTP API is (from /config.json). */
 export function setFaunaEndpoint(url) {

@@ -54,10 +54,13 @@ async function render() {
 async function showPayload() {
   const payload = await session.getJWTPayloadSecurely();
   accessTokenExp = payload.exp ?? null;
-  // The Fauna secret is a credential: show only its start.
-  const shown = { ...payload };
-  if (typeof shown.faunadbToken === "string") shown.faunadbToken = shown.faunadbToken.slice(0, 8) + "…";
-  show($("payload"), shown);
+  show($("payload"), withShortSecret(payload));
+}
+
+/** The Fauna secret is a credential: show only its start. */
+function withShortSecret(payload) {
+  if (typeof payload?.faunadbToken !== "string") return payload;
+  return { ...payload, faunadbToken: payload.faunadbToken.slice(0, 8) + "…" };
 }
 
 function tickCountdown() {
@@ -100,14 +103,26 @@ $("call-api").addEventListener("click", async () => {
   show($("api-result"), "…");
   const response = await fetch("/sessioninfo");
   const body = await response.json().catch(() => null);
+  if (body?.accessTokenPayload) body.accessTokenPayload = withShortSecret(body.accessTokenPayload);
   show($("api-result"), { status: response.status, body });
   $("api-result").dataset.status = String(response.status);
 });
 
 // ---- Fauna ------------------------------------------------------------------
 
-/** Read the user's Fauna token right before a query (refreshing the session if it is about to expire). */
-const faunaToken = () => session.getFaunadbToken({ minValiditySeconds: 5 });
+/**
+ * Run a Fauna query with the user's token, read right before it. The library refreshes the session first
+ * if the token would not stay valid for 2 more seconds (it is bounded by the access token's expiry).
+ */
+async function withFaunaToken(query) {
+  let secret;
+  try {
+    secret = await session.getFaunadbToken({ minValiditySeconds: 2 });
+  } catch (error) {
+    return { ok: false, error: { status: 0, code: "no_token", message: String(error?.message ?? error) } };
+  }
+  return query(secret);
+}
 
 function showFauna(result) {
   show($("fauna-result"), result.ok ? "OK" : result.error);
@@ -115,10 +130,10 @@ function showFauna(result) {
 }
 
 async function refreshNotes() {
-  const result = await listNotes(await faunaToken());
+  const result = await withFaunaToken(listNotes);
   showFauna(result);
   if (!result.ok) return;
-  const notes = result.data?.data ?? result.data ?? [];
+  const notes = result.data?.data ?? [];
   $("notes").replaceChildren(
     ...notes.map((note) => {
       const li = document.createElement("li");
@@ -132,7 +147,8 @@ $("list-notes").addEventListener("click", refreshNotes);
 
 $("note-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const result = await createNote(await faunaToken(), $("note-text").value);
+  const text = $("note-text").value;
+  const result = await withFaunaToken((secret) => createNote(secret, text));
   showFauna(result);
   if (result.ok) {
     $("note-text").value = "";
@@ -141,7 +157,7 @@ $("note-form").addEventListener("submit", async (e) => {
 });
 
 $("forbidden-query").addEventListener("click", async () => {
-  showFauna(await forbiddenQuery(await faunaToken()));
+  showFauna(await withFaunaToken(forbiddenQuery));
 });
 
 $("old-token-query").addEventListener("click", async () => {

@@ -70,7 +70,11 @@ async fn protected_call() -> String {
     match result {
         Ok(response) => {
             let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let mut body: Value = response.json().await.unwrap_or(Value::Null);
+            // The Fauna secret is a credential: show only its start.
+            if let Some(Value::String(secret)) = body.pointer_mut("/accessTokenPayload/faunadbToken") {
+                *secret = format!("{}…", secret.chars().take(8).collect::<String>());
+            }
             format!("status {status}\n{}", serde_json::to_string_pretty(&body).unwrap_or_default())
         }
         Err(e) => format!("error: {e}"),
@@ -83,7 +87,7 @@ async fn fauna_endpoint() -> String {
         Ok(r) => r.json().await.unwrap_or(Value::Null),
         Err(_) => Value::Null,
     };
-    config["faunaEndpoint"].as_str().unwrap_or("http://127.0.0.1:8443").trim_end_matches('/').to_string()
+    config["faunaEndpoint"].as_str().unwrap_or("http://localhost:8443").trim_end_matches('/').to_string()
 }
 
 /// Read the faunadbToken, then count the user's notes with it (FQL v10 over HTTP).
