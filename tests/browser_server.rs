@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use fauna_session::js;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -242,4 +243,64 @@ async fn rust_api_through_gloo_net() {
         session.user_id().await.unwrap_err(),
         fauna_session::Error::NoSession
     );
+}
+
+async fn xhr_results(n: u32) -> Vec<JsValue> {
+    let all = xhr_parallel(&url("/sessioninfo"), n).await.unwrap();
+    all.unchecked_into::<js_sys::Array>().iter().collect()
+}
+
+async fn xhr_refreshes_once(mode: &str) {
+    fresh_session(mode).await;
+    for r in xhr_results(1).await {
+        assert_eq!(get(&r, "status").as_f64(), Some(200.0));
+        assert_eq!(
+            get(&r, "isXhr").as_bool(),
+            Some(true),
+            "instanceof XMLHttpRequest still works"
+        );
+    }
+    sleep(PAST_EXPIRY_MS).await;
+    let r0 = refreshes().await;
+    let results = xhr_results(10).await;
+    assert_eq!(results.len(), 10);
+    for r in &results {
+        assert_eq!(
+            get(r, "status").as_f64(),
+            Some(200.0),
+            "{:?}",
+            js_sys::JSON::stringify(r)
+        );
+        assert_eq!(
+            get(r, "loads").as_f64(),
+            Some(1.0),
+            "the app sees one completion"
+        );
+        let states: Vec<f64> = get(r, "states")
+            .unchecked_into::<js_sys::Array>()
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect();
+        assert_eq!(
+            states.iter().filter(|s| **s == 4.0).count(),
+            1,
+            "{states:?}"
+        );
+    }
+    assert_eq!(
+        refreshes().await - r0,
+        1.0,
+        "ten concurrent expired XHRs, one refresh ({mode} mode)"
+    );
+    js::sign_out().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn xhr_cookie_mode_refreshes_once_and_retries() {
+    xhr_refreshes_once("cookie").await;
+}
+
+#[wasm_bindgen_test]
+async fn xhr_header_mode_refreshes_once_and_retries() {
+    xhr_refreshes_once("header").await;
 }

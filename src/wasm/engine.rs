@@ -195,7 +195,10 @@ impl Engine {
     }
 
     /// Local session state without refreshing.
-    #[allow(clippy::unused_self, reason = "reads the shared browser state this engine owns")]
+    #[allow(
+        clippy::unused_self,
+        reason = "reads the shared browser state this engine owns"
+    )]
     pub(crate) fn lss_now(&self) -> LocalSessionState {
         let all = sys::document_cookie();
         LocalSessionState::from_cookies(
@@ -205,7 +208,7 @@ impl Engine {
     }
 
     /// Local session state; with `try_refresh`, a `MayExist` state is resolved by one refresh attempt.
-    async fn lss(self: &Rc<Self>, try_refresh: bool) -> Result<LocalSessionState, Fail> {
+    pub(crate) async fn lss(self: &Rc<Self>, try_refresh: bool) -> Result<LocalSessionState, Fail> {
         let s = self.lss_now();
         if s != LocalSessionState::MayExist || !try_refresh {
             return Ok(s);
@@ -224,7 +227,10 @@ impl Engine {
     }
 
     /// Server-clock "now" (client clock plus the persisted skew).
-    #[allow(clippy::unused_self, reason = "reads the shared browser state this engine owns")]
+    #[allow(
+        clippy::unused_self,
+        reason = "reads the shared browser state this engine owns"
+    )]
     pub(crate) fn adjusted_now(&self) -> f64 {
         let skew = sys::local_storage()
             .and_then(|s| s.get_item(cookies::CLOCK_SKEW_KEY).ok().flatten())
@@ -265,12 +271,13 @@ impl Engine {
         self.write_cookie(cookies::FRONT_TOKEN, value, FOREVER);
         let up = sys::get(&new, "up");
         if let Some(iat) = sys::get(&up, "iat").as_f64()
-            && let Some(s) = sys::local_storage() {
-                let _ = s.set_item(
-                    cookies::CLOCK_SKEW_KEY,
-                    &number_text(state::clock_skew_ms(iat, now)),
-                );
-            }
+            && let Some(s) = sys::local_storage()
+        {
+            let _ = s.set_item(
+                cookies::CLOCK_SKEW_KEY,
+                &number_text(state::clock_skew_ms(iat, now)),
+            );
+        }
         if let Some(old) = old {
             let changed = match parse_front_token(&old) {
                 Ok(o) => stringify(&sys::get(&o, "up")) != stringify(&up),
@@ -283,13 +290,21 @@ impl Engine {
         Ok(())
     }
 
-    /// `saveTokensFromHeaders`.
+    /// `saveTokensFromHeaders` for a fetch `Response`.
     fn save_tokens(&self, resp: &Response) -> Result<(), Error> {
+        self.save_tokens_from(|name| header(resp, name))
+    }
+
+    /// `saveTokensFromHeaders`, reading response headers through `header`.
+    pub(crate) fn save_tokens_from(
+        &self,
+        header: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), Error> {
         for (h, cookie) in [
             ("st-refresh-token", cookies::REFRESH_TOKEN),
             ("st-access-token", cookies::ACCESS_TOKEN),
         ] {
-            if let Some(v) = header(resp, h) {
+            if let Some(v) = header(h) {
                 if v.is_empty() {
                     self.clear_cookie(cookie);
                 } else {
@@ -301,13 +316,14 @@ impl Engine {
                 }
             }
         }
-        if let Some(ft) = header(resp, "front-token") {
+        if let Some(ft) = header("front-token") {
             self.set_front_token(&ft)?;
         }
-        if let Some(ac) = header(resp, "anti-csrf")
-            && self.lss_now().exists() {
-                self.write_cookie(cookies::ANTI_CSRF, &ac, FOREVER);
-            }
+        if let Some(ac) = header("anti-csrf")
+            && self.lss_now().exists()
+        {
+            self.write_cookie(cookies::ANTI_CSRF, &ac, FOREVER);
+        }
         Ok(())
     }
 
@@ -356,7 +372,12 @@ impl Engine {
         self.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }
 
-    fn fire_session_update(&self, was_logged_in: bool, status: u16, front: Option<&str>) {
+    pub(crate) fn fire_session_update(
+        &self,
+        was_logged_in: bool,
+        status: u16,
+        front: Option<&str>,
+    ) {
         let expired = self.config().0.session_expired_status_code;
         if let Some(e) = state::session_update_event(was_logged_in, status, front, expired) {
             self.fire(&e, None);
@@ -449,18 +470,20 @@ impl Engine {
         let n = &cfg.0;
         let headers = Headers::new()?;
         if pre.exists()
-            && let Some(t) = sys::cookie(cookies::ANTI_CSRF) {
-                headers.set("anti-csrf", &t)?;
-            }
+            && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
+        {
+            headers.set("anti-csrf", &t)?;
+        }
         headers.set("rid", "session")?;
         headers.set("fdi-version", FDI_VERSIONS)?;
         headers.set("st-auth-mode", n.token_transfer_method.as_str())?;
         if n.token_transfer_method == TokenTransferMethod::Header
-            && let Some(r) = sys::cookie(cookies::REFRESH_TOKEN) {
-                let mut bearer = String::from("Bearer ");
-                bearer.push_str(&r);
-                headers.set("authorization", &bearer)?;
-            }
+            && let Some(r) = sys::cookie(cookies::REFRESH_TOKEN)
+        {
+            let mut bearer = String::from("Bearer ");
+            bearer.push_str(&r);
+            headers.set("authorization", &bearer)?;
+        }
         let init = sys::object();
         sys::set(&init, "method", &JsValue::from_str("post"));
         sys::set(&init, "credentials", &JsValue::from_str("include"));
@@ -559,9 +582,10 @@ impl Engine {
             let n = &cfg.0;
             let headers = Headers::new_with_headers(&base)?;
             if pre.exists()
-                && let Some(t) = sys::cookie(cookies::ANTI_CSRF) {
-                    headers.set("anti-csrf", &t)?;
-                }
+                && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
+            {
+                headers.set("anti-csrf", &t)?;
+            }
             if !headers.has("rid")? {
                 headers.set("rid", "anti-csrf")?;
             }
@@ -571,11 +595,12 @@ impl Engine {
                 && let (Some(a), Some(_)) = (
                     sys::cookie(cookies::ACCESS_TOKEN),
                     sys::cookie(cookies::REFRESH_TOKEN),
-                ) {
-                    let mut bearer = String::from("Bearer ");
-                    bearer.push_str(&a);
-                    headers.set("authorization", &bearer)?;
-                }
+                )
+            {
+                let mut bearer = String::from("Bearer ");
+                bearer.push_str(&a);
+                headers.set("authorization", &bearer)?;
+            }
             let attempt_init: JsValue = Object::assign(&Object::new(), init.unchecked_ref()).into();
             sys::set(&attempt_init, "headers", &headers);
             if n.auto_add_credentials && sys::get(&init, "credentials").is_undefined() {
@@ -621,7 +646,7 @@ impl Engine {
         }
     }
 
-    async fn on_invalid_claim(&self, resp: &Response) {
+    pub(crate) async fn on_invalid_claim(&self, resp: &Response) {
         let Ok(clone) = resp.clone() else { return };
         let Ok(p) = clone.json() else { return };
         let Ok(body) = JsFuture::from(p).await else {
@@ -638,11 +663,12 @@ impl Engine {
         }
     }
 
-    /// Installs the patched `window.fetch` (once per page).
+    /// Installs the patched `window.fetch` and `XMLHttpRequest` (once per page).
     pub(crate) fn patch_fetch(&self) {
         if self.fetch_patched.replace(true) {
             return;
         }
+        super::xhr::patch();
         let patched =
             Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(|input: JsValue, init: JsValue| {
                 wasm_bindgen_futures::future_to_promise(async move {
@@ -779,10 +805,11 @@ impl Engine {
         self.post_hook("SIGN_OUT", &url, &init, &resp).await?;
         if let Ok(p) = resp.clone().and_then(|c| c.json())
             && let Ok(body) = JsFuture::from(p).await
-                && sys::get(&body, "status").as_string().as_deref() == Some("GENERAL_ERROR") {
-                    let message = sys::get(&body, "message").as_string().unwrap_or_default();
-                    return Err(Error::General(message).into());
-                }
+            && sys::get(&body, "status").as_string().as_deref() == Some("GENERAL_ERROR")
+        {
+            let message = sys::get(&body, "message").as_string().unwrap_or_default();
+            return Err(Error::General(message).into());
+        }
         Ok(())
     }
 }

@@ -39,9 +39,10 @@ impl Drop for Guard {
                 }
                 if let Some(s) = sys::local_storage()
                     && let Ok(Some(v)) = s.get_item(key)
-                        && lock_id(&v).as_deref() == Some(id.as_str()) {
-                            let _ = s.remove_item(key);
-                        }
+                    && lock_id(&v).as_deref() == Some(id.as_str())
+                {
+                    let _ = s.remove_item(key);
+                }
             }
         }
     }
@@ -57,9 +58,10 @@ pub(crate) fn web_locks_available() -> bool {
 /// `timeout_ms` and returns `None` (the caller re-checks the session state and tries again).
 pub(crate) async fn acquire(name: &str, timeout_ms: f64) -> Option<Guard> {
     if web_locks_available()
-        && let Some(g) = acquire_web_lock(name).await {
-            return Some(g);
-        }
+        && let Some(g) = acquire_web_lock(name).await
+    {
+        return Some(g);
+    }
     acquire_storage_lock(name, timeout_ms).await
 }
 

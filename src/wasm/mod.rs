@@ -4,3 +4,4 @@ pub(crate) mod engine;
 pub(crate) mod lock;
 pub(crate) mod session;
 pub(crate) mod sys;
+pub(crate) mod xhr;

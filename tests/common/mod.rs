@@ -50,6 +50,19 @@ export async function signUp(base, email) {
   const r = await fetch(base + "/auth/signup", { method: "POST", headers: { "content-type": "application/json" }, body });
   return await r.json();
 }
+export function xhrRequest(url) {
+  return new Promise((resolve) => {
+    const x = new XMLHttpRequest();
+    const states = [];
+    let loads = 0;
+    x.onreadystatechange = () => states.push(x.readyState);
+    x.open("GET", url);
+    x.onload = () => { loads++; };
+    x.onloadend = () => setTimeout(() => resolve({ status: x.status, loads, states, isXhr: x instanceof XMLHttpRequest, text: x.responseText }), 0);
+    x.send();
+  });
+}
+export function xhrParallel(url, n) { return Promise.all(Array.from({ length: n }, () => xhrRequest(url))); }
 export async function parallelStatuses(url, n) {
   const all = await Promise.all(Array.from({ length: n }, () => fetch(url)));
   return all.map(r => r.status);
@@ -79,6 +92,8 @@ extern "C" {
     pub async fn metric(base: &str, name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = signUp, catch)]
     pub async fn sign_up(base: &str, email: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = xhrParallel, catch)]
+    pub async fn xhr_parallel(url: &str, n: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = parallelStatuses, catch)]
     pub async fn parallel_statuses(url: &str, n: u32) -> Result<JsValue, JsValue>;
 }

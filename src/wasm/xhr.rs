@@ -1,0 +1,382 @@
+//! `XMLHttpRequest` interception (what axios uses in browsers), following the same rules as `fetch`.
+//!
+//! `window.XMLHttpRequest` becomes a `Proxy` of the native constructor (so `instanceof` and the static constants
+//! keep working) whose `construct` trap gives each native instance its own `open`, `setRequestHeader` and `send`.
+//! For intercepted URLs the caller's headers are recorded and applied at `send`, together with the session
+//! headers (after resolving an unknown session state, which may take one refresh). Our event listener is
+//! registered before any of the app's, so when a response has the session-expired status it swallows that
+//! attempt's events, refreshes (single-flight, like `fetch`) and re-sends the same request; the app only sees
+//! the retried response. If the refresh fails, the swallowed 401 completion is replayed to the app.
+//! Requests to other URLs, and synchronous requests' responses, are passed through untouched.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::engine::{self, Engine, Unauthorised};
+use super::sys;
+use crate::config::TokenTransferMethod;
+use crate::cookies;
+use crate::state::{LocalSessionState, RetryBudget};
+
+struct Native {
+    open: Function,
+    send: Function,
+    set_request_header: Function,
+}
+
+struct Xhr {
+    xhr: JsValue,
+    native: Rc<Native>,
+    method: JsValue,
+    url: String,
+    /// The `open` arguments after method and URL (async, user, password), as given.
+    open_rest: Vec<JsValue>,
+    is_async: bool,
+    intercepted: bool,
+    headers: Vec<(String, String)>,
+    body: JsValue,
+    pre: LocalSessionState,
+    budget: RetryBudget,
+    /// Swallow this attempt's events (it got the session-expired status and will be retried).
+    suppress: bool,
+    /// Replaying a swallowed completion: let our synthetic events through.
+    replaying: bool,
+}
+
+const EVENTS: [&str; 7] = [
+    "readystatechange",
+    "progress",
+    "load",
+    "loadend",
+    "error",
+    "abort",
+    "timeout",
+];
+
+/// Replaces `window.XMLHttpRequest` (once per page).
+pub(crate) fn patch() {
+    let window = sys::window();
+    let original = sys::get(&window, "XMLHttpRequest");
+    let Some(ctor) = original.dyn_ref::<Function>() else {
+        return;
+    };
+    let proto = sys::get(ctor, "prototype");
+    let (Ok(open), Ok(send), Ok(set_request_header)) = (
+        sys::get(&proto, "open").dyn_into::<Function>(),
+        sys::get(&proto, "send").dyn_into::<Function>(),
+        sys::get(&proto, "setRequestHeader").dyn_into::<Function>(),
+    ) else {
+        return;
+    };
+    let native = Rc::new(Native {
+        open,
+        send,
+        set_request_header,
+    });
+    let construct = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+        move |target: JsValue, args: JsValue| {
+            let xhr = Reflect::construct(target.unchecked_ref::<Function>(), args.unchecked_ref())?;
+            instrument(&xhr, native.clone());
+            Ok(xhr)
+        },
+    );
+    let handler = Object::new();
+    sys::set(&handler, "construct", construct.as_ref());
+    construct.forget();
+    let proxy = js_sys::Proxy::new(&original, &handler);
+    sys::set(&window, "XMLHttpRequest", &proxy);
+}
+
+fn instrument(xhr: &JsValue, native: Rc<Native>) {
+    let max = engine::current()
+        .map(|e| e.config().0.max_retry_attempts_for_session_refresh)
+        .unwrap_or(0);
+    let state = Rc::new(RefCell::new(Xhr {
+        xhr: xhr.clone(),
+        native,
+        method: JsValue::UNDEFINED,
+        url: String::new(),
+        open_rest: Vec::new(),
+        is_async: true,
+        intercepted: false,
+        headers: Vec::new(),
+        body: JsValue::NULL,
+        pre: LocalSessionState::MayExist,
+        budget: RetryBudget::new(max),
+        suppress: false,
+        replaying: false,
+    }));
+
+    let s = state.clone();
+    let listener =
+        Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| on_event(&s, &event));
+    let add: Function = sys::get(xhr, "addEventListener").unchecked_into();
+    for name in EVENTS {
+        let _ = add.call2(xhr, &JsValue::from_str(name), listener.as_ref());
+    }
+    listener.forget();
+
+    let s = state.clone();
+    let open =
+        Closure::<dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<(), JsValue>>::new(
+            move |method: JsValue,
+                  url: JsValue,
+                  is_async: JsValue,
+                  user: JsValue,
+                  password: JsValue| {
+                let mut st = s.borrow_mut();
+                let raw = url.as_string().unwrap_or_else(|| sys::error_message(&url));
+                let absolute = sys::window()
+                    .location()
+                    .href()
+                    .ok()
+                    .and_then(|base| web_sys::Url::new_with_base(&raw, &base).ok())
+                    .map(|u| u.href());
+                st.intercepted = match (&absolute, engine::current()) {
+                    (Some(abs), Ok(e)) => {
+                        !raw.contains("superTokensDoNotDoInterception")
+                            && e.config().0.should_intercept(abs)
+                    }
+                    _ => false,
+                };
+                st.method = method.clone();
+                st.url = absolute.unwrap_or(raw);
+                let mut rest = vec![is_async.clone(), user, password];
+                while rest.last().is_some_and(JsValue::is_undefined) {
+                    rest.pop();
+                }
+                st.is_async = is_async.is_undefined() || is_async.is_truthy();
+                st.open_rest = rest;
+                st.headers.clear();
+                st.suppress = false;
+                let args = Array::new();
+                args.push(&method);
+                args.push(&url);
+                for a in &st.open_rest {
+                    args.push(a);
+                }
+                let (native, xhr) = (st.native.clone(), st.xhr.clone());
+                drop(st);
+                native.open.apply(&xhr, &args).map(|_| ())
+            },
+        );
+    sys::set(xhr, "open", open.as_ref());
+    open.forget();
+
+    let s = state.clone();
+    let set_header = Closure::<dyn Fn(String, String) -> Result<(), JsValue>>::new(
+        move |name: String, value: String| {
+            let mut st = s.borrow_mut();
+            if st.intercepted {
+                st.headers.push((name, value));
+                Ok(())
+            } else {
+                let (native, xhr) = (st.native.clone(), st.xhr.clone());
+                drop(st);
+                native
+                    .set_request_header
+                    .call2(&xhr, &JsValue::from_str(&name), &JsValue::from_str(&value))
+                    .map(|_| ())
+            }
+        },
+    );
+    sys::set(xhr, "setRequestHeader", set_header.as_ref());
+    set_header.forget();
+
+    let s = state;
+    let send = Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |body: JsValue| {
+        let mut st = s.borrow_mut();
+        st.body = body.clone();
+        if !st.intercepted {
+            let (native, xhr) = (st.native.clone(), st.xhr.clone());
+            drop(st);
+            return native.send.call1(&xhr, &body).map(|_| ());
+        }
+        let Ok(engine) = engine::current() else {
+            let (native, xhr) = (st.native.clone(), st.xhr.clone());
+            drop(st);
+            return native.send.call1(&xhr, &body).map(|_| ());
+        };
+        if !st.is_async {
+            st.pre = engine.lss_now();
+            drop(st);
+            return send_attempt(&s, &engine);
+        }
+        drop(st);
+        let s = s.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let pre = engine
+                .lss(true)
+                .await
+                .unwrap_or(LocalSessionState::NotExists);
+            s.borrow_mut().pre = pre;
+            if let Err(e) = send_attempt(&s, &engine) {
+                web_sys::console::error_1(&e);
+            }
+        });
+        Ok(())
+    });
+    sys::set(xhr, "send", send.as_ref());
+    send.forget();
+}
+
+/// Applies the recorded and session headers, then sends natively.
+fn send_attempt(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) -> Result<(), JsValue> {
+    let st = state.borrow();
+    let cfg = engine.config();
+    let n = &cfg.0;
+    let set = |name: &str, value: &str| {
+        st.native
+            .set_request_header
+            .call2(&st.xhr, &JsValue::from_str(name), &JsValue::from_str(value))
+            .map(|_| ())
+    };
+    let has = |name: &str| st.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let access = sys::cookie(cookies::ACCESS_TOKEN);
+    for (k, v) in &st.headers {
+        let ours = access.as_deref().is_some_and(|a| {
+            k.eq_ignore_ascii_case("authorization")
+                && v.len() == a.len() + 7
+                && v.get(..7)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+                && v.get(7..) == Some(a)
+        });
+        if !ours {
+            set(k, v)?;
+        }
+    }
+    if st.pre.exists()
+        && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
+    {
+        set("anti-csrf", &t)?;
+    }
+    if !has("rid") {
+        set("rid", "anti-csrf")?;
+    }
+    if !has("st-auth-mode") {
+        set("st-auth-mode", n.token_transfer_method.as_str())?;
+    }
+    let caller_auth = st.headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("authorization")
+            && access.as_deref().is_none_or(|a| v.get(7..) != Some(a))
+    });
+    if n.token_transfer_method == TokenTransferMethod::Header
+        && !caller_auth
+        && let (Some(a), Some(_)) = (&access, sys::cookie(cookies::REFRESH_TOKEN))
+    {
+        let mut bearer = String::from("Bearer ");
+        bearer.push_str(a);
+        set("authorization", &bearer)?;
+    }
+    if n.auto_add_credentials {
+        sys::set(&st.xhr, "withCredentials", &JsValue::TRUE);
+    }
+    let (native, xhr, body) = (st.native.clone(), st.xhr.clone(), st.body.clone());
+    drop(st);
+    native.send.call1(&xhr, &body).map(|_| ())
+}
+
+fn ready_state(xhr: &JsValue) -> u32 {
+    sys::get(xhr, "readyState").as_f64().unwrap_or(0.0) as u32
+}
+
+fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
+    let Ok(engine) = engine::current() else {
+        return;
+    };
+    let mut st = state.borrow_mut();
+    if !st.intercepted || st.replaying {
+        return;
+    }
+    let kind = event.type_();
+    if kind == "readystatechange" && ready_state(&st.xhr) == 2 {
+        let xhr = st.xhr.clone();
+        let get_header: Function = sys::get(&xhr, "getResponseHeader").unchecked_into();
+        let header = |name: &str| {
+            get_header
+                .call1(&xhr, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let _ = engine.save_tokens_from(header);
+        let status = sys::get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
+        engine.fire_session_update(st.pre.exists(), status, header("front-token").as_deref());
+        if status == engine.config().0.session_expired_status_code && st.is_async {
+            if st.budget.take() {
+                st.suppress = true;
+            } else {
+                let mut msg = String::from("Received a 401 response from ");
+                msg.push_str(&st.url);
+                msg.push_str(". Attempted to refresh the session and retry the request with the updated session tokens too many times.");
+                web_sys::console::error_1(&JsValue::from_str(&msg));
+            }
+        }
+    }
+    if !st.suppress {
+        return;
+    }
+    event.stop_immediate_propagation();
+    if kind == "loadend" {
+        let pre = st.pre.clone();
+        drop(st);
+        let state = state.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match engine.on_unauthorised(&pre).await {
+                Unauthorised::Retry => retry(&state, &engine).await,
+                _ => replay(&state),
+            }
+        });
+    }
+}
+
+/// Re-opens the same native request and sends it again with fresh session headers.
+async fn retry(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) {
+    let args = Array::new();
+    let (native, xhr) = {
+        let st = state.borrow();
+        args.push(&st.method);
+        args.push(&JsValue::from_str(&st.url));
+        for a in &st.open_rest {
+            args.push(a);
+        }
+        (st.native.clone(), st.xhr.clone())
+    };
+    // Re-opening fires readystatechange (OPENED): still suppressed.
+    if native.open.apply(&xhr, &args).is_err() {
+        replay(state);
+        return;
+    }
+    let pre = engine
+        .lss(true)
+        .await
+        .unwrap_or(LocalSessionState::NotExists);
+    {
+        let mut st = state.borrow_mut();
+        st.pre = pre;
+        st.suppress = false;
+    }
+    if send_attempt(state, engine).is_err() {
+        replay(state);
+    }
+}
+
+/// Delivers the swallowed completion of the last attempt to the app.
+fn replay(state: &Rc<RefCell<Xhr>>) {
+    let xhr = {
+        let mut st = state.borrow_mut();
+        st.suppress = false;
+        st.replaying = true;
+        st.xhr.clone()
+    };
+    let dispatch: Function = sys::get(&xhr, "dispatchEvent").unchecked_into();
+    for name in ["readystatechange", "load", "loadend"] {
+        if let Ok(e) = web_sys::Event::new(name) {
+            let _ = dispatch.call1(&xhr, &e);
+        }
+    }
+    state.borrow_mut().replaying = false;
+}
