@@ -97,6 +97,70 @@ pub enum Expr {
     },
 }
 
+impl Drop for Node {
+    /// Drops deep trees (long `a.b.c…` or `1 + 1 + …` chains) without deep recursion.
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        take_children(&mut self.expr, &mut stack);
+        while let Some(mut node) = stack.pop() {
+            take_children(&mut node.expr, &mut stack);
+        }
+    }
+}
+
+fn take_children(expr: &mut Expr, out: &mut Vec<Node>) {
+    let leaf = || Node {
+        expr: Expr::Null,
+        span: (0, 0),
+    };
+    let boxed =
+        |b: &mut Box<Node>, out: &mut Vec<Node>| out.push(std::mem::replace(&mut **b, leaf()));
+    match expr {
+        Expr::Object(fields) => out.extend(fields.drain(..).map(|(_, n)| n)),
+        Expr::Array(items) => out.append(items),
+        Expr::Field { obj, .. } => boxed(obj, out),
+        Expr::Index { obj, index, .. } => {
+            boxed(obj, out);
+            boxed(index, out);
+        }
+        Expr::Call { callee, args, .. } => {
+            boxed(callee, out);
+            out.append(args);
+        }
+        Expr::NonNull(e) | Expr::Unary { expr: e, .. } => boxed(e, out),
+        Expr::Binary { lhs, rhs, .. } => {
+            boxed(lhs, out);
+            boxed(rhs, out);
+        }
+        Expr::Lambda { body, .. } => {
+            let body = std::mem::replace(body, Arc::new(leaf()));
+            if let Ok(n) = Arc::try_unwrap(body) {
+                out.push(n);
+            }
+        }
+        Expr::Block(stmts) => out.extend(stmts.drain(..).map(|s| match s {
+            Stmt::Let(_, n) | Stmt::Expr(n) => n,
+        })),
+        Expr::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            boxed(cond, out);
+            boxed(then, out);
+            if let Some(o) = otherwise {
+                boxed(o, out);
+            }
+        }
+        Expr::Null
+        | Expr::Bool(_)
+        | Expr::Int(_)
+        | Expr::Float(_)
+        | Expr::Str(_)
+        | Expr::Ident(_) => {}
+    }
+}
+
 /// A statement of a block.
 #[derive(Debug, Clone)]
 pub enum Stmt {
@@ -115,6 +179,7 @@ pub fn parse(src: &str) -> Result<Node, SyntaxError> {
     let mut p = Parser {
         toks: tokens,
         pos: 0,
+        depth: 0,
     };
     let start = p.peek().start;
     let stmts = p.statements()?;
@@ -137,7 +202,11 @@ pub fn parse(src: &str) -> Result<Node, SyntaxError> {
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    depth: usize,
 }
+
+/// Deepest expression nesting accepted (the evaluator's own limit is lower).
+const MAX_DEPTH: usize = 64;
 
 fn is_keyword(s: &str) -> bool {
     matches!(
@@ -245,6 +314,21 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Node, SyntaxError> {
+        self.depth += 1;
+        let r = if self.depth > MAX_DEPTH {
+            let t = self.peek();
+            Err(SyntaxError {
+                message: "Expression nested too deeply".into(),
+                span: (t.start, t.end),
+            })
+        } else {
+            self.expr_inner()
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self) -> Result<Node, SyntaxError> {
         // Lambdas: `x => …`, `(a, b) => …`, `() => …`.
         if let Some(params) = self.lambda_params() {
             let start = self.peek().start;
@@ -348,7 +432,7 @@ impl Parser {
         let start = self.peek().start;
         for op in ["!", "-"] {
             if self.eat(op) {
-                let expr = self.unary()?;
+                let expr = self.expr_guarded_unary()?;
                 let span = (start, expr.span.1);
                 return Ok(Node {
                     expr: Expr::Unary {
@@ -361,6 +445,21 @@ impl Parser {
         }
         let primary = self.primary()?;
         self.postfix(primary)
+    }
+
+    fn expr_guarded_unary(&mut self) -> Result<Node, SyntaxError> {
+        self.depth += 1;
+        let r = if self.depth > MAX_DEPTH {
+            let t = self.peek();
+            Err(SyntaxError {
+                message: "Expression nested too deeply".into(),
+                span: (t.start, t.end),
+            })
+        } else {
+            self.unary()
+        };
+        self.depth -= 1;
+        r
     }
 
     fn postfix(&mut self, mut node: Node) -> Result<Node, SyntaxError> {
@@ -568,12 +667,10 @@ impl Parser {
             },
             Tok::Punct("(") => {
                 self.bump();
-                let inner = self.expr()?;
+                let mut inner = self.expr()?;
                 self.expect(")")?;
-                return Ok(Node {
-                    expr: inner.expr,
-                    span: (t.start, self.prev_end()),
-                });
+                inner.span = (t.start, self.prev_end());
+                return Ok(inner);
             }
             Tok::Punct("[") => {
                 self.bump();
@@ -710,6 +807,14 @@ mod tests {
         assert!(parse("{ x ").is_err());
         assert!(parse("").is_err());
         assert!(parse("1 2").is_err());
+        // Deep nesting is an error, not a stack overflow.
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse(&deep).is_err());
+        assert!(parse(&"!".repeat(100_000)).is_err());
+        assert!(parse(&"[".repeat(100_000)).is_err());
+        assert!(parse(&"{ a: ".repeat(100_000)).is_err());
+        let ok_deep = format!("{}1{}", "([".repeat(30), "])".repeat(30));
+        assert!(parse(&ok_deep).is_ok());
     }
 
     #[test]

@@ -479,3 +479,38 @@ async fn stats_and_injected_faults() {
     let stats = emu.stats().await;
     assert_eq!(stats["by_status"]["503"], 2);
 }
+
+#[tokio::test]
+async fn hostile_queries_get_errors_not_crashes() {
+    let emu = Emu::start(config()).await;
+    let long_chain = format!("let x = {{ a: 1 }}\nx{}", ".a".repeat(20_000));
+    let sums = format!("1{}", " + 1".repeat(50_000));
+    let nested = format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000));
+    let calls = format!("abort{}", "()".repeat(20_000));
+    for q in [
+        long_chain.as_str(),
+        sums.as_str(),
+        nested.as_str(),
+        calls.as_str(),
+        "'\u{1F600}",
+        "\u{1F600}",
+        "\"\\u{110000}\"",
+    ] {
+        let (status, body) = emu.send("secret", json!({ "query": q }), "simple").await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"]["code"].is_string());
+    }
+    let ok = format!("{}1{}", "[".repeat(30), "]".repeat(30));
+    assert_eq!(
+        emu.send("secret", json!({ "query": ok }), "simple").await.0,
+        200
+    );
+    let (status, body) = emu
+        .send(
+            "secret",
+            json!({ "query": "'caf\u{e9}' + \"\\u00e9\"" }),
+            "simple",
+        )
+        .await;
+    assert_eq!((status, body["data"].as_str()), (200, Some("café\u{e9}")));
+}
