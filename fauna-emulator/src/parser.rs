@@ -820,11 +820,15 @@ mod tests {
     #[test]
     fn precedence() {
         let n = ok("1 + 2 * 3 == 7 && true");
-        let Expr::Block(stmts) = n.expr else { panic!() };
+        let Expr::Block(stmts) = &n.expr else {
+            panic!()
+        };
         let Stmt::Expr(e) = &stmts[0] else { panic!() };
         assert!(matches!(e.expr, Expr::Binary { op: "&&", .. }));
         let n = ok("f(.a + 1 == 2)");
-        let Expr::Block(stmts) = n.expr else { panic!() };
+        let Expr::Block(stmts) = &n.expr else {
+            panic!()
+        };
         let Stmt::Expr(e) = &stmts[0] else { panic!() };
         let Expr::Call { args, .. } = &e.expr else {
             panic!()
