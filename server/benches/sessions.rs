@@ -1,1 +1,119 @@
-fn main() {}
+//! Throughput of session creation and refresh through the engine, on SQLite and on PostgreSQL.
+//!
+//! `cargo bench -p fauna-session-server --bench sessions` prints lines such as
+//! `sqlite   create   2345/s` (no assertions: numbers only). PostgreSQL runs on a throwaway cluster started
+//! like the tests' (needs Debian's `postgresql` server binaries); set `BENCH_SKIP_PG=1` to skip it.
+
+#![allow(missing_docs)]
+
+#[path = "../tests/common/pg.rs"]
+mod pg;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fauna_session_server::store::SqlStore;
+use fauna_session_server::{SessionConfig, SessionEngine, TokenTransfer};
+
+const CONCURRENCY: usize = 32;
+const RUN_FOR: Duration = Duration::from_secs(4);
+
+async fn run<F, Fut>(label: &str, what: &str, make: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = u64> + Send + 'static,
+{
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..CONCURRENCY).map(|i| tokio::spawn(make(i))).collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("bench task");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{label:<9} {what:<24} {:>8.0}/s  ({total} in {secs:.2} s, {CONCURRENCY} concurrent)", total as f64 / secs);
+}
+
+async fn bench(label: &str, url: &str) {
+    let store = SqlStore::connect(url).await.expect("connect");
+    let engine = SessionEngine::new(SessionConfig::default(), Arc::new(store)).await.expect("engine");
+    // Warm up.
+    for _ in 0..50 {
+        engine.create_session("1", Default::default(), Default::default(), TokenTransfer::Header).await.expect("create");
+    }
+    let e = engine.clone();
+    run(label, "session creations", move |i| {
+        let e = e.clone();
+        async move {
+            let deadline = Instant::now() + RUN_FOR;
+            let mut n = 0;
+            while Instant::now() < deadline {
+                e.create_session(&format!("user{i}"), Default::default(), Default::default(), TokenTransfer::Header)
+                    .await
+                    .expect("create");
+                n += 1;
+            }
+            n
+        }
+    })
+    .await;
+    let e = engine.clone();
+    run(label, "refreshes (rotating)", move |i| {
+        let e = e.clone();
+        async move {
+            let mut rt = e
+                .create_session(&format!("r{i}"), Default::default(), Default::default(), TokenTransfer::Header)
+                .await
+                .expect("create")
+                .refresh_token
+                .token;
+            let deadline = Instant::now() + RUN_FOR;
+            let mut n = 0;
+            while Instant::now() < deadline {
+                // Each refresh uses the previous child: a promotion (CAS write) every time.
+                rt = e.refresh_session(&rt, TokenTransfer::Header).await.expect("refresh").refresh_token.token;
+                n += 1;
+            }
+            n
+        }
+    })
+    .await;
+    let e = engine.clone();
+    run(label, "verifications", move |_| {
+        let e = e.clone();
+        async move {
+            let at = e
+                .create_session("v", Default::default(), Default::default(), TokenTransfer::Header)
+                .await
+                .expect("create")
+                .access_token
+                .token;
+            let deadline = Instant::now() + RUN_FOR;
+            let mut n = 0;
+            while Instant::now() < deadline {
+                e.verify_access_token(&at).await.expect("verify");
+                n += 1;
+                // Stateless verification never awaits I/O: yield so other tasks get the worker threads.
+                tokio::task::yield_now().await;
+            }
+            n
+        }
+    })
+    .await;
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("bench.sqlite").display());
+    rt.block_on(bench("sqlite", &sqlite));
+    if std::env::var_os("BENCH_SKIP_PG").is_none() {
+        let cluster = pg::PgCluster::start_new();
+        rt.block_on(async {
+            let admin = sqlx::PgPool::connect(&cluster.url("postgres")).await.expect("admin");
+            sqlx::query("CREATE DATABASE bench").execute(&admin).await.expect("create db");
+            admin.close().await;
+        });
+        rt.block_on(bench("postgres", &cluster.url("bench")));
+        cluster.stop();
+    }
+}

@@ -19,17 +19,23 @@ use super::{LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey, User
 /// ```
 #[derive(Debug, Clone)]
 pub enum SqlStore {
-    /// SQLite pool.
-    Sqlite(SqlitePool),
+    /// SQLite: a read pool and a single-connection write pool (writes queue in the pool instead of spinning on
+    /// SQLite's busy lock).
+    Sqlite {
+        /// Pool for reads.
+        read: SqlitePool,
+        /// Pool (one connection) for writes.
+        write: SqlitePool,
+    },
     /// PostgreSQL pool.
     Postgres(PgPool),
 }
 
-/// Run the same sqlx code against whichever pool this store holds.
+/// Run the same sqlx code against whichever pool this store holds (`read` or `write` side for SQLite).
 macro_rules! with_pool {
-    ($self:expr, |$pool:ident| $body:expr) => {
+    ($self:expr, $side:ident, |$pool:ident| $body:expr) => {
         match $self {
-            SqlStore::Sqlite($pool) => $body,
+            SqlStore::Sqlite { $side: $pool, .. } => $body,
             SqlStore::Postgres($pool) => $body,
         }
     };
@@ -78,12 +84,17 @@ impl SqlStore {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(sqlite_busy_timeout)
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(opts)
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts.clone())
                 .await?;
-            SqlStore::Sqlite(pool)
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts.create_if_missing(false))
+                .await?;
+            SqlStore::Sqlite { read, write }
         } else {
             return Err(StoreError::Database(format!(
                 "unsupported database URL scheme in {:?} (use sqlite:// or postgres://)",
@@ -97,7 +108,7 @@ impl SqlStore {
     /// Apply pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            SqlStore::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            SqlStore::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             SqlStore::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -105,13 +116,19 @@ impl SqlStore {
 
     /// Close the pool.
     pub async fn close(&self) {
-        with_pool!(self, |p| p.close().await);
+        match self {
+            SqlStore::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            SqlStore::Postgres(p) => p.close().await,
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match self {
-            SqlStore::Sqlite(_) => "sqlite",
+            SqlStore::Sqlite { .. } => "sqlite",
             SqlStore::Postgres(_) => "postgres",
         }
     }
@@ -122,7 +139,7 @@ impl SessionStore for SqlStore {
     async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
         let sql = "INSERT INTO sessions (session_handle, user_id, current_hash2, parent_hash2, access_token_payload, \
                    session_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        with_pool!(self, |p| sqlx::query(sql)
+        with_pool!(self, write, |p| sqlx::query(sql)
             .bind(&s.session_handle)
             .bind(&s.user_id)
             .bind(&s.current_hash2)
@@ -139,7 +156,7 @@ impl SessionStore for SqlStore {
 
     async fn session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE session_handle = $1");
-        with_pool!(self, |p| {
+        with_pool!(self, read, |p| {
             let row = sqlx::query(&sql).bind(handle).fetch_optional(p).await?;
             row.as_ref().map(session_from_row).transpose()
         })
@@ -149,7 +166,7 @@ impl SessionStore for SqlStore {
         let sql = "UPDATE sessions SET current_hash2 = $1, parent_hash2 = $2, expires_at = $3, \
                    access_token_payload = COALESCE($4, access_token_payload), session_data = COALESCE($5, session_data) \
                    WHERE session_handle = $6 AND current_hash2 = $7 AND expires_at > $8";
-        let n = with_pool!(self, |p| sqlx::query(sql)
+        let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(u.new_current)
             .bind(u.new_parent)
             .bind(u.expires_at)
@@ -166,7 +183,7 @@ impl SessionStore for SqlStore {
 
     async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError> {
         let sql = format!("DELETE FROM sessions WHERE session_handle = $1 RETURNING {SESSION_COLUMNS}");
-        with_pool!(self, |p| {
+        with_pool!(self, write, |p| {
             let row = sqlx::query(&sql).bind(handle).fetch_optional(p).await?;
             row.as_ref().map(session_from_row).transpose()
         })
@@ -174,7 +191,7 @@ impl SessionStore for SqlStore {
 
     async fn delete_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
         let sql = format!("DELETE FROM sessions WHERE user_id = $1 RETURNING {SESSION_COLUMNS}");
-        with_pool!(self, |p| {
+        with_pool!(self, write, |p| {
             let rows = sqlx::query(&sql).bind(user_id).fetch_all(p).await?;
             rows.iter().map(session_from_row).collect()
         })
@@ -182,7 +199,7 @@ impl SessionStore for SqlStore {
 
     async fn user_session_handles(&self, user_id: &str, now: i64) -> Result<Vec<String>, StoreError> {
         let sql = "SELECT session_handle FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at";
-        with_pool!(self, |p| {
+        with_pool!(self, read, |p| {
             let rows = sqlx::query(sql).bind(user_id).bind(now).fetch_all(p).await?;
             rows.iter().map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).collect()
         })
@@ -190,24 +207,24 @@ impl SessionStore for SqlStore {
 
     async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError> {
         let sql = "UPDATE sessions SET session_data = $1 WHERE session_handle = $2";
-        let n = with_pool!(self, |p| sqlx::query(sql).bind(data).bind(handle).execute(p).await?.rows_affected());
+        let n = with_pool!(self, write, |p| sqlx::query(sql).bind(data).bind(handle).execute(p).await?.rows_affected());
         Ok(n == 1)
     }
 
     async fn set_access_token_payload(&self, handle: &str, payload: &str) -> Result<bool, StoreError> {
         let sql = "UPDATE sessions SET access_token_payload = $1 WHERE session_handle = $2";
-        let n = with_pool!(self, |p| sqlx::query(sql).bind(payload).bind(handle).execute(p).await?.rows_affected());
+        let n = with_pool!(self, write, |p| sqlx::query(sql).bind(payload).bind(handle).execute(p).await?.rows_affected());
         Ok(n == 1)
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
         let sql = "DELETE FROM sessions WHERE expires_at <= $1";
-        Ok(with_pool!(self, |p| sqlx::query(sql).bind(now).execute(p).await?.rows_affected()))
+        Ok(with_pool!(self, write, |p| sqlx::query(sql).bind(now).execute(p).await?.rows_affected()))
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let sql = "SELECT kid, created_at, private_key FROM signing_keys ORDER BY created_at DESC";
-        with_pool!(self, |p| {
+        with_pool!(self, read, |p| {
             let rows = sqlx::query(sql).fetch_all(p).await?;
             rows.iter()
                 .map(|r| {
@@ -221,7 +238,7 @@ impl SessionStore for SqlStore {
     async fn insert_signing_key(&self, key: &StoredKey, newer_than: i64) -> Result<bool, StoreError> {
         let sql = "INSERT INTO signing_keys (kid, created_at, private_key) SELECT $1, $2, $3 \
                    WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE created_at >= $4) ON CONFLICT DO NOTHING";
-        let n = with_pool!(self, |p| sqlx::query(sql)
+        let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(&key.kid)
             .bind(key.created_at)
             .bind(&key.private_key)
@@ -234,13 +251,13 @@ impl SessionStore for SqlStore {
 
     async fn delete_signing_keys_before(&self, cutoff: i64, keep_kid: &str) -> Result<u64, StoreError> {
         let sql = "DELETE FROM signing_keys WHERE created_at < $1 AND kid <> $2";
-        Ok(with_pool!(self, |p| sqlx::query(sql).bind(cutoff).bind(keep_kid).execute(p).await?.rows_affected()))
+        Ok(with_pool!(self, write, |p| sqlx::query(sql).bind(cutoff).bind(keep_kid).execute(p).await?.rows_affected()))
     }
 
     async fn secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
         let ins = "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         let sel = "SELECT value FROM secrets WHERE name = $1";
-        with_pool!(self, |p| {
+        with_pool!(self, write, |p| {
             sqlx::query(ins).bind(name).bind(candidate).execute(p).await?;
             let row = sqlx::query(sel).bind(name).fetch_one(p).await?;
             row.try_get::<Vec<u8>, _>(0).map_err(StoreError::from)
@@ -250,7 +267,7 @@ impl SessionStore for SqlStore {
     async fn insert_user(&self, u: &UserRow) -> Result<bool, StoreError> {
         let sql = "INSERT INTO users (user_id, email, password_hash, time_joined) VALUES ($1, $2, $3, $4) \
                    ON CONFLICT DO NOTHING";
-        let n = with_pool!(self, |p| sqlx::query(sql)
+        let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(&u.user_id)
             .bind(&u.email)
             .bind(&u.password_hash)
@@ -263,7 +280,7 @@ impl SessionStore for SqlStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = "SELECT user_id, email, password_hash, time_joined FROM users WHERE email = $1";
-        with_pool!(self, |p| {
+        with_pool!(self, read, |p| {
             let row = sqlx::query(sql).bind(email).fetch_optional(p).await?;
             row.map(|r| {
                 Ok::<_, sqlx::Error>(UserRow {
