@@ -125,6 +125,9 @@ pub enum SetupError {
     /// A `db/Coll` names a database that was not declared.
     #[error("unknown database `{0}` (declare it with --database)")]
     UnknownDatabase(String),
+    /// The evaluator thread could not be started.
+    #[error("cannot start the evaluator thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Whether `name` is a valid collection or database name.

@@ -180,7 +180,7 @@ impl<'t, 's> Interp<'t, 's> {
     /// Evaluates a node.
     pub fn eval(&mut self, node: &Node) -> R<Value> {
         self.depth += 1;
-        if self.depth > 64 {
+        if self.depth > 512 {
             return Err(rt("stack_overflow", "Stack overflow.", node.span));
         }
         let r = self.eval_inner(node);

@@ -21,11 +21,34 @@ use crate::parser;
 use crate::value::Value;
 use crate::wire::{self, Format, Pending, QueryText};
 
+/// Work for the evaluator thread.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
 /// Shared state of a running emulator.
 #[derive(Clone)]
 pub struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) state: Arc<Mutex<State>>,
+    pub(crate) evaluator: std::sync::mpsc::Sender<Job>,
+}
+
+/// Stack of the evaluator thread: deeply nested queries recurse, and a stack overflow would
+/// abort the process instead of answering 400.
+const EVALUATOR_STACK_BYTES: usize = 256 << 20;
+
+/// Starts the thread that runs queries (one at a time: they take the state lock anyway). A
+/// panicking query is answered 500 and the thread goes on.
+pub(crate) fn spawn_evaluator() -> std::io::Result<std::sync::mpsc::Sender<Job>> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("fauna-emulator-eval".into())
+        .stack_size(EVALUATOR_STACK_BYTES)
+        .spawn(move || {
+            for job in rx {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
+        })?;
+    Ok(tx)
 }
 
 impl Shared {
@@ -402,7 +425,16 @@ async fn query(AxState(shared): AxState<Shared>, headers: HeaderMap, body: Body)
         );
         return finish(&shared, status, body);
     };
-    let (status, body) = run_query(&shared, &headers, &bytes);
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job_shared = shared.clone();
+    let job: Job = Box::new(move || {
+        let _ = done.send(run_query(&job_shared, &headers, &bytes));
+    });
+    let internal = || (500, json!({"error": "internal server error"}));
+    let (status, body) = match shared.evaluator.send(job) {
+        Ok(()) => result.await.unwrap_or_else(|_| internal()),
+        Err(_) => internal(),
+    };
     finish(&shared, status, body)
 }
 

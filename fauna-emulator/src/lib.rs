@@ -57,6 +57,7 @@ impl Emulator {
         Ok(http::router(http::Shared {
             config: Arc::new(config),
             state: Arc::new(Mutex::new(state)),
+            evaluator: http::spawn_evaluator().map_err(SetupError::Thread)?,
         }))
     }
 

@@ -206,7 +206,7 @@ struct Parser {
 }
 
 /// Deepest expression nesting accepted (the evaluator's own limit is lower).
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 128;
 
 fn is_keyword(s: &str) -> bool {
     matches!(
