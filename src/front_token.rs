@@ -3,7 +3,7 @@
 //! `uid` is the user id, `ate` the access-token expiry (ms since the epoch, server clock) and `up` the
 //! access-token payload (where the `faunadbToken` claim lives). [`decode`] turns the header value into the JSON
 //! text; the browser backend parses that with the browser's own `JSON.parse`, and with the `serde` feature
-//! [`parse`] deserialises it into the app's payload type.
+//! `parse` deserialises it into the app's payload type.
 //!
 //! ```
 //! // {"uid":"u1","ate":5,"up":{}} in standard base64:

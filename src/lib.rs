@@ -13,10 +13,10 @@
 //!   `XMLHttpRequest` once, then `doesSessionExist()`, `getUserId()`, `getAccessTokenPayloadSecurely()` (alias
 //!   `getJWTPayloadSecurely()`), `getAccessToken()`, `attemptRefreshingSession()`, `signOut()` and
 //!   `getFaunadbToken({ minValiditySeconds })`, typed in the generated `.d.ts`.
-//! * **Rust** (always; for Yew and Leptos apps): [`Session`] with `fetch(gloo_net::http::Request)`,
+//! * **Rust** (always; for Yew and Leptos apps): `Session` (wasm32 only) with `fetch(gloo_net::http::Request)`,
 //!   `access_token_payload::<T>()` (feature `serde`), `faunadb_token(min_validity)`, `sign_out()`,
-//!   `attempt_refreshing_session()` and [`Session::on_event`]. It does not touch `window.fetch` unless asked
-//!   ([`Session::intercept_global_fetch`]). A dependency on this crate without `js` exports no JavaScript.
+//!   `attempt_refreshing_session()` and `Session::on_event`. It does not touch `window.fetch` unless asked
+//!   (`Session::intercept_global_fetch`). A dependency on this crate without `js` exports no JavaScript.
 //!
 //! ```no_run
 //! # #[cfg(target_arch = "wasm32")]
