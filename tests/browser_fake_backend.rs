@@ -77,13 +77,30 @@ export function echoOk() {
 }
 export function refreshesWithFauna(lifetimeMs) {
   handler = (url) => {
-    if (url.endsWith("/auth/session/refresh")) {
+    if (url.includes("/auth/session/refresh")) {
       const fauna = "fn" + Math.random().toString(36).slice(2);
       return new Response("{}", { status: 200, headers: { "front-token": frontToken("user-1", Date.now() + lifetimeMs, { faunadbToken: fauna, iat: Math.floor(Date.now() / 1000) }) } });
     }
   };
 }
 export function isError(e) { return e instanceof Error; }
+export function refreshAnswers401() {
+  handler = (url) => {
+    if (url.endsWith("/auth/session/refresh")) return new Response("{}", { status: 401, headers: { "front-token": "remove" } });
+    if (url.endsWith("/protected")) return new Response("{}", { status: 401 });
+    if (url.endsWith("/public")) return new Response("{}", { status: 200 });
+  };
+}
+export function hookRecorder() {
+  const log = [];
+  globalThis.__hooks = log;
+  return {
+    preAPIHook: (ctx) => { log.push("pre:" + ctx.action + ":" + ctx.url); return { url: ctx.url + "?via=hook", requestInit: ctx.requestInit }; },
+    postAPIHook: (ctx) => { log.push("post:" + ctx.action + ":" + ctx.fetchResponse.status); },
+  };
+}
+export function hookLog() { return globalThis.__hooks || []; }
+export function setCookie(s) { document.cookie = s; }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = installFake)]
@@ -112,6 +129,14 @@ extern "C" {
     fn echo_ok();
     #[wasm_bindgen(js_name = refreshesWithFauna)]
     fn refreshes_with_fauna(lifetime_ms: f64);
+    #[wasm_bindgen(js_name = refreshAnswers401)]
+    fn refresh_answers_401();
+    #[wasm_bindgen(js_name = hookRecorder)]
+    fn hook_recorder() -> JsValue;
+    #[wasm_bindgen(js_name = hookLog)]
+    fn hook_log() -> Vec<String>;
+    #[wasm_bindgen(js_name = setCookie)]
+    fn set_cookie(s: &str);
     #[wasm_bindgen(js_name = isError)]
     fn is_error(e: &JsValue) -> bool;
 }
@@ -368,4 +393,107 @@ async fn sign_out_without_session_fires_sign_out() {
     assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
     assert_eq!(count_calls("/auth/signout"), 0);
     assert!(!js::does_session_exist().await.unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn first_visit_tries_one_refresh_then_knows_it_is_logged_out() {
+    setup(|_| {});
+    refresh_answers_401();
+    // No frontend cookies at all: the state "may exist", so the first call tries one refresh.
+    assert_eq!(
+        fetch_status(&format!("{API}/public"), &JsValue::UNDEFINED)
+            .await
+            .unwrap()
+            .as_f64(),
+        Some(200.0)
+    );
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+    assert!(
+        cookie_names()
+            .iter()
+            .any(|c| c == "st-last-access-token-update"),
+        "now known to be logged out"
+    );
+    assert_eq!(
+        fetch_status(&format!("{API}/public"), &JsValue::UNDEFINED)
+            .await
+            .unwrap()
+            .as_f64(),
+        Some(200.0)
+    );
+    assert_eq!(
+        count_calls("/auth/session/refresh"),
+        1,
+        "no second attempt once logged out is known"
+    );
+    // A 401 without a session: UNAUTHORISED{sessionExpiredOrRevoked:false}, no refresh.
+    assert_eq!(
+        fetch_status(&format!("{API}/protected"), &JsValue::UNDEFINED)
+            .await
+            .unwrap()
+            .as_f64(),
+        Some(401.0)
+    );
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+    assert_eq!(
+        event_actions(),
+        vec!["UNAUTHORISED".to_string()],
+        "no event on first load, one for the 401"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn refresh_hooks_are_called_and_can_rewrite_the_url() {
+    setup(|c| {
+        let hooks = hook_recorder();
+        set(c, "preAPIHook", get(&hooks, "preAPIHook"));
+        set(c, "postAPIHook", get(&hooks, "postAPIHook"));
+    });
+    refreshes_with_fauna(60_000.0);
+    set_session(now() - 1.0, &object());
+    assert!(js::attempt_refreshing_session().await.unwrap());
+    assert_eq!(
+        hook_log(),
+        vec![
+            format!("pre:REFRESH_SESSION:{API}/auth/session/refresh"),
+            "post:REFRESH_SESSION:200".to_string()
+        ]
+    );
+    assert_eq!(count_calls("/auth/session/refresh?via=hook"), 1);
+    setup(|_| {});
+}
+
+#[wasm_bindgen_test]
+async fn header_mode_replaces_a_stale_copy_of_our_token_but_keeps_other_authorization() {
+    setup(|c| set(c, "tokenTransferMethod", "header"));
+    echo_ok();
+    set_session(now() + 60_000.0, &object());
+    set_cookie("st-access-token=OURS;path=/");
+    set_cookie("st-refresh-token=R;path=/");
+    let init = object();
+    let headers = object();
+    set(&headers, "authorization", "bearer OURS");
+    set(&init, "headers", headers.clone());
+    call_fetch(&format!("{API}/a"), &init).await.unwrap();
+    assert_eq!(
+        last_header("/a", "authorization").as_deref(),
+        Some("Bearer OURS")
+    );
+    set(&headers, "authorization", "Basic dXNlcjpwdw==");
+    call_fetch(&format!("{API}/b"), &init).await.unwrap();
+    assert_eq!(
+        last_header("/b", "authorization").as_deref(),
+        Some("Basic dXNlcjpwdw==")
+    );
+    call_fetch(&format!("{API}/c"), &JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(
+        last_header("/c", "authorization").as_deref(),
+        Some("Bearer OURS")
+    );
+    assert_eq!(last_header("/c", "st-auth-mode").as_deref(), Some("header"));
+    set_cookie("st-access-token=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");
+    set_cookie("st-refresh-token=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");
+    setup(|_| {});
 }
