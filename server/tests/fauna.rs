@@ -3,6 +3,8 @@
 //! emulator with the `faunadbToken` it gets.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +23,8 @@ use reqwest::header::HeaderMap;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+use common::Backend;
 
 /// Access-token lifetime in these tests, and the Fauna ttl lag.
 const LIFETIME: Duration = Duration::from_secs(2);
@@ -174,7 +178,7 @@ struct Server {
     url: String,
     engine: SessionEngine,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -193,11 +197,11 @@ async fn fauna_token_route(
 
 impl Server {
     async fn start(fauna: &Fauna, frontend: bool, users: Users) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("t.sqlite").display()
-        );
+        Self::start_on(Backend::Sqlite, fauna, frontend, users).await
+    }
+
+    async fn start_on(backend: Backend, fauna: &Fauna, frontend: bool, users: Users) -> Server {
+        let (url, dir) = common::fresh_database(backend).await;
         let store = SqlStore::connect(&url).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -374,8 +378,40 @@ fn email() -> String {
 
 #[tokio::test]
 async fn frontend_token_lifecycle_and_round_trips() {
+    token_lifecycle(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frontend_token_lifecycle_on_postgres() {
+    token_lifecycle(Backend::Postgres).await;
+}
+
+async fn fauna_down_at_refresh_on(backend: Backend) {
+    let mut fauna = Fauna::start().await;
+    let server = Server::start_on(backend, &fauna, true, Users::Sql).await;
+    let mut c = server.sign_up(&email()).await;
+    let refresh_token = c.refresh.clone();
+    fauna.down().await;
+    let (status, _) = server.refresh(&mut c).await;
+    assert_eq!(status, 503);
+    fauna.up().await;
+    assert_eq!(c.refresh, refresh_token);
+    let (status, _) = server.refresh(&mut c).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        fauna.identity(&c.faunadb_token().unwrap()).await,
+        Some(c.user_id())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fauna_down_at_refresh_on_postgres() {
+    fauna_down_at_refresh_on(Backend::Postgres).await;
+}
+
+async fn token_lifecycle(backend: Backend) {
     let fauna = Fauna::start().await;
-    let server = Server::start(&fauna, true, Users::Sql).await;
+    let server = Server::start_on(backend, &fauna, true, Users::Sql).await;
     let email = email();
     let c = server.sign_up(&email).await;
     assert_eq!(server.sign_out(&c).await, 200);
