@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::auth::{self, Auth, Role};
 use crate::config::{Config, Privileges};
 use crate::db::{self, Doc, NATIVE_COLLECTIONS, Txn};
-use crate::parser::{Expr, Node, Stmt};
+use crate::parser::{Expr, Node, Projection, Stmt};
 use crate::time;
 use crate::value::{Closure, DocRef, Module, Obj, Value};
 
@@ -259,6 +259,10 @@ impl<'t, 's> Interp<'t, 's> {
                 }
             }
             Expr::Binary { op, lhs, rhs } => self.binary(op, lhs, rhs, span)?,
+            Expr::Project { obj, fields } => {
+                let v = self.eval(obj)?;
+                self.project(v, fields, span)?
+            }
             Expr::Lambda { params, body } => Value::Func(Arc::new(Closure {
                 params: params.clone(),
                 body: body.clone(),
@@ -320,6 +324,37 @@ impl<'t, 's> Interp<'t, 's> {
                 });
             }
         })
+    }
+
+    fn project(&mut self, v: Value, fields: &Projection, span: (usize, usize)) -> R<Value> {
+        match v {
+            Value::Null(_) | Value::NullDoc { .. } => Ok(Value::NULL),
+            Value::Set(items) => Ok(Value::Set(
+                items
+                    .into_iter()
+                    .map(|i| self.project(i, fields, span))
+                    .collect::<R<_>>()?,
+            )),
+            Value::Array(items) => Ok(Value::Array(
+                items
+                    .into_iter()
+                    .map(|i| self.project(i, fields, span))
+                    .collect::<R<_>>()?,
+            )),
+            v @ (Value::Doc(_) | Value::Object(_)) => {
+                let mut out = Obj::new();
+                for (name, nested) in &fields.0 {
+                    let f = self.field(&v, name, span)?;
+                    let f = match nested {
+                        Some(n) => self.project(f, n, span)?,
+                        None => f,
+                    };
+                    out.insert(name.clone(), f);
+                }
+                Ok(Value::Object(out))
+            }
+            other => Err(type_mismatch("Document or Object", &other, span)),
+        }
     }
 
     fn non_null(v: Value, span: (usize, usize)) -> R<Value> {

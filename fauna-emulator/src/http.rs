@@ -516,7 +516,10 @@ fn run_query(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> (u16, Json) {
             }
         } else {
             Failure::Check {
-                detail: e.message,
+                detail: format!(
+                    "{} (fauna-emulator parses a subset of FQL: valid FQL outside it fails here too)",
+                    e.message
+                ),
                 span: e.span,
             }
         }),

@@ -86,6 +86,13 @@ pub enum Expr {
     },
     /// `{ let a = 1; a }` or the query's top level.
     Block(Vec<Stmt>),
+    /// Projection: `obj { a, b { c } }`.
+    Project {
+        /// What is projected (a document, object, set or array).
+        obj: Box<Node>,
+        /// Fields, each with an optional nested projection.
+        fields: Projection,
+    },
     /// `if (cond) a else b`
     If {
         /// Condition.
@@ -127,7 +134,9 @@ fn take_children(expr: &mut Expr, out: &mut Vec<Node>) {
             boxed(callee, out);
             out.append(args);
         }
-        Expr::NonNull(e) | Expr::Unary { expr: e, .. } => boxed(e, out),
+        Expr::NonNull(e) | Expr::Unary { expr: e, .. } | Expr::Project { obj: e, .. } => {
+            boxed(e, out)
+        }
         Expr::Binary { lhs, rhs, .. } => {
             boxed(lhs, out);
             boxed(rhs, out);
@@ -160,6 +169,10 @@ fn take_children(expr: &mut Expr, out: &mut Vec<Node>) {
         | Expr::Ident(_) => {}
     }
 }
+
+/// Fields of a projection, each with an optional nested projection.
+#[derive(Debug, Clone)]
+pub struct Projection(pub Vec<(String, Option<Projection>)>);
 
 /// A statement of a block.
 #[derive(Debug, Clone)]
@@ -538,10 +551,50 @@ impl Parser {
                         span: (start, self.prev_end()),
                     }
                 }
+                "{" if !t.newline_before => {
+                    self.bump();
+                    let fields = self.projection(0)?;
+                    Node {
+                        expr: Expr::Project {
+                            obj: Box::new(node),
+                            fields,
+                        },
+                        span: (start, self.prev_end()),
+                    }
+                }
                 _ => break,
             };
         }
         Ok(node)
+    }
+
+    /// Projection fields after `{`, through `}`.
+    fn projection(&mut self, depth: usize) -> Result<Projection, SyntaxError> {
+        let mut fields = Vec::new();
+        while !self.is_punct("}") {
+            if depth > MAX_DEPTH {
+                return Err(self.unexpected());
+            }
+            let name = self.field_name()?;
+            if self.is_punct(":") {
+                let t = self.peek();
+                return Err(SyntaxError {
+                    message: "Aliased projection fields (`name: expr`) are not emulated".into(),
+                    span: (t.start, t.end),
+                });
+            }
+            let nested = if self.eat("{") {
+                Some(self.projection(depth + 1)?)
+            } else {
+                None
+            };
+            fields.push((name, nested));
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.expect("}")?;
+        Ok(Projection(fields))
     }
 
     fn field_name(&mut self) -> Result<String, SyntaxError> {
@@ -804,6 +857,9 @@ mod tests {
         ok("if (true) 1 else 2");
         ok("x?.y?.z");
         ok("[1, 2, { a: [3] }]");
+        ok("User.all() { name, friend { name } }");
+        ok("let t = Token.create({ document: u }) { id, secret }\nt");
+        assert!(parse("x { a: .b }").is_err());
         assert!(parse("{ x ").is_err());
         assert!(parse("").is_err());
         assert!(parse("1 2").is_err());

@@ -368,10 +368,22 @@ async fn failed_queries_roll_back() {
         Value::Null
     );
     // The one-round-trip mint used by the server: fails cleanly for a missing user.
-    let q = "let u = User.byId(uid)!\nToken.create({ document: u, ttl: Time.now().add(5000, 'milliseconds'), data: { session: h } }) { id, secret }";
-    // Projection syntax is outside the subset:
-    let (_, code) = emu.err("secret", q, json!({"uid": "1", "h": "x"})).await;
-    assert_eq!(code, "invalid_query");
+    // Aliased projections are outside the subset.
+    let (status, body) = emu
+        .send(
+            "secret",
+            json!({"query": "User.all() { n: .name }"}),
+            "simple",
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Not emulated"),
+        "{body}"
+    );
     let q = "let u = User.byId(uid)!\nlet t = Token.create({ document: u, ttl: Time.now().add(5000, 'milliseconds'), data: { session: h } })\n{ id: t.id, secret: t.secret }";
     let (_, code) = emu.err("secret", q, json!({"uid": "1", "h": "x"})).await;
     assert_eq!(code, "document_not_found");
