@@ -4,7 +4,7 @@
 #   bash scripts/demo.sh          → http://127.0.0.1:3001/  (Ctrl-C stops everything)
 #
 # It installs what is missing (scripts/setup.sh), builds the npm package, the Vite
-# example and the Yew example, starts the Fauna emulator (unless FAUNA_ENDPOINT points
+# example and the Yew and Leptos examples, starts the Fauna emulator (unless FAUNA_ENDPOINT points
 # at a real Fauna) with the example's collection and role, and starts
 # fauna-session-server with a SQLite file, serving the example from the same origin.
 #
@@ -44,18 +44,21 @@ if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
   say "building the Vite example"
   (cd www-example && npm ci --no-audit --no-fund && npm run build) >"$STATE/build-www.log" 2>&1 \
     || { cat "$STATE/build-www.log" >&2; exit 1; }
-  say "building the Yew example"
-  bash www-example/yew/build.sh >"$STATE/build-yew.log" 2>&1 || { cat "$STATE/build-yew.log" >&2; exit 1; }
+  for app in yew leptos; do
+    say "building the $app example"
+    bash www-example/build-rust-example.sh "$app" >"$STATE/build-$app.log" 2>&1 || { cat "$STATE/build-$app.log" >&2; exit 1; }
+  done
   say "building the server and the Fauna emulator (cargo profile $CARGO_PROFILE)"
   cargo build --profile "$CARGO_PROFILE" -p fauna-session-server -p fauna-emulator
 fi
 
-# The site: the Vite build, the Yew app under /yew/, and where Fauna is.
+# The site: the Vite build at /, the Rust apps at /yew/ and /leptos/, and where Fauna is.
 SITE="$STATE/site"
 rm -rf "$SITE"
 mkdir -p "$SITE"
 cp -r www-example/dist/. "$SITE/"
 cp -r www-example/yew/dist "$SITE/yew"
+cp -r www-example/leptos/dist "$SITE/leptos"
 
 # ---- 2. start everything, stop it all on exit --------------------------------------
 PIDS=()
@@ -124,6 +127,7 @@ wait_for "$URL/health" fauna-session-server "$!"
 echo
 echo "  fauna-session demo:  $URL/"
 echo "  Yew example:         $URL/yew/"
+echo "  Leptos example:      $URL/leptos/"
 echo "  metrics:             $URL/metrics"
 echo "  logs:                $STATE/*.log"
 echo "  Ctrl-C to stop."
