@@ -4,12 +4,12 @@
 //! Config values are read with `Reflect` (no serde), errors are thrown as `Error` objects, and a failed refresh
 //! is thrown as the refresh endpoint's `Response`, as the SuperTokens SDK does.
 
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, ConfigError, TokenTransferMethod};
-use crate::wasm::engine::{self, Hooks};
+use crate::wasm::engine::{self, Fail, Hooks};
 use crate::wasm::sys;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -169,63 +169,86 @@ pub fn init(config: SessionConfig) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Resolves to true if a session exists (refreshing first when its access token has expired).
-#[wasm_bindgen(js_name = doesSessionExist)]
-pub async fn does_session_exist() -> Result<bool, JsValue> {
+/// What a session call does; one async body for all exports keeps the wasm small (one future type).
+enum Op {
+    Exists,
+    UserId,
+    Payload,
+    AccessToken,
+    Refresh,
+    SignOut,
+    Fauna(f64),
+}
+
+async fn run(op: Op) -> Result<JsValue, JsValue> {
     let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.does_session_exist().await.map_err(|f| f.into_js())
+    let r = match op {
+        Op::Exists => e.does_session_exist().await.map(JsValue::from_bool),
+        Op::UserId => e.user_id().await.map(|s| JsValue::from_str(&s)),
+        Op::Payload => e.payload_securely().await,
+        Op::AccessToken => e
+            .access_token()
+            .await
+            .map(|t| t.map_or(JsValue::UNDEFINED, |s| JsValue::from_str(&s))),
+        Op::Refresh => e.attempt_refreshing_session().await.map(JsValue::from_bool),
+        Op::SignOut => e.sign_out().await.map(|()| JsValue::UNDEFINED),
+        Op::Fauna(min) => e.faunadb_token(min).await.map(|s| JsValue::from_str(&s)),
+    };
+    r.map_err(Fail::into_js)
+}
+
+fn spawn(op: Op) -> Promise {
+    wasm_bindgen_futures::future_to_promise(run(op))
+}
+
+/// Resolves to true if a session exists (refreshing first when its access token has expired).
+#[wasm_bindgen(js_name = doesSessionExist, unchecked_return_type = "Promise<boolean>")]
+pub fn does_session_exist() -> Promise {
+    spawn(Op::Exists)
 }
 
 /// Resolves to the user id; rejects with "No session exists" without a session.
-#[wasm_bindgen(js_name = getUserId)]
-pub async fn get_user_id() -> Result<String, JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.user_id().await.map_err(|f| f.into_js())
+#[wasm_bindgen(js_name = getUserId, unchecked_return_type = "Promise<string>")]
+pub fn get_user_id() -> Promise {
+    spawn(Op::UserId)
 }
 
 /// Resolves to the access-token payload, refreshing first if the access token has expired.
-#[wasm_bindgen(js_name = getAccessTokenPayloadSecurely, unchecked_return_type = "Record<string, any>")]
-pub async fn get_access_token_payload_securely() -> Result<JsValue, JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.payload_securely().await.map_err(|f| f.into_js())
+#[wasm_bindgen(js_name = getAccessTokenPayloadSecurely, unchecked_return_type = "Promise<Record<string, any>>")]
+pub fn get_access_token_payload_securely() -> Promise {
+    spawn(Op::Payload)
 }
 
 /// Alias of `getAccessTokenPayloadSecurely` (its name before SuperTokens 10).
-#[wasm_bindgen(js_name = getJWTPayloadSecurely, unchecked_return_type = "Record<string, any>")]
-pub async fn get_jwt_payload_securely() -> Result<JsValue, JsValue> {
-    get_access_token_payload_securely().await
+#[wasm_bindgen(js_name = getJWTPayloadSecurely, unchecked_return_type = "Promise<Record<string, any>>")]
+pub fn get_jwt_payload_securely() -> Promise {
+    spawn(Op::Payload)
 }
 
 /// Resolves to the header-mode access token, or `undefined` (cookie mode, no session).
-#[wasm_bindgen(js_name = getAccessToken)]
-pub async fn get_access_token() -> Result<Option<String>, JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.access_token().await.map_err(|f| f.into_js())
+#[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string | undefined>")]
+pub fn get_access_token() -> Promise {
+    spawn(Op::AccessToken)
 }
 
-/// Refreshes now: true if the session is fresh, false if there is none; throws the refresh's `Response` or error
-/// on other failures.
-#[wasm_bindgen(js_name = attemptRefreshingSession)]
-pub async fn attempt_refreshing_session() -> Result<bool, JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.attempt_refreshing_session()
-        .await
-        .map_err(|f| f.into_js())
+/// Refreshes now: true if the session is fresh, false if there is none; rejects with the refresh's `Response`
+/// or error on other failures.
+#[wasm_bindgen(js_name = attemptRefreshingSession, unchecked_return_type = "Promise<boolean>")]
+pub fn attempt_refreshing_session() -> Promise {
+    spawn(Op::Refresh)
 }
 
 /// Signs out and clears the local session (fires `SIGN_OUT`).
-#[wasm_bindgen(js_name = signOut)]
-pub async fn sign_out() -> Result<(), JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    e.sign_out().await.map_err(|f| f.into_js())
+#[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
+pub fn sign_out() -> Promise {
+    spawn(Op::SignOut)
 }
 
 /// Resolves to the session's `faunadbToken`, valid for at least `minValiditySeconds`.
-#[wasm_bindgen(js_name = getFaunadbToken)]
-pub async fn get_faunadb_token(options: Option<FaunadbTokenOptions>) -> Result<String, JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
-    let min = options
-        .map(|o| sys::get(&o, "minValiditySeconds").as_f64().unwrap_or(0.0))
-        .unwrap_or(0.0);
-    e.faunadb_token(min).await.map_err(|f| f.into_js())
+#[wasm_bindgen(js_name = getFaunadbToken, unchecked_return_type = "Promise<string>")]
+pub fn get_faunadb_token(options: Option<FaunadbTokenOptions>) -> Promise {
+    let min = options.map_or(0.0, |o| {
+        sys::get(&o, "minValiditySeconds").as_f64().unwrap_or(0.0)
+    });
+    spawn(Op::Fauna(min))
 }

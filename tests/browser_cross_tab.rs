@@ -91,7 +91,7 @@ async fn two_pages_refresh_once(no_locks: bool) {
         "two pages, 40 concurrent 401s, one refresh (no_locks={no_locks})"
     );
     assert!(!lock_key_present(), "the localStorage lock is released");
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -216,7 +216,7 @@ async fn refresh_500_reaches_the_caller_without_looping() {
     // The session was not cleared by a 500.
     assert!(cookie_names().iter().any(|c| c == "sFrontToken"));
     // attemptRefreshingSession throws the refresh Response itself.
-    let err = js::attempt_refreshing_session().await.unwrap_err();
+    let err = api::attempt_refreshing_session().await.unwrap_err();
     assert_eq!(err.dyn_into::<web_sys::Response>().unwrap().status(), 500);
 }
 
@@ -259,7 +259,7 @@ async fn malformed_front_token_header_and_cookie_give_clear_errors() {
         "malformed front token: the front token is not valid base64"
     );
     // Nothing half-written: the old front token is still there.
-    assert!(js::get_user_id().await.is_ok());
+    assert!(api::get_user_id().await.is_ok());
 
     web_sys::window()
         .unwrap()
@@ -268,7 +268,7 @@ async fn malformed_front_token_header_and_cookie_give_clear_errors() {
         .unchecked_into::<web_sys::HtmlDocument>()
         .set_cookie("sFrontToken=e30=;path=/")
         .unwrap();
-    let err = js::get_user_id().await.unwrap_err();
+    let err = api::get_user_id().await.unwrap_err();
     assert_eq!(
         error_message(&err),
         "malformed front token: the front token is not a JSON object with uid, ate and up"
@@ -280,7 +280,7 @@ async fn malformed_front_token_header_and_cookie_give_clear_errors() {
         .unchecked_into::<web_sys::HtmlDocument>()
         .set_cookie("sFrontToken=%%%;path=/")
         .unwrap();
-    let err = js::get_access_token_payload_securely().await.unwrap_err();
+    let err = api::get_access_token_payload_securely().await.unwrap_err();
     assert_eq!(
         error_message(&err),
         "malformed front token: the front token is not valid base64"
@@ -356,19 +356,19 @@ async fn faunadb_token_refreshes_when_too_short_lived() {
     set_session(now() + 10_000.0, &up);
     let opts = object();
     set(&opts, "minValiditySeconds", 5);
-    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into()))
+    let t = api::get_faunadb_token(Some(opts.clone().unchecked_into()))
         .await
         .unwrap();
     assert_eq!(t, "fnOLD", "valid for 10 s >= 5 s: no refresh");
     assert_eq!(count_calls("/auth/session/refresh"), 0);
     set(&opts, "minValiditySeconds", 60);
-    let t = js::get_faunadb_token(Some(opts.clone().unchecked_into()))
+    let t = api::get_faunadb_token(Some(opts.clone().unchecked_into()))
         .await
         .unwrap();
     assert!(t.starts_with("fn") && t != "fnOLD", "{t}");
     assert_eq!(count_calls("/auth/session/refresh"), 1);
     set(&opts, "minValiditySeconds", 600);
-    let err = js::get_faunadb_token(Some(opts.unchecked_into()))
+    let err = api::get_faunadb_token(Some(opts.unchecked_into()))
         .await
         .unwrap_err();
     assert_eq!(
@@ -389,10 +389,10 @@ async fn sign_out_without_session_fires_sign_out() {
         .unchecked_into::<web_sys::HtmlDocument>()
         .set_cookie(&format!("st-last-access-token-update={};path=/", now()))
         .unwrap();
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
     assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
     assert_eq!(count_calls("/auth/signout"), 0);
-    assert!(!js::does_session_exist().await.unwrap());
+    assert!(!api::does_session_exist().await.unwrap());
 }
 
 #[wasm_bindgen_test]
@@ -451,7 +451,7 @@ async fn refresh_hooks_are_called_and_can_rewrite_the_url() {
     });
     refreshes_with_fauna(60_000.0);
     set_session(now() - 1.0, &object());
-    assert!(js::attempt_refreshing_session().await.unwrap());
+    assert!(api::attempt_refreshing_session().await.unwrap());
     assert_eq!(
         hook_log(),
         vec![

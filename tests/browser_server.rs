@@ -28,7 +28,7 @@ async fn fresh_session(mode: &str) -> String {
         Some("OK"),
         "{body:?}"
     );
-    assert!(js::does_session_exist().await.unwrap());
+    assert!(api::does_session_exist().await.unwrap());
     get(&get(&body, "user"), "id")
         .as_string()
         .unwrap_or_default()
@@ -42,7 +42,7 @@ async fn cookie_mode_sign_in_expiry_one_refresh_and_sign_out() {
         "{:?}",
         event_actions()
     );
-    assert_eq!(js::get_user_id().await.unwrap(), user);
+    assert_eq!(api::get_user_id().await.unwrap(), user);
     let names = cookie_names();
     assert!(
         names.iter().any(|n| n == "sFrontToken")
@@ -52,7 +52,7 @@ async fn cookie_mode_sign_in_expiry_one_refresh_and_sign_out() {
         !names.iter().any(|n| n == "st-access-token"),
         "cookie mode keeps no JS-readable tokens: {names:?}"
     );
-    assert_eq!(js::get_access_token().await.unwrap(), None);
+    assert_eq!(api::get_access_token().await.unwrap(), None);
 
     assert_eq!(status("/sessioninfo").await, 200);
     let r0 = refreshes().await;
@@ -86,13 +86,13 @@ async fn cookie_mode_sign_in_expiry_one_refresh_and_sign_out() {
     );
 
     clear_events();
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
     assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
-    assert!(!js::does_session_exist().await.unwrap());
+    assert!(!api::does_session_exist().await.unwrap());
     assert!(!cookie_names().iter().any(|n| n == "sFrontToken"));
     assert_eq!(status("/sessioninfo").await, 401);
     assert_eq!(
-        error_message(&js::get_user_id().await.unwrap_err()),
+        error_message(&api::get_user_id().await.unwrap_err()),
         "No session exists"
     );
 }
@@ -116,17 +116,17 @@ async fn hundred_concurrent_calls_with_an_expired_token_refresh_once() {
         1.0,
         "one refresh for 100 concurrent 401s"
     );
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
 }
 
 #[wasm_bindgen_test]
 async fn jwt_payload_after_expiry_refreshes_first() {
     fresh_session("cookie").await;
-    let before = js::get_jwt_payload_securely().await.unwrap();
+    let before = api::get_jwt_payload_securely().await.unwrap();
     let exp0 = get(&before, "exp").as_f64().unwrap();
     sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
-    let after = js::get_jwt_payload_securely().await.unwrap();
+    let after = api::get_jwt_payload_securely().await.unwrap();
     assert_eq!(refreshes().await - r0, 1.0, "refreshed before answering");
     let exp1 = get(&after, "exp").as_f64().unwrap();
     assert!(exp1 > exp0, "new payload: {exp0} -> {exp1}");
@@ -134,10 +134,10 @@ async fn jwt_payload_after_expiry_refreshes_first() {
         exp1 * 1000.0 > js_sys::Date::now(),
         "the returned payload is not expired"
     );
-    let again = js::get_access_token_payload_securely().await.unwrap();
+    let again = api::get_access_token_payload_securely().await.unwrap();
     assert_eq!(get(&again, "exp").as_f64().unwrap(), exp1);
     assert_eq!(refreshes().await - r0, 1.0);
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -149,7 +149,7 @@ async fn header_mode_uses_bearer_tokens_and_refreshes_once() {
             && names.iter().any(|n| n == "st-refresh-token"),
         "{names:?}"
     );
-    let token = js::get_access_token()
+    let token = api::get_access_token()
         .await
         .unwrap()
         .expect("header mode exposes the access token");
@@ -159,10 +159,10 @@ async fn header_mode_uses_bearer_tokens_and_refreshes_once() {
     let r0 = refreshes().await;
     assert_eq!(status("/sessioninfo").await, 200);
     assert_eq!(refreshes().await - r0, 1.0);
-    let token2 = js::get_access_token().await.unwrap().unwrap();
+    let token2 = api::get_access_token().await.unwrap().unwrap();
     assert_ne!(token, token2, "the refresh rotated the access token");
     clear_events();
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
     assert_eq!(event_actions(), vec!["SIGN_OUT".to_string()]);
     let names = cookie_names();
     assert!(
@@ -171,7 +171,7 @@ async fn header_mode_uses_bearer_tokens_and_refreshes_once() {
             .any(|n| n == "st-access-token" || n == "st-refresh-token" || n == "sFrontToken"),
         "{names:?}"
     );
-    assert_eq!(js::get_access_token().await.unwrap(), None);
+    assert_eq!(api::get_access_token().await.unwrap(), None);
 }
 
 #[wasm_bindgen_test]
@@ -191,7 +191,7 @@ async fn refresh_401_clears_the_session_and_fires_unauthorised() {
     assert_eq!(status("/sessioninfo").await, 401);
     assert_eq!(refreshes().await - r0, 1.0, "one refresh attempt, no loop");
     assert_eq!(event_actions(), vec!["UNAUTHORISED".to_string()]);
-    assert!(!js::does_session_exist().await.unwrap());
+    assert!(!api::does_session_exist().await.unwrap());
 }
 
 #[wasm_bindgen_test]
@@ -292,7 +292,7 @@ async fn xhr_refreshes_once(mode: &str) {
         1.0,
         "ten concurrent expired XHRs, one refresh ({mode} mode)"
     );
-    js::sign_out().await.unwrap();
+    api::sign_out().await.unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -145,3 +145,47 @@ pub fn error_message(e: &JsValue) -> String {
 pub async fn await_promise(p: js_sys::Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(p).await
 }
+
+/// The JavaScript API's promises, awaited and typed.
+pub mod api {
+    use fauna_session::js;
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_futures::JsFuture;
+
+    pub async fn does_session_exist() -> Result<bool, JsValue> {
+        JsFuture::from(js::does_session_exist())
+            .await
+            .map(|v| v.as_bool().unwrap())
+    }
+    pub async fn get_user_id() -> Result<String, JsValue> {
+        JsFuture::from(js::get_user_id())
+            .await
+            .map(|v| v.as_string().unwrap())
+    }
+    pub async fn get_access_token_payload_securely() -> Result<JsValue, JsValue> {
+        JsFuture::from(js::get_access_token_payload_securely()).await
+    }
+    pub async fn get_jwt_payload_securely() -> Result<JsValue, JsValue> {
+        JsFuture::from(js::get_jwt_payload_securely()).await
+    }
+    pub async fn get_access_token() -> Result<Option<String>, JsValue> {
+        JsFuture::from(js::get_access_token())
+            .await
+            .map(|v| v.as_string())
+    }
+    pub async fn attempt_refreshing_session() -> Result<bool, JsValue> {
+        JsFuture::from(js::attempt_refreshing_session())
+            .await
+            .map(|v| v.as_bool().unwrap())
+    }
+    pub async fn sign_out() -> Result<(), JsValue> {
+        JsFuture::from(js::sign_out()).await.map(|_| ())
+    }
+    pub async fn get_faunadb_token(
+        options: Option<js::FaunadbTokenOptions>,
+    ) -> Result<String, JsValue> {
+        JsFuture::from(js::get_faunadb_token(options))
+            .await
+            .map(|v| v.as_string().unwrap())
+    }
+}
