@@ -1580,3 +1580,90 @@ fn binary_values(op: &str, l: &Value, r: &Value, span: (usize, usize)) -> R<Valu
         other => return Err(not_emulated(format!("operator `{other}`"), span)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::db::State;
+
+    /// Parses and runs `src` as the root key would; returns the error code, if any.
+    fn run(st: &mut State, config: &Config, src: &str) -> Option<String> {
+        let auth = Auth {
+            db: String::new(),
+            role: Role::Admin,
+        };
+        let Ok(ast) = crate::parser::parse(src) else {
+            return Some("invalid_query".into());
+        };
+        let mut txn = st.begin("");
+        let result = Interp::new(&mut txn, &auth, config, true, Vec::new()).eval(&ast);
+        match result {
+            Ok(_) => {
+                txn.commit();
+                None
+            }
+            Err(Failure::Runtime { code, .. }) => Some(code.into()),
+            Err(Failure::Abort { .. }) => Some("abort".into()),
+            Err(_) => Some("invalid_query".into()),
+        }
+    }
+
+    fn setup() -> (State, Config) {
+        let config = Config {
+            collections: vec!["User".into()],
+            ..Config::default()
+        };
+        let mut st = State::new(&config).unwrap();
+        assert_eq!(
+            run(&mut st, &config, "User.create({ id: 1, a: 'x' })"),
+            None
+        );
+        (st, config)
+    }
+
+    #[test]
+    fn error_codes() {
+        let (mut st, config) = setup();
+        for (q, code) in [
+            ("User.byId('x')", Some("invalid_id")),
+            ("User.byId(2)!", Some("document_not_found")),
+            ("null!", Some("null_value")),
+            ("null.a", Some("invalid_null_access")),
+            ("Time.now().add(1, 'eon')", Some("invalid_unit")),
+            ("1 / 0", Some("divide_by_zero")),
+            ("1 + 'a'", Some("type_mismatch")),
+            ("abort(1)", Some("abort")),
+            ("User.byId(1)!.a == 'x'", None),
+            ("User.byId(1)?.nope?.deeper", None),
+        ] {
+            assert_eq!(run(&mut st, &config, q).as_deref(), code, "{q}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Random FQL-looking text never panics the parser or the evaluator.
+        #[test]
+        fn random_queries_never_panic(src in "[a-zA-Z0-9 .(){}\\[\\]!?:;,'\"=<>+*/&|\n-]{0,80}") {
+            let (mut st, config) = setup();
+            let _ = run(&mut st, &config, &src);
+        }
+
+        /// Random compositions of the subset's building blocks never panic either.
+        #[test]
+        fn random_programs_never_panic(parts in proptest::collection::vec(prop_oneof![
+            Just("User"), Just(".all()"), Just(".byId(1)"), Just("!"), Just("?.a"), Just(".a"),
+            Just(".where(.a == 'x')"), Just(".map(x => x)"), Just(".first()"), Just(".toArray()"),
+            Just(".update({ a: 2 })"), Just(".delete()"), Just("Token"), Just(".create({ document: User.byId(1) })"),
+            Just("[1, 'a', null]"), Just("{ a: 1 }"), Just("[0]"), Just(" == "), Just(" && "), Just("Query.token()"),
+            Just("Time.now()"), Just(".add(1, 'day')"), Just("Credential"), Just(".byDocument(User.byId(1))"),
+            Just(".login('x')"), Just("("), Just(")"), Just(" { a }"), Just("let v = 1\n"), Just("v"),
+        ], 0..12)) {
+            let (mut st, config) = setup();
+            let _ = run(&mut st, &config, &parts.concat());
+        }
+    }
+}
