@@ -6,7 +6,9 @@ export default defineConfig({
   build: { target: "es2022" },
   server: {
     // The example is served by fauna-session-server in the demo; `npm run dev`
-    // proxies the API to it instead.
+    // proxies the API to it instead. 127.0.0.1, not localhost: Fauna is reached
+    // as localhost, and the session library intercepts the app's own host name.
+    host: "127.0.0.1",
     proxy: { "/auth": "http://127.0.0.1:3001", "/sessioninfo": "http://127.0.0.1:3001" },
   },
 });
