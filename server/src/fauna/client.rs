@@ -91,6 +91,7 @@ pub struct FaunaClient {
     authorization: Arc<str>,
     max_retries: u32,
     backoff: Duration,
+    query_timeout_ms: String,
     round_trips: Arc<AtomicU64>,
 }
 
@@ -119,6 +120,8 @@ impl FaunaClient {
             authorization: format!("Bearer {}", config.secret.expose()).into(),
             max_retries: config.max_retries,
             backoff: config.retry_backoff,
+            // The engine stops work on the query at our deadline too (1..=600000 ms).
+            query_timeout_ms: config.timeout.as_millis().clamp(1, 600_000).to_string(),
             round_trips: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -163,6 +166,7 @@ impl FaunaClient {
             .header("authorization", &*self.authorization)
             .header("x-format", "tagged")
             .header("x-typecheck", "false")
+            .header("x-query-timeout-ms", &self.query_timeout_ms)
             .json(body)
             .send()
             .await
