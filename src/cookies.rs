@@ -56,16 +56,11 @@ pub fn build(
 /// Reads cookie `name` from a `document.cookie` string; the last occurrence wins (as the SuperTokens SDK).
 pub fn get<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     let mut found = None;
-    let mut rest = cookies;
-    loop {
-        let item_end = rest.find("; ").unwrap_or(rest.len());
-        let item = &rest[..item_end];
+    for item in cookies.split(';') {
+        let item = item.trim_start_matches(' ');
         if let Some(v) = item.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
-            found = Some(v.split(';').next().unwrap_or(v));
+            found = Some(v);
         }
-        if item_end == rest.len() {
-            return found;
-        }
-        rest = &rest[item_end + 2..];
     }
+    found
 }

@@ -77,27 +77,50 @@ fn strip_scheme(s: &str) -> Option<(bool, &str)> {
     }
 }
 
+/// Parses decimal digits (at most 5) without `str::parse` (keeps the wasm build small).
+fn small_number(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 5 {
+        return None;
+    }
+    let mut n = 0u32;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(b - b'0');
+    }
+    Some(n)
+}
+
+/// True if `haystack` contains `needle` (a plain byte search, smaller than `str::contains` in wasm).
+pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+}
+
 /// Parses `http://…`/`https://…`; `None` where `new URL()` would throw.
 fn parse(url: &str) -> Option<Parsed<'_>> {
     let (https, rest) = strip_scheme(url)?;
     let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rfind('@') {
-        Some(i) => &authority[i + 1..],
-        None => authority,
-    };
+    let authority = rest.get(..end)?;
+    let tail = rest.get(end..)?;
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let (hostname, port) = if authority.starts_with('[') {
-        let close = authority.find(']')?;
-        let after = &authority[close + 1..];
+        let (inside, after) = authority.split_once(']')?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
             None if after.is_empty() => None,
             None => return None,
         };
-        (&authority[..=close], port)
+        (authority.get(..inside.len() + 1)?, port)
     } else {
-        match authority.find(':') {
-            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }
     };
@@ -115,11 +138,7 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
     let port = match port {
         None | Some("") => None,
         Some(p) => {
-            if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let n: u32 = p.parse().ok()?;
-            if n > 65535 {
+            if small_number(p)? > 65535 {
                 return None;
             }
             let p = p.trim_start_matches('0');
@@ -131,8 +150,7 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
             }
         }
     };
-    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
-    let path = &tail[..path_end];
+    let path = tail.split(['?', '#']).next().unwrap_or("");
     Some(Parsed {
         https,
         hostname: hostname.to_ascii_lowercase(),
@@ -149,7 +167,7 @@ pub fn is_ip_address(s: &str) -> bool {
         if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
             return false;
         }
-        if part.parse::<u16>().map_or(true, |v| v > 255) {
+        if small_number(part).is_none_or(|v| v > 255) {
             return false;
         }
     }
@@ -285,8 +303,8 @@ pub fn matches_domain_or_subdomain(hostname: &str, scope: &str) -> bool {
         if candidate == scope || scope.strip_prefix('.') == Some(candidate) {
             return true;
         }
-        match candidate.find('.') {
-            Some(i) => candidate = &candidate[i + 1..],
+        match candidate.split_once('.') {
+            Some((_, parent)) => candidate = parent,
             None => return false,
         }
     }
@@ -306,7 +324,7 @@ pub fn should_intercept(
     api_domain: &str,
     backend_domain: Option<&str>,
 ) -> Result<bool, ScopeError> {
-    if url.contains("superTokensDoNotDoInterception") {
+    if contains(url, "superTokensDoNotDoInterception") {
         return Ok(false);
     }
     let normalised = normalise_url_domain(url)?;

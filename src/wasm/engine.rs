@@ -546,7 +546,8 @@ impl Engine {
                 .map(|x| (x.href(), u))
         });
         let intercept = absolute.as_ref().is_some_and(|(abs, raw)| {
-            !raw.contains("superTokensDoNotDoInterception") && n.should_intercept(abs)
+            !crate::scope::contains(raw, "superTokensDoNotDoInterception")
+                && n.should_intercept(abs)
         });
         if !intercept {
             return Ok(call_fetch(&self.original_fetch, &input, &init).await?);

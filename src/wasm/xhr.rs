@@ -138,7 +138,7 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
                     .map(|u| u.href());
                 st.intercepted = match (&absolute, engine::current()) {
                     (Some(abs), Ok(e)) => {
-                        !raw.contains("superTokensDoNotDoInterception")
+                        !crate::scope::contains(&raw, "superTokensDoNotDoInterception")
                             && e.config().0.should_intercept(abs)
                     }
                     _ => false,
