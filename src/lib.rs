@@ -36,6 +36,36 @@
 //! tested natively: [`scope`] (which URLs are intercepted), [`config`] (defaults and validation), [`cookies`]
 //! (cookie strings), [`front_token`] (token decoding), [`state`] (local session state, post-lock decisions,
 //! events, retry budget, clock skew). The browser backend (`wasm32` only) puts them to work.
+//!
+//! ## Cargo features
+//!
+//! | feature | what |
+//! |---|---|
+//! | `js` | the `#[wasm_bindgen]` JavaScript API (`js` module when built for wasm32) — the npm build |
+//! | `serde` | `Session::access_token_payload::<T>()` and `front_token::parse` deserialise into your types |
+//!
+//! ## State and single flight
+//!
+//! Session state is never held in memory: every decision re-reads the frontend cookies (`sFrontToken`,
+//! `st-last-access-token-update`, `sAntiCsrf`, and `st-access-token`/`st-refresh-token` in header mode), so tabs,
+//! frames and the SuperTokens JS SDK agree. A request that gets the session-expired status takes the refresh
+//! lock (Web Locks, or the `browser-tabs-lock` localStorage protocol where `navigator.locks` is missing), then
+//! compares `st-last-access-token-update` with the value it saw before sending: if it changed, someone else
+//! already refreshed and the request is simply retried. Only the first caller calls the refresh endpoint.
+//!
+//! ## Size
+//!
+//! `scripts/size-report.sh` builds the npm flavour (`--profile wasm-release --features js`, `wasm-bindgen
+//! --target web`, `wasm-opt -Oz`) and prints raw and `gzip -9` sizes of the wasm and its JS glue.
+//!
+//! ## Testing
+//!
+//! * pure logic, natively: `cargo test -p fauna-session --features serde`;
+//! * the browser backend, in headless Chromium against a running `fauna-session-server`
+//!   (`--listen 127.0.0.1:3001 --website-origin http://127.0.0.1:8000 --access-token-lifetime 2 --metrics`):
+//!   `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=120
+//!   cargo test -p fauna-session --target wasm32-unknown-unknown --features js` (the server URL can be changed at
+//!   compile time with `FAUNA_SESSION_TEST_SERVER`).
 #![deny(missing_docs)]
 
 pub mod config;
