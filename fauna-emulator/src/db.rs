@@ -111,6 +111,8 @@ pub struct State {
     pub stats: Stats,
     /// Pending injected fault.
     pub fault: Option<Fault>,
+    /// Pending injected delay: (milliseconds, how many more queries).
+    pub delay: Option<(u64, u64)>,
     last_txn: i64,
     last_id: u64,
     txns_since_sweep: u32,
@@ -148,6 +150,7 @@ impl State {
             dbs: BTreeMap::new(),
             stats: Stats::default(),
             fault: None,
+            delay: None,
             last_txn: ts,
             last_id: 0,
             txns_since_sweep: 0,

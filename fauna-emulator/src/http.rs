@@ -186,25 +186,36 @@ async fn stats(AxState(shared): AxState<Shared>) -> Response {
 }
 
 async fn fault(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
-    let parsed: Option<(u16, u64)> = serde_json::from_slice::<Json>(&body).ok().and_then(|j| {
-        let count = j.get("count").and_then(Json::as_u64).unwrap_or(1);
-        let status = match j.get("status") {
-            Some(s) => u16::try_from(s.as_u64()?).ok()?,
-            None if count == 0 => 0,
-            None => return None,
-        };
-        Some((status, count))
-    });
-    let Some((status, count)) = parsed.filter(|(s, c)| *c == 0 || (400..600).contains(s)) else {
-        return json_response(
+    let usage = || {
+        json_response(
             StatusCode::BAD_REQUEST,
-            &json!({"error": "expected {\"status\": 400..599, \"count\": n} ({\"count\": 0} clears)"}),
-        );
+            &json!({"error": "expected {\"status\": 400..599, \"count\": n} or {\"delay_ms\": ms, \"count\": n}; {\"count\": 0} clears"}),
+        )
     };
-    shared.lock().fault = (count > 0).then_some(Fault {
+    let Ok(j) = serde_json::from_slice::<Json>(&body) else {
+        return usage();
+    };
+    let count = j.get("count").and_then(Json::as_u64).unwrap_or(1);
+    if let Some(ms) = j.get("delay_ms") {
+        let Some(ms) = ms.as_u64().filter(|ms| *ms <= 600_000) else {
+            return usage();
+        };
+        shared.lock().delay = (count > 0).then_some((ms, count));
+        return json_response(StatusCode::OK, &json!({"delay_ms": ms, "count": count}));
+    }
+    let status = match j.get("status").map(Json::as_u64) {
+        Some(Some(s)) if (400..600).contains(&s) => s as u16,
+        None if count == 0 => 0,
+        _ => return usage(),
+    };
+    let mut st = shared.lock();
+    st.fault = (count > 0).then_some(Fault {
         status,
         remaining: count,
     });
+    if count == 0 {
+        st.delay = None;
+    }
     json_response(StatusCode::OK, &json!({"status": status, "count": count}))
 }
 
@@ -425,6 +436,23 @@ async fn query(AxState(shared): AxState<Shared>, headers: HeaderMap, body: Body)
         );
         return finish(&shared, status, body);
     };
+    let delay = {
+        let mut st = shared.lock();
+        match st.delay.as_mut() {
+            Some((ms, remaining)) => {
+                let ms = *ms;
+                *remaining -= 1;
+                if *remaining == 0 {
+                    st.delay = None;
+                }
+                Some(ms)
+            }
+            None => None,
+        }
+    };
+    if let Some(ms) = delay {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let (done, result) = tokio::sync::oneshot::channel();
     let job_shared = shared.clone();
     let job: Job = Box::new(move || {

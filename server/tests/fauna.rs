@@ -741,3 +741,34 @@ fn cli_flags_configure_fauna_without_printing_the_secret() {
     let sql = Args::try_parse_from(["fauna-session-server", "--fauna-secret", "s"]).unwrap();
     assert!(sql.fauna_config().unwrap().create_missing_user_documents);
 }
+
+#[tokio::test]
+async fn slow_fauna_times_out_instead_of_hanging() {
+    let fauna = Fauna::start().await;
+    let server = Server::start(&fauna, true, Users::Sql).await;
+    let email = email();
+    let c = server.sign_up(&email).await;
+    assert_eq!(server.sign_out(&c).await, 200);
+    // The test client's timeout is 2 s (Fauna::config); Fauna answers after 30 s.
+    let res = fauna
+        .http
+        .post(format!("{}/_emulator/fault", fauna.endpoint()))
+        .json(&json!({"delay_ms": 30_000, "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let started = std::time::Instant::now();
+    let res = server.sign_in(&email).await;
+    assert_eq!(res.status(), 503);
+    // Not a timing assertion on speed: only that the call was cut by the timeout, not by Fauna.
+    assert!(started.elapsed() < Duration::from_secs(25));
+    assert!(
+        server
+            .engine
+            .session_handles_for_user(&c.user_id())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
