@@ -772,3 +772,23 @@ async fn slow_fauna_times_out_instead_of_hanging() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn sign_up_while_fauna_is_down_heals_at_the_next_sign_in() {
+    let mut fauna = Fauna::start().await;
+    let server = Server::start(&fauna, true, Users::Sql).await;
+    let email = email();
+    fauna.down().await;
+    let res = server.post_form("/auth/signup", &email, "pw-123456").await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().get("st-access-token").is_none());
+    fauna.up().await;
+    // The SQL user exists; its Fauna document is made by the first mint.
+    let res = server.sign_in(&email).await;
+    assert_eq!(res.status(), 200);
+    let c = Client::from(res).await;
+    assert_eq!(
+        fauna.identity(&c.faunadb_token().unwrap()).await,
+        Some(c.user_id())
+    );
+}
