@@ -657,14 +657,14 @@ async fn v29_ttl_expiry() {
     let r = env
         .qa(
             &env.server,
-            r#"Token.create({ document: User.byId(uid), ttl: Time.now().add(300, "milliseconds") })"#,
+            r#"Token.create({ document: User.byId(uid), ttl: Time.now().add(2, "seconds") })"#,
             json!({"uid": env.user_id}),
             &[],
         )
         .await;
     let secret = r.body["data"]["secret"].as_str().unwrap().to_string();
     assert_eq!(env.q(&secret, "1", &[]).await.status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let r = env.q(&secret, "1", &[]).await;
     assert_error(&r, 401, "unauthorized", Some("Access token required"));
     let r = env

@@ -27,7 +27,7 @@ use tokio::sync::oneshot;
 use common::Backend;
 
 /// Access-token lifetime in these tests, and the Fauna ttl lag.
-const LIFETIME: Duration = Duration::from_secs(2);
+const LIFETIME: Duration = Duration::from_secs(4);
 const LAG: Duration = Duration::from_secs(1);
 
 /// The emulator on a fixed loopback port that can be taken down and brought back with its state.
