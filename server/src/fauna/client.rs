@@ -15,8 +15,9 @@ use super::FaunaConfig;
 /// messages (the engine's messages are not a stable interface).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FaunaError {
-    /// The endpoint could not be reached, or did not answer within the timeout.
-    #[error("cannot reach Fauna at {endpoint}: {cause}")]
+    /// The endpoint could not be reached, or did not answer within the timeout. (The message
+    /// leaves the endpoint out: it may reach clients in a 503 body.)
+    #[error("cannot reach Fauna: {cause}")]
     Unreachable {
         /// The endpoint.
         endpoint: String,

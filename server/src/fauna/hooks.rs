@@ -89,7 +89,7 @@ impl FaunaHooks {
             }
             _ => e.to_string(),
         };
-        tracing::warn!(%cause, "Fauna token not minted");
+        tracing::warn!(%cause, endpoint = %self.config.endpoint, "Fauna token not minted");
         HookError::Unavailable {
             service: "fauna",
             cause,
