@@ -16,7 +16,19 @@ use fauna_session_server::store::SqlStore;
 use fauna_session_server::{SessionConfig, SessionEngine, TokenTransfer};
 
 const CONCURRENCY: usize = 32;
-const RUN_FOR: Duration = Duration::from_secs(4);
+
+/// `cargo bench` passes `--bench`; under `cargo test --all-targets` the binary only smoke-tests briefly.
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn run_for() -> Duration {
+    if full_run() {
+        Duration::from_secs(4)
+    } else {
+        Duration::from_millis(200)
+    }
+}
 
 async fn run<F, Fut>(label: &str, what: &str, make: F)
 where
@@ -30,26 +42,44 @@ where
         total += t.await.expect("bench task");
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{label:<9} {what:<24} {:>8.0}/s  ({total} in {secs:.2} s, {CONCURRENCY} concurrent)", total as f64 / secs);
+    println!(
+        "{label:<9} {what:<24} {:>8.0}/s  ({total} in {secs:.2} s, {CONCURRENCY} concurrent)",
+        total as f64 / secs
+    );
 }
 
 async fn bench(label: &str, url: &str) {
     let store = SqlStore::connect(url).await.expect("connect");
-    let engine = SessionEngine::new(SessionConfig::default(), Arc::new(store)).await.expect("engine");
+    let engine = SessionEngine::new(SessionConfig::default(), Arc::new(store))
+        .await
+        .expect("engine");
     // Warm up.
     for _ in 0..50 {
-        engine.create_session("1", Default::default(), Default::default(), TokenTransfer::Header).await.expect("create");
+        engine
+            .create_session(
+                "1",
+                Default::default(),
+                Default::default(),
+                TokenTransfer::Header,
+            )
+            .await
+            .expect("create");
     }
     let e = engine.clone();
     run(label, "session creations", move |i| {
         let e = e.clone();
         async move {
-            let deadline = Instant::now() + RUN_FOR;
+            let deadline = Instant::now() + run_for();
             let mut n = 0;
             while Instant::now() < deadline {
-                e.create_session(&format!("user{i}"), Default::default(), Default::default(), TokenTransfer::Header)
-                    .await
-                    .expect("create");
+                e.create_session(
+                    &format!("user{i}"),
+                    Default::default(),
+                    Default::default(),
+                    TokenTransfer::Header,
+                )
+                .await
+                .expect("create");
                 n += 1;
             }
             n
@@ -61,16 +91,26 @@ async fn bench(label: &str, url: &str) {
         let e = e.clone();
         async move {
             let mut rt = e
-                .create_session(&format!("r{i}"), Default::default(), Default::default(), TokenTransfer::Header)
+                .create_session(
+                    &format!("r{i}"),
+                    Default::default(),
+                    Default::default(),
+                    TokenTransfer::Header,
+                )
                 .await
                 .expect("create")
                 .refresh_token
                 .token;
-            let deadline = Instant::now() + RUN_FOR;
+            let deadline = Instant::now() + run_for();
             let mut n = 0;
             while Instant::now() < deadline {
                 // Each refresh uses the previous child: a promotion (CAS write) every time.
-                rt = e.refresh_session(&rt, TokenTransfer::Header).await.expect("refresh").refresh_token.token;
+                rt = e
+                    .refresh_session(&rt, TokenTransfer::Header)
+                    .await
+                    .expect("refresh")
+                    .refresh_token
+                    .token;
                 n += 1;
             }
             n
@@ -82,12 +122,17 @@ async fn bench(label: &str, url: &str) {
         let e = e.clone();
         async move {
             let at = e
-                .create_session("v", Default::default(), Default::default(), TokenTransfer::Header)
+                .create_session(
+                    "v",
+                    Default::default(),
+                    Default::default(),
+                    TokenTransfer::Header,
+                )
                 .await
                 .expect("create")
                 .access_token
                 .token;
-            let deadline = Instant::now() + RUN_FOR;
+            let deadline = Instant::now() + run_for();
             let mut n = 0;
             while Instant::now() < deadline {
                 e.verify_access_token(&at).await.expect("verify");
@@ -102,15 +147,26 @@ async fn bench(label: &str, url: &str) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("bench.sqlite").display());
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.sqlite").display()
+    );
     rt.block_on(bench("sqlite", &sqlite));
-    if std::env::var_os("BENCH_SKIP_PG").is_none() {
+    if full_run() && std::env::var_os("BENCH_SKIP_PG").is_none() {
         let cluster = pg::PgCluster::start_new();
         rt.block_on(async {
-            let admin = sqlx::PgPool::connect(&cluster.url("postgres")).await.expect("admin");
-            sqlx::query("CREATE DATABASE bench").execute(&admin).await.expect("create db");
+            let admin = sqlx::PgPool::connect(&cluster.url("postgres"))
+                .await
+                .expect("admin");
+            sqlx::query("CREATE DATABASE bench")
+                .execute(&admin)
+                .await
+                .expect("create db");
             admin.close().await;
         });
         rt.block_on(bench("postgres", &cluster.url("bench")));

@@ -18,8 +18,8 @@ use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
 use crate::metrics::Metrics;
 use crate::transport::{
-    ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer, bearer_token, cookie_values,
-    has_tokens,
+    ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
+    bearer_token, cookie_values, has_tokens,
 };
 use crate::users::{SignInError, SignUpError, User, normalise_email};
 
@@ -33,9 +33,15 @@ impl SessionEngine {
             .route(&format!("{base}/signout"), post(signout))
             .route(&format!("{base}/signup"), post(signup))
             .route(&format!("{base}/signin"), post(signin))
-            .route(&format!("{base}/emailpassword/email/exists"), get(email_exists))
+            .route(
+                &format!("{base}/emailpassword/email/exists"),
+                get(email_exists),
+            )
             .route(&format!("{base}/jwt/jwks.json"), get(jwks))
-            .route(&format!("{base}/.well-known/openid-configuration"), get(openid))
+            .route(
+                &format!("{base}/.well-known/openid-configuration"),
+                get(openid),
+            )
             .route("/.well-known/openid-configuration", get(openid))
             .with_state(self.clone())
             .layer(self.layer())
@@ -48,8 +54,12 @@ impl SessionEngine {
 
     /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
     pub fn cors_layer(&self) -> CorsLayer {
-        let origins: Vec<HeaderValue> =
-            self.config().website_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+        let origins: Vec<HeaderValue> = self
+            .config()
+            .website_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+            .collect();
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_credentials(true)
@@ -62,11 +72,24 @@ impl SessionEngine {
                 http::Method::OPTIONS,
             ])
             .allow_headers(
-                ["content-type", "rid", "fdi-version", "anti-csrf", "authorization", "st-auth-mode"]
-                    .map(http::HeaderName::from_static),
+                [
+                    "content-type",
+                    "rid",
+                    "fdi-version",
+                    "anti-csrf",
+                    "authorization",
+                    "st-auth-mode",
+                ]
+                .map(http::HeaderName::from_static),
             )
             .expose_headers(
-                ["front-token", "anti-csrf", "st-access-token", "st-refresh-token"].map(http::HeaderName::from_static),
+                [
+                    "front-token",
+                    "anti-csrf",
+                    "st-access-token",
+                    "st-refresh-token",
+                ]
+                .map(http::HeaderName::from_static),
             )
     }
 }
@@ -81,7 +104,8 @@ fn fail(pending: &PendingChanges, e: SessionError) -> Response {
 
 /// The refresh token of a request and the transport it came in.
 fn find_refresh_token(headers: &HeaderMap) -> Option<(String, TokenTransfer)> {
-    if let Some(b) = bearer_token(headers).filter(|t| t.contains('.') && t.split('.').count() == 2) {
+    if let Some(b) = bearer_token(headers).filter(|t| t.contains('.') && t.split('.').count() == 2)
+    {
         return Some((b.to_owned(), TokenTransfer::Header));
     }
     cookie_values(headers, REFRESH_TOKEN_COOKIE)
@@ -90,7 +114,11 @@ fn find_refresh_token(headers: &HeaderMap) -> Option<(String, TokenTransfer)> {
         .map(|v| (v.to_owned(), TokenTransfer::Cookie))
 }
 
-async fn refresh(State(engine): State<SessionEngine>, Extension(pending): Extension<PendingChanges>, headers: HeaderMap) -> Response {
+async fn refresh(
+    State(engine): State<SessionEngine>,
+    Extension(pending): Extension<PendingChanges>,
+    headers: HeaderMap,
+) -> Response {
     let Some((token, transfer)) = find_refresh_token(&headers) else {
         Metrics::inc(&engine.metrics().refresh_requests);
         return fail(&pending, SessionError::unauthorised());
@@ -103,7 +131,10 @@ async fn refresh(State(engine): State<SessionEngine>, Extension(pending): Extens
             }
             AntiCsrf::ViaToken => {
                 let expected = engine.anti_csrf_for_refresh_token(&token);
-                let sent = headers.get(ANTI_CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let sent = headers
+                    .get(ANTI_CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 if !ct_eq(sent.as_bytes(), expected.as_bytes()) {
                     Metrics::inc(&engine.metrics().refresh_requests);
                     return fail(&pending, SessionError::unauthorised());
@@ -140,21 +171,31 @@ fn bad_input(message: &str) -> Response {
 }
 
 /// `formFields` as `(id, value)` pairs, or a 400 answer.
-fn form_fields(body: &Bytes, allowed: &[&str]) -> Result<Vec<(String, String)>, Response> {
-    let v: Value = serde_json::from_slice(body).map_err(|_| bad_input("Request body must be valid JSON"))?;
-    let Some(obj) = v.as_object() else { return Err(bad_input("Request body must be a JSON object")) };
-    let Some(fields) = obj.get("formFields") else { return Err(bad_input("Missing input param: formFields")) };
-    let Some(fields) = fields.as_array() else { return Err(bad_input("formFields must be an array")) };
+fn form_fields(body: &Bytes, allowed: &[&str]) -> Result<Vec<(String, String)>, Box<Response>> {
+    let bad = |m: &str| Box::new(bad_input(m));
+    let v: Value =
+        serde_json::from_slice(body).map_err(|_| bad("Request body must be valid JSON"))?;
+    let Some(obj) = v.as_object() else {
+        return Err(bad("Request body must be a JSON object"));
+    };
+    let Some(fields) = obj.get("formFields") else {
+        return Err(bad("Missing input param: formFields"));
+    };
+    let Some(fields) = fields.as_array() else {
+        return Err(bad("formFields must be an array"));
+    };
     let mut out = Vec::new();
     for f in fields {
         let (Some(id), Some(value)) = (f.get("id").and_then(Value::as_str), f.get("value")) else {
-            return Err(bad_input("All elements of formFields must contain an 'id' and 'value' field"));
+            return Err(bad(
+                "All elements of formFields must contain an 'id' and 'value' field",
+            ));
         };
         let Some(value) = value.as_str() else {
-            return Err(bad_input(&format!("{id} value must be a string")));
+            return Err(bad(&format!("{id} value must be a string")));
         };
         if !allowed.contains(&id) {
-            return Err(bad_input("Are you sending too many formFields?"));
+            return Err(bad("Are you sending too many formFields?"));
         }
         out.push((id.to_owned(), value.to_owned()));
     }
@@ -163,13 +204,19 @@ fn form_fields(body: &Bytes, allowed: &[&str]) -> Result<Vec<(String, String)>, 
 
 /// SuperTokens' default email check (`local@domain.tld`).
 fn email_valid(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     let labels: Vec<&str> = domain.split('.').collect();
     !local.is_empty()
         && !local.contains(char::is_whitespace)
         && labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
 }
 
 /// SuperTokens' default password rules.
@@ -188,12 +235,18 @@ fn password_error(p: &str) -> Option<&'static str> {
 }
 
 fn field_error(errors: Vec<(&str, &str)>) -> Response {
-    let fields: Vec<Value> = errors.into_iter().map(|(id, error)| json!({"id": id, "error": error})).collect();
+    let fields: Vec<Value> = errors
+        .into_iter()
+        .map(|(id, error)| json!({"id": id, "error": error}))
+        .collect();
     Json(json!({"status": "FIELD_ERROR", "formFields": fields})).into_response()
 }
 
 /// Validated `(email, password)` or a FIELD_ERROR answer.
-fn credentials(fields: Vec<(String, String)>, check_password_rules: bool) -> Result<(String, String), Response> {
+fn credentials(
+    fields: Vec<(String, String)>,
+    check_password_rules: bool,
+) -> Result<(String, String), Box<Response>> {
     let get = |id: &str| fields.iter().find(|(i, _)| i == id).map(|(_, v)| v.clone());
     let (email, password) = (get("email").map(|e| normalise_email(&e)), get("password"));
     let mut errors = Vec::new();
@@ -213,7 +266,7 @@ fn credentials(fields: Vec<(String, String)>, check_password_rules: bool) -> Res
     }
     match (email, password) {
         (Some(e), Some(p)) if errors.is_empty() => Ok((e, p)),
-        _ => Err(field_error(errors)),
+        _ => Err(Box::new(field_error(errors))),
     }
 }
 
@@ -238,9 +291,17 @@ fn user_json(user: &User) -> Value {
     })
 }
 
-async fn start_session(engine: &SessionEngine, pending: &PendingChanges, headers: &HeaderMap, user: &User) -> Response {
+async fn start_session(
+    engine: &SessionEngine,
+    pending: &PendingChanges,
+    headers: &HeaderMap,
+    user: &User,
+) -> Response {
     let transfer = TokenTransfer::for_new_session(headers);
-    match engine.create_session(&user.id, Map::new(), Map::new(), transfer).await {
+    match engine
+        .create_session(&user.id, Map::new(), Map::new(), transfer)
+        .await
+    {
         Ok(tokens) => {
             pending.set_tokens(&tokens);
             Json(json!({"status": "OK", "user": user_json(user)})).into_response()
@@ -257,18 +318,21 @@ async fn signup(
 ) -> Response {
     let fields = match form_fields(&body, &["email", "password"]) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (email, password) = match credentials(fields, true) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match engine.users().sign_up(&email, &password).await {
         Ok(user) => {
             Metrics::inc(&engine.metrics().signups);
             start_session(&engine, &pending, &headers, &user).await
         }
-        Err(SignUpError::EmailExists) => field_error(vec![("email", "This email already exists. Please sign in instead.")]),
+        Err(SignUpError::EmailExists) => field_error(vec![(
+            "email",
+            "This email already exists. Please sign in instead.",
+        )]),
         Err(SignUpError::Store(e)) => fail(&pending, e.into()),
     }
 }
@@ -281,23 +345,28 @@ async fn signin(
 ) -> Response {
     let fields = match form_fields(&body, &["email", "password"]) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (email, password) = match credentials(fields, false) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match engine.users().sign_in(&email, &password).await {
         Ok(user) => {
             Metrics::inc(&engine.metrics().signins);
             start_session(&engine, &pending, &headers, &user).await
         }
-        Err(SignInError::WrongCredentials) => Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response(),
+        Err(SignInError::WrongCredentials) => {
+            Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response()
+        }
         Err(SignInError::Store(e)) => fail(&pending, e.into()),
     }
 }
 
-async fn email_exists(State(engine): State<SessionEngine>, Query(q): Query<Vec<(String, String)>>) -> Response {
+async fn email_exists(
+    State(engine): State<SessionEngine>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let Some((_, email)) = q.iter().find(|(k, _)| k == "email") else {
         return bad_input("Please provide the email as a GET param");
     };
@@ -310,14 +379,21 @@ async fn email_exists(State(engine): State<SessionEngine>, Query(q): Query<Vec<(
 async fn jwks(State(engine): State<SessionEngine>) -> Response {
     let cache = format!("max-age={}, must-revalidate", engine.jwks_max_age());
     (
-        [(header::CACHE_CONTROL, cache), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned())],
+        [
+            (header::CACHE_CONTROL, cache),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned()),
+        ],
         Json(engine.jwks()),
     )
         .into_response()
 }
 
 async fn openid(State(engine): State<SessionEngine>) -> Response {
-    ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(engine.openid_configuration())).into_response()
+    (
+        [(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+        Json(engine.openid_configuration()),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

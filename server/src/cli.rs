@@ -24,13 +24,21 @@ use crate::users::{SqlUserStore, UserStore};
 
 /// Command-line and environment configuration of the server.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "fauna-session-server", version, about = "Session authority speaking the SuperTokens FDI")]
+#[command(
+    name = "fauna-session-server",
+    version,
+    about = "Session authority speaking the SuperTokens FDI"
+)]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, env = "FAUNA_SESSION_LISTEN", default_value = "127.0.0.1:3001")]
     pub listen: SocketAddr,
     /// Database: `sqlite://file?mode=rwc` or `postgres://user@host:port/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://fauna-session.sqlite?mode=rwc")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://fauna-session.sqlite?mode=rwc"
+    )]
     pub database_url: String,
     /// Base path of the FDI routes.
     #[arg(long, env = "FAUNA_SESSION_API_BASE_PATH", default_value = "/auth")]
@@ -39,13 +47,25 @@ pub struct Args {
     #[arg(long, env = "FAUNA_SESSION_API_DOMAIN")]
     pub api_domain: Option<String>,
     /// Website origin allowed by CORS with credentials (repeatable; env: comma-separated).
-    #[arg(long = "website-origin", env = "FAUNA_SESSION_WEBSITE_ORIGIN", value_delimiter = ',')]
+    #[arg(
+        long = "website-origin",
+        env = "FAUNA_SESSION_WEBSITE_ORIGIN",
+        value_delimiter = ','
+    )]
     pub website_origins: Vec<String>,
     /// Access-token lifetime in seconds.
-    #[arg(long, env = "FAUNA_SESSION_ACCESS_TOKEN_LIFETIME", default_value_t = 3600)]
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_ACCESS_TOKEN_LIFETIME",
+        default_value_t = 3600
+    )]
     pub access_token_lifetime: u64,
     /// Refresh-token lifetime in seconds (sliding).
-    #[arg(long, env = "FAUNA_SESSION_REFRESH_TOKEN_LIFETIME", default_value_t = 8_640_000)]
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_REFRESH_TOKEN_LIFETIME",
+        default_value_t = 8_640_000
+    )]
     pub refresh_token_lifetime: u64,
     /// `Secure` cookie attribute (default: API domain is https).
     #[arg(long, env = "FAUNA_SESSION_COOKIE_SECURE")]
@@ -95,7 +115,10 @@ impl Args {
     /// The engine configuration these arguments describe.
     pub fn session_config(&self) -> SessionConfig {
         SessionConfig {
-            api_domain: self.api_domain.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
+            api_domain: self
+                .api_domain
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
             api_base_path: self.api_base_path.clone(),
             website_origins: self.website_origins.clone(),
             access_token_lifetime: Duration::from_secs(self.access_token_lifetime),
@@ -115,7 +138,10 @@ impl Args {
 
     /// The Fauna settings, when `--fauna-secret` is given.
     pub fn fauna_config(&self) -> Option<FaunaConfig> {
-        let secret = self.fauna_secret.clone().filter(|s| !s.expose().is_empty())?;
+        let secret = self
+            .fauna_secret
+            .clone()
+            .filter(|s| !s.expose().is_empty())?;
         Some(FaunaConfig {
             endpoint: self.fauna_endpoint.clone(),
             user_collection: self.fauna_user_collection.clone(),
@@ -149,11 +175,19 @@ pub struct AppOptions {
 
 /// `GET /sessioninfo`: the caller's session.
 async fn session_info(session: Session) -> impl IntoResponse {
-    Json(json!({
-        "sessionHandle": session.handle(),
-        "userId": session.user_id(),
-        "accessTokenPayload": session.access_token_payload(),
-    }))
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SessionInfo<'a> {
+        session_handle: &'a str,
+        user_id: &'a str,
+        access_token_payload: &'a serde_json::Map<String, serde_json::Value>,
+    }
+    Json(SessionInfo {
+        session_handle: session.handle(),
+        user_id: session.user_id(),
+        access_token_payload: session.access_token_payload(),
+    })
+    .into_response()
 }
 
 /// `GET /health`: unprotected liveness probe.
@@ -162,34 +196,55 @@ async fn health() -> impl IntoResponse {
 }
 
 async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], engine.metrics().render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        engine.metrics().render(),
+    )
 }
 
 /// The full HTTP app: FDI routes, `GET /sessioninfo`, `GET /health`, optional `/metrics` and static files, CORS.
 pub fn app(engine: &SessionEngine, options: &AppOptions) -> Router {
-    let mut app = Router::new().route("/sessioninfo", get(session_info)).route("/health", get(health));
+    let mut app = Router::new()
+        .route("/sessioninfo", get(session_info))
+        .route("/health", get(health));
     if options.metrics {
         app = app.route("/metrics", get(metrics));
     }
-    let mut app = app.with_state(engine.clone()).layer(engine.layer()).merge(engine.router());
+    let mut app = app
+        .with_state(engine.clone())
+        .layer(engine.layer())
+        .merge(engine.router());
     if let Some(dir) = &options.static_dir {
         let index = dir.join("index.html");
-        app = app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)));
+        app = app.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .fallback(tower_http::services::ServeFile::new(index)),
+        );
     }
     app.layer(engine.cors_layer())
 }
 
 /// Connect the store, build the engine (with `config`), serve until SIGINT/SIGTERM.
 pub async fn serve(args: &Args, config: SessionConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let store = SqlStore::connect(&args.database_url).await.map_err(|e: StoreError| format!("database: {e}"))?;
+    let store = SqlStore::connect(&args.database_url)
+        .await
+        .map_err(|e: StoreError| format!("database: {e}"))?;
     tracing::info!(backend = store.backend(), "database ready");
     let users = args.user_store(Arc::new(store.clone()))?;
     let engine = SessionEngine::with_user_store(config, Arc::new(store.clone()), users).await?;
     let maintenance = engine.spawn_maintenance();
-    let app = app(&engine, &AppOptions { metrics: args.metrics, static_dir: args.static_dir.clone() });
+    let app = app(
+        &engine,
+        &AppOptions {
+            metrics: args.metrics,
+            static_dir: args.static_dir.clone(),
+        },
+    );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     maintenance.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -57,7 +57,9 @@ impl std::str::FromStr for AntiCsrf {
             "VIA_TOKEN" => Ok(Self::ViaToken),
             "VIA_CUSTOM_HEADER" => Ok(Self::ViaCustomHeader),
             "NONE" => Ok(Self::None),
-            _ => Err(format!("unknown anti-CSRF mode {s:?} (VIA_TOKEN, VIA_CUSTOM_HEADER, NONE)")),
+            _ => Err(format!(
+                "unknown anti-CSRF mode {s:?} (VIA_TOKEN, VIA_CUSTOM_HEADER, NONE)"
+            )),
         }
     }
 }
@@ -151,7 +153,10 @@ fn scheme_host(url: &str) -> (String, String) {
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or("").to_string()
     } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h).to_string()
+        authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .to_string()
     };
     (scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
 }
@@ -162,7 +167,11 @@ fn site_of(host: &str) -> String {
         return host.to_string();
     }
     let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-    if labels.len() <= 2 { host.to_string() } else { labels[labels.len() - 2..].join(".") }
+    if labels.len() <= 2 {
+        host.to_string()
+    } else {
+        labels[labels.len() - 2..].join(".")
+    }
 }
 
 impl SessionConfig {
@@ -185,12 +194,17 @@ impl SessionConfig {
 
     /// Token issuer (`iss`): `api_domain + base path`.
     pub fn issuer(&self) -> String {
-        format!("{}{}", self.api_domain.trim_end_matches('/'), self.base_path())
+        format!(
+            "{}{}",
+            self.api_domain.trim_end_matches('/'),
+            self.base_path()
+        )
     }
 
     /// Resolved `Secure` attribute.
     pub fn cookie_secure(&self) -> bool {
-        self.cookie_secure.unwrap_or_else(|| scheme_host(&self.api_domain).0 == "https")
+        self.cookie_secure
+            .unwrap_or_else(|| scheme_host(&self.api_domain).0 == "https")
     }
 
     /// Resolved `SameSite` attribute.
@@ -208,11 +222,12 @@ impl SessionConfig {
 
     /// Resolved anti-CSRF mode.
     pub fn anti_csrf(&self) -> AntiCsrf {
-        self.anti_csrf.unwrap_or(if self.cookie_same_site() == SameSite::None {
-            AntiCsrf::ViaCustomHeader
-        } else {
-            AntiCsrf::None
-        })
+        self.anti_csrf
+            .unwrap_or(if self.cookie_same_site() == SameSite::None {
+                AntiCsrf::ViaCustomHeader
+            } else {
+                AntiCsrf::None
+            })
     }
 }
 
@@ -222,7 +237,10 @@ mod tests {
 
     #[test]
     fn same_site_defaults() {
-        let mut c = SessionConfig { website_origins: vec!["http://127.0.0.1:8000".into()], ..Default::default() };
+        let mut c = SessionConfig {
+            website_origins: vec!["http://127.0.0.1:8000".into()],
+            ..Default::default()
+        };
         assert_eq!(c.cookie_same_site(), SameSite::Lax);
         assert_eq!(c.anti_csrf(), AntiCsrf::None);
         c.website_origins = vec!["https://app.example.com".into()];
@@ -235,7 +253,10 @@ mod tests {
 
     #[test]
     fn base_path_normalised() {
-        let c = SessionConfig { api_base_path: "api/auth/".into(), ..Default::default() };
+        let c = SessionConfig {
+            api_base_path: "api/auth/".into(),
+            ..Default::default()
+        };
         assert_eq!(c.base_path(), "/api/auth");
         assert_eq!(c.refresh_path(), "/api/auth/session/refresh");
     }

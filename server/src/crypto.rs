@@ -37,7 +37,10 @@ pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    s.as_bytes().chunks(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }
 
 /// `hex(sha256(s))` — SuperTokens' `hash1` of a refresh token, and `hash2` of a `hash1`.
@@ -97,7 +100,14 @@ pub(crate) fn random_uuid_bytes() -> [u8; 16] {
 /// Format 16 bytes as a UUID string.
 pub(crate) fn uuid_from_bytes(b: [u8; 16]) -> String {
     let h = hex(&b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Parse a UUID string into 16 bytes.

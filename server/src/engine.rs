@@ -2,13 +2,14 @@
 //! data updates, signing-key rotation and background cleanup. Transport-agnostic; [`crate::extract`] and
 //! [`crate::api`] put it on HTTP.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use crate::config::{AntiCsrf, SessionConfig};
-use crate::crypto::{now_ms, random_bytes, random_uuid_bytes, uuid_from_bytes};
+use crate::crypto::{now_ms, random_bytes, random_uuid_bytes, sha256, uuid_from_bytes};
 use crate::error::SessionError;
 use crate::hooks::{RevokedSession, SessionMint};
 use crate::metrics::Metrics;
@@ -42,7 +43,7 @@ pub struct NewTokens {
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// The verified token's claims.
-    pub access_token: AccessToken,
+    pub access_token: Arc<AccessToken>,
     /// A replacement access token (with `parentRefreshTokenHash1: null`) to send on the response.
     pub replacement: Option<IssuedAccessToken>,
 }
@@ -73,7 +74,11 @@ struct Inner {
     refresh_key: Vec<u8>,
     metrics: Metrics,
     last_key_reload: Mutex<Option<Instant>>,
+    verified: RwLock<HashMap<[u8; 32], Arc<AccessToken>>>,
 }
+
+/// Most verified tokens remembered (by SHA-256 of the whole token) to skip repeated RSA verification.
+const VERIFY_CACHE_MAX: usize = 20_000;
 
 /// The session authority. Cheap to clone (shared state behind an `Arc`).
 ///
@@ -96,7 +101,9 @@ pub struct SessionEngine {
 
 impl std::fmt::Debug for SessionEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionEngine").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("SessionEngine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,7 +122,10 @@ fn millis(d: Duration) -> i64 {
 impl SessionEngine {
     /// An engine on `store` with the SQL user store on the same database. Loads (or creates) the refresh-token
     /// key and signing keys.
-    pub async fn new(config: SessionConfig, store: Arc<dyn SessionStore>) -> Result<Self, StoreError> {
+    pub async fn new(
+        config: SessionConfig,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<Self, StoreError> {
         let users = Arc::new(SqlUserStore::new(store.clone()));
         Self::with_user_store(config, store, users).await
     }
@@ -126,7 +136,9 @@ impl SessionEngine {
         store: Arc<dyn SessionStore>,
         users: Arc<dyn UserStore>,
     ) -> Result<Self, StoreError> {
-        let refresh_key = store.secret("refresh_token_hmac_key", &random_bytes::<32>()).await?;
+        let refresh_key = store
+            .secret("refresh_token_hmac_key", &random_bytes::<32>())
+            .await?;
         let engine = Self {
             inner: Arc::new(Inner {
                 config,
@@ -136,6 +148,7 @@ impl SessionEngine {
                 refresh_key,
                 metrics: Metrics::default(),
                 last_key_reload: Mutex::new(None),
+                verified: RwLock::new(HashMap::new()),
             }),
         };
         engine.ensure_signing_keys().await?;
@@ -212,7 +225,12 @@ impl SessionEngine {
             app_claims,
         });
         let token = tokens::sign(&key, &claims);
-        Ok(IssuedAccessToken { token, claims, user_id: user_id.to_owned(), expiry_ms: exp * 1000 })
+        Ok(IssuedAccessToken {
+            token,
+            claims,
+            user_id: user_id.to_owned(),
+            expiry_ms: exp * 1000,
+        })
     }
 
     /// Create a session for `user_id` with public access-token claims and private session data.
@@ -256,11 +274,21 @@ impl SessionEngine {
         };
         if let Err(e) = self.inner.store.insert_session(&row).await {
             // Undo whatever the hook made for this session (e.g. a Fauna token).
-            let revoked = RevokedSession { session_handle: handle, user_id: user_id.to_owned(), session_data: data };
-            self.inner.config.hooks.on_revoke(std::slice::from_ref(&revoked)).await;
+            let revoked = RevokedSession {
+                session_handle: handle,
+                user_id: user_id.to_owned(),
+                session_data: data,
+            };
+            self.inner
+                .config
+                .hooks
+                .on_revoke(std::slice::from_ref(&revoked))
+                .await;
             return Err(e.into());
         }
-        let anti_csrf = self.uses_anti_csrf_token(transfer).then(|| refresh::anti_csrf_for(&self.inner.refresh_key, &rt));
+        let anti_csrf = self
+            .uses_anti_csrf_token(transfer)
+            .then(|| refresh::anti_csrf_for(&self.inner.refresh_key, &rt));
         let access_token = self.issue_access_token(
             user_id,
             &handle,
@@ -276,7 +304,10 @@ impl SessionEngine {
             session_handle: handle,
             user_id: user_id.to_owned(),
             access_token,
-            refresh_token: IssuedRefreshToken { token: rt, expiry_ms: row.expires_at },
+            refresh_token: IssuedRefreshToken {
+                token: rt,
+                expiry_ms: row.expires_at,
+            },
             anti_csrf,
             transfer,
         })
@@ -288,6 +319,27 @@ impl SessionEngine {
     /// Any token problem ⇒ [`SessionError::TryRefreshToken`]; a session that is gone ⇒
     /// [`SessionError::Unauthorised`].
     pub async fn verify_access_token(&self, token: &str) -> Result<Verified, SessionError> {
+        let digest = sha256(token.as_bytes());
+        if let Some(at) = self.cached_verification(&digest) {
+            return Ok(Verified {
+                access_token: at,
+                replacement: None,
+            });
+        }
+        self.verify_uncached(token, digest).await
+    }
+
+    /// Find `token` among recently verified tokens: `Some` is a full verification result (signature checked
+    /// before, expiry checked now). Used to skip RSA for tokens seen again.
+    pub fn verified_before(&self, token: &str) -> Option<Arc<AccessToken>> {
+        self.cached_verification(&sha256(token.as_bytes()))
+    }
+
+    async fn verify_uncached(
+        &self,
+        token: &str,
+        digest: [u8; 32],
+    ) -> Result<Verified, SessionError> {
         let claims = match tokens::verify(&self.inner.keys, token, now_ms() / 1000) {
             Err(JwtError::UnknownKey) if self.reload_keys_rate_limited().await => {
                 tokens::verify(&self.inner.keys, token, now_ms() / 1000)
@@ -298,23 +350,70 @@ impl SessionEngine {
             tracing::debug!(error = %e, "access token rejected");
             SessionError::TryRefreshToken
         })?;
-        let at = AccessToken::from_claims(claims).map_err(|_| SessionError::TryRefreshToken)?;
+        let at =
+            Arc::new(AccessToken::from_claims(claims).map_err(|_| SessionError::TryRefreshToken)?);
         let Some(parent) = at.parent_refresh_token_hash1.clone() else {
-            return Ok(Verified { access_token: at, replacement: None });
+            self.remember_verification(digest, &at);
+            return Ok(Verified {
+                access_token: at,
+                replacement: None,
+            });
         };
         let replacement = self.adopt_lineage(&at, &parent).await?;
-        Ok(Verified { access_token: at, replacement: Some(replacement) })
+        Ok(Verified {
+            access_token: at,
+            replacement: Some(replacement),
+        })
+    }
+
+    /// A token verified before (same bytes) and not yet expired. Tokens of a lineage not yet adopted are never
+    /// cached, so every cached token is one whose verification is stateless.
+    fn cached_verification(&self, digest: &[u8; 32]) -> Option<Arc<AccessToken>> {
+        let cache = self
+            .inner
+            .verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(digest)
+            .filter(|at| at.exp >= now_ms() / 1000)
+            .cloned()
+    }
+
+    fn remember_verification(&self, digest: [u8; 32], at: &Arc<AccessToken>) {
+        let mut cache = self
+            .inner
+            .verified
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= VERIFY_CACHE_MAX {
+            let now = now_ms() / 1000;
+            cache.retain(|_, v| v.exp >= now);
+            if cache.len() >= VERIFY_CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(digest, at.clone());
     }
 
     /// First use of an access token minted by a refresh: make its refresh token current.
-    async fn adopt_lineage(&self, at: &AccessToken, parent_hash1: &str) -> Result<IssuedAccessToken, SessionError> {
+    async fn adopt_lineage(
+        &self,
+        at: &AccessToken,
+        parent_hash1: &str,
+    ) -> Result<IssuedAccessToken, SessionError> {
         let store = &self.inner.store;
         let child2 = refresh::hash2_of_hash1(&at.refresh_token_hash1);
         let parent2 = refresh::hash2_of_hash1(parent_hash1);
         for _ in 0..CAS_ATTEMPTS {
             let now = now_ms();
-            let row = store.session(&at.session_handle).await?.filter(|r| r.expires_at > now);
-            let Some(row) = row else { return Err(SessionError::unauthorised()) };
+            let row = store
+                .session(&at.session_handle)
+                .await?
+                .filter(|r| r.expires_at > now);
+            let Some(row) = row else {
+                return Err(SessionError::unauthorised());
+            };
             if row.user_id != at.sub {
                 return Err(SessionError::unauthorised());
             }
@@ -356,14 +455,20 @@ impl SessionEngine {
                 &payload,
             );
         }
-        Err(SessionError::Store(StoreError::Database("too much contention adopting a refresh token".into())))
+        Err(SessionError::Store(StoreError::Database(
+            "too much contention adopting a refresh token".into(),
+        )))
     }
 
     /// Refresh a session with a presented refresh token. Answers in `transfer`.
     ///
     /// Implements docs/design.md: current token ⇒ child (no write); unused child ⇒ promote; sibling ⇒ switch;
     /// anything else ⇒ theft (session revoked). A failure before the write leaves the token usable.
-    pub async fn refresh_session(&self, token: &str, transfer: TokenTransfer) -> Result<NewTokens, SessionError> {
+    pub async fn refresh_session(
+        &self,
+        token: &str,
+        transfer: TokenTransfer,
+    ) -> Result<NewTokens, SessionError> {
         Metrics::inc(&self.inner.metrics.refresh_requests);
         let key = &self.inner.refresh_key;
         let rt = RefreshToken::parse(key, token).map_err(|e| {
@@ -374,13 +479,21 @@ impl SessionEngine {
         let presented2 = refresh::hash2(token);
         let presented_parent = refresh::parent_hex(&rt);
         let store = &self.inner.store;
-        let mut minted: Option<(Map<String, Value>, Map<String, Value>, bool)> = None;
+        // (payload, data, changed by the hook)
+        type Minted = (Map<String, Value>, Map<String, Value>, bool);
+        let mut minted: Option<Minted> = None;
         for _ in 0..CAS_ATTEMPTS {
             let now = now_ms();
             let row = store.session(&handle).await?.filter(|r| r.expires_at > now);
-            let Some(row) = row else { return Err(SessionError::unauthorised()) };
-            let decision =
-                refresh::decide(&presented2, presented_parent.as_deref(), &row.current_hash2, row.parent_hash2.as_deref());
+            let Some(row) = row else {
+                return Err(SessionError::unauthorised());
+            };
+            let decision = refresh::decide(
+                &presented2,
+                presented_parent.as_deref(),
+                &row.current_hash2,
+                row.parent_hash2.as_deref(),
+            );
             if decision == Decision::Theft {
                 return Err(self.token_theft(&row).await);
             }
@@ -408,9 +521,21 @@ impl SessionEngine {
                 }
             };
             let (new_current, new_parent, expires_at) = match decision {
-                Decision::Current => (row.current_hash2.clone(), row.parent_hash2.clone(), row.expires_at),
-                Decision::Promote => (presented2.clone(), Some(row.current_hash2.clone()), now + self.refresh_lifetime_ms()),
-                Decision::Sibling => (presented2.clone(), row.parent_hash2.clone(), now + self.refresh_lifetime_ms()),
+                Decision::Current => (
+                    row.current_hash2.clone(),
+                    row.parent_hash2.clone(),
+                    row.expires_at,
+                ),
+                Decision::Promote => (
+                    presented2.clone(),
+                    Some(row.current_hash2.clone()),
+                    now + self.refresh_lifetime_ms(),
+                ),
+                Decision::Sibling => (
+                    presented2.clone(),
+                    row.parent_hash2.clone(),
+                    now + self.refresh_lifetime_ms(),
+                ),
                 Decision::Theft => unreachable!("handled above"),
             };
             if decision != Decision::Current || changed {
@@ -433,7 +558,9 @@ impl SessionEngine {
                 }
             }
             let child = RefreshToken::new(rt.handle, Some(refresh::hash1_raw(token))).encode(key);
-            let anti_csrf = self.uses_anti_csrf_token(transfer).then(|| refresh::anti_csrf_for(key, &child));
+            let anti_csrf = self
+                .uses_anti_csrf_token(transfer)
+                .then(|| refresh::anti_csrf_for(key, &child));
             let access_token = self.issue_access_token(
                 &row.user_id,
                 &handle,
@@ -448,12 +575,17 @@ impl SessionEngine {
                 session_handle: handle,
                 user_id: row.user_id,
                 access_token,
-                refresh_token: IssuedRefreshToken { token: child, expiry_ms: expires_at },
+                refresh_token: IssuedRefreshToken {
+                    token: child,
+                    expiry_ms: expires_at,
+                },
                 anti_csrf,
                 transfer,
             });
         }
-        Err(SessionError::Store(StoreError::Database("too much contention refreshing a session".into())))
+        Err(SessionError::Store(StoreError::Database(
+            "too much contention refreshing a session".into(),
+        )))
     }
 
     /// The anti-CSRF token bound to a refresh token (VIA_TOKEN mode).
@@ -467,7 +599,10 @@ impl SessionEngine {
         if let Err(e) = self.revoke_session(&row.session_handle).await {
             return e;
         }
-        SessionError::TokenTheftDetected { session_handle: row.session_handle.clone(), user_id: row.user_id.clone() }
+        SessionError::TokenTheftDetected {
+            session_handle: row.session_handle.clone(),
+            user_id: row.user_id.clone(),
+        }
     }
 
     async fn after_revoke(&self, rows: Vec<SessionRow>) -> Vec<String> {
@@ -492,18 +627,31 @@ impl SessionEngine {
     /// Revoke one session. `true` if it existed. Access tokens already issued stay valid until they expire.
     pub async fn revoke_session(&self, session_handle: &str) -> Result<bool, SessionError> {
         let row = self.inner.store.delete_session(session_handle).await?;
-        Ok(!self.after_revoke(row.into_iter().collect()).await.is_empty())
+        Ok(!self
+            .after_revoke(row.into_iter().collect())
+            .await
+            .is_empty())
     }
 
     /// Revoke all sessions of a user; returns the revoked handles.
-    pub async fn revoke_all_sessions_for_user(&self, user_id: &str) -> Result<Vec<String>, SessionError> {
+    pub async fn revoke_all_sessions_for_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<String>, SessionError> {
         let rows = self.inner.store.delete_user_sessions(user_id).await?;
         Ok(self.after_revoke(rows).await)
     }
 
     /// Handles of a user's live sessions.
-    pub async fn session_handles_for_user(&self, user_id: &str) -> Result<Vec<String>, SessionError> {
-        Ok(self.inner.store.user_session_handles(user_id, now_ms()).await?)
+    pub async fn session_handles_for_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<String>, SessionError> {
+        Ok(self
+            .inner
+            .store
+            .user_session_handles(user_id, now_ms())
+            .await?)
     }
 
     async fn live_row(&self, session_handle: &str) -> Result<SessionRow, SessionError> {
@@ -517,7 +665,10 @@ impl SessionEngine {
     }
 
     /// Session information, or `None` if the session does not exist (or expired).
-    pub async fn session_information(&self, session_handle: &str) -> Result<Option<SessionInformation>, SessionError> {
+    pub async fn session_information(
+        &self,
+        session_handle: &str,
+    ) -> Result<Option<SessionInformation>, SessionError> {
         match self.live_row(session_handle).await {
             Ok(r) => Ok(Some(SessionInformation {
                 session_data_in_database: to_object(&r.session_data)?,
@@ -533,13 +684,27 @@ impl SessionEngine {
     }
 
     /// The private session data. Session gone ⇒ [`SessionError::Unauthorised`].
-    pub async fn session_data(&self, session_handle: &str) -> Result<Map<String, Value>, SessionError> {
-        Ok(to_object(&self.live_row(session_handle).await?.session_data)?)
+    pub async fn session_data(
+        &self,
+        session_handle: &str,
+    ) -> Result<Map<String, Value>, SessionError> {
+        Ok(to_object(
+            &self.live_row(session_handle).await?.session_data,
+        )?)
     }
 
     /// Replace the private session data. Session gone ⇒ [`SessionError::Unauthorised`].
-    pub async fn update_session_data(&self, session_handle: &str, data: &Map<String, Value>) -> Result<(), SessionError> {
-        if self.inner.store.set_session_data(session_handle, &to_text(data)).await? {
+    pub async fn update_session_data(
+        &self,
+        session_handle: &str,
+        data: &Map<String, Value>,
+    ) -> Result<(), SessionError> {
+        if self
+            .inner
+            .store
+            .set_session_data(session_handle, &to_text(data))
+            .await?
+        {
             Ok(())
         } else {
             Err(SessionError::unauthorised())
@@ -554,7 +719,12 @@ impl SessionEngine {
         payload: &Map<String, Value>,
     ) -> Result<(), SessionError> {
         let payload = tokens::strip_protected(payload);
-        if self.inner.store.set_access_token_payload(session_handle, &to_text(&payload)).await? {
+        if self
+            .inner
+            .store
+            .set_access_token_payload(session_handle, &to_text(&payload))
+            .await?
+        {
             Ok(())
         } else {
             Err(SessionError::unauthorised())
@@ -577,12 +747,19 @@ impl SessionEngine {
                 payload.insert(k, v);
             }
         }
-        self.update_access_token_payload(&at.session_handle, &payload).await?;
+        self.update_access_token_payload(&at.session_handle, &payload)
+            .await?;
         if at.exp * 1000 < now_ms() {
             let mut claims = at.claims.clone();
             claims.retain(|k, _| tokens::PROTECTED_CLAIMS.contains(&k.as_str()));
             claims.extend(payload);
-            return Ok((AccessToken { claims, ..at.clone() }, None));
+            return Ok((
+                AccessToken {
+                    claims,
+                    ..at.clone()
+                },
+                None,
+            ));
         }
         let issued = self.issue_access_token(
             &at.sub,
@@ -593,7 +770,8 @@ impl SessionEngine {
             at.anti_csrf_token.as_deref(),
             &payload,
         )?;
-        let new_at = AccessToken::from_claims(issued.claims.clone()).map_err(|_| SessionError::TryRefreshToken)?;
+        let new_at = AccessToken::from_claims(issued.claims.clone())
+            .map_err(|_| SessionError::TryRefreshToken)?;
         Ok((new_at, Some(issued)))
     }
 
@@ -605,7 +783,12 @@ impl SessionEngine {
     /// Seconds a JWKS response may be cached: until the next key is published (minus the publish lead), ≥ 1.
     pub fn jwks_max_age(&self) -> i64 {
         let c = &self.inner.config;
-        let newest = self.inner.keys.keys().first().map_or(0, |k| k.created_at_ms);
+        let newest = self
+            .inner
+            .keys
+            .keys()
+            .first()
+            .map_or(0, |k| k.created_at_ms);
         let next = newest + millis(c.key_rotation_interval) - millis(c.key_publish_ahead);
         ((next - now_ms()) / 1000 - 60).max(1)
     }
@@ -630,7 +813,11 @@ impl SessionEngine {
             })
             .collect();
         self.inner.keys.set(keys);
-        *self.inner.last_key_reload.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        *self
+            .inner
+            .last_key_reload
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(())
     }
 
@@ -649,7 +836,11 @@ impl SessionEngine {
         let key = tokio::task::spawn_blocking(move || SigningKey::generate(created_at))
             .await
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(StoredKey { kid: key.kid.clone(), created_at, private_key: key.to_pkcs8() })
+        Ok(StoredKey {
+            kid: key.kid.clone(),
+            created_at,
+            private_key: key.to_pkcs8(),
+        })
     }
 
     /// Create a signing key when the newest one is due for rotation, delete keys past retention, reload.
@@ -659,18 +850,29 @@ impl SessionEngine {
         let interval = millis(c.key_rotation_interval);
         let ahead = millis(c.key_publish_ahead);
         let stored = self.inner.store.signing_keys().await?;
-        let due = stored.first().is_none_or(|k| k.created_at + interval - ahead <= now);
+        let due = stored
+            .first()
+            .is_none_or(|k| k.created_at + interval - ahead <= now);
         if due {
             let key = Self::generate_key(now).await?;
             // Only one instance wins when several rotate at once.
-            if self.inner.store.insert_signing_key(&key, now - (interval - ahead).max(0) + 1).await? {
+            if self
+                .inner
+                .store
+                .insert_signing_key(&key, now - (interval - ahead).max(0) + 1)
+                .await?
+            {
                 tracing::info!(kid = %key.kid, "created signing key");
             }
         }
         self.reload_keys().await?;
         if let Some(signing) = self.inner.keys.signing_key(now, ahead) {
             let cutoff = now - (interval + ahead + 2 * self.access_lifetime_ms());
-            let n = self.inner.store.delete_signing_keys_before(cutoff, &signing.kid).await?;
+            let n = self
+                .inner
+                .store
+                .delete_signing_keys_before(cutoff, &signing.kid)
+                .await?;
             if n > 0 {
                 self.reload_keys().await?;
             }
@@ -680,7 +882,13 @@ impl SessionEngine {
 
     /// Create a new signing key now, regardless of schedule (it signs once `key_publish_ahead` has passed).
     pub async fn rotate_signing_key(&self) -> Result<String, StoreError> {
-        let now = now_ms().max(self.inner.keys.keys().first().map_or(0, |k| k.created_at_ms + 1));
+        let now = now_ms().max(
+            self.inner
+                .keys
+                .keys()
+                .first()
+                .map_or(0, |k| k.created_at_ms + 1),
+        );
         let key = Self::generate_key(now).await?;
         self.inner.store.insert_signing_key(&key, i64::MAX).await?;
         self.reload_keys().await?;

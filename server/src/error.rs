@@ -59,7 +59,9 @@ impl SessionError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode as S;
         match self {
-            Self::TryRefreshToken | Self::Unauthorised { .. } | Self::TokenTheftDetected { .. } => S::UNAUTHORIZED,
+            Self::TryRefreshToken | Self::Unauthorised { .. } | Self::TokenTheftDetected { .. } => {
+                S::UNAUTHORIZED
+            }
             Self::InvalidClaims(_) => S::FORBIDDEN,
             Self::BadInput(_) => S::BAD_REQUEST,
             Self::Hook(_) | Self::Store(_) => S::SERVICE_UNAVAILABLE,
@@ -73,7 +75,9 @@ impl SessionError {
             Self::TryRefreshToken => json!({"message": "try refresh token"}),
             Self::Unauthorised { .. } => json!({"message": "unauthorised"}),
             Self::TokenTheftDetected { .. } => json!({"message": "token theft detected"}),
-            Self::InvalidClaims(errs) => json!({"message": "invalid claim", "claimValidationErrors": errs}),
+            Self::InvalidClaims(errs) => {
+                json!({"message": "invalid claim", "claimValidationErrors": errs})
+            }
             Self::BadInput(m) => json!({"message": m}),
             Self::Hook(_) | Self::Store(_) => json!({"message": "service unavailable"}),
         }

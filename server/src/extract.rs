@@ -30,8 +30,8 @@ use crate::engine::{NewTokens, SessionEngine};
 use crate::error::SessionError;
 use crate::tokens::{self, AccessToken};
 use crate::transport::{
-    ACCESS_TOKEN_COOKIE, ANTI_CSRF_HEADER, LEGACY_ID_REFRESH_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
-    bearer_token, cookie_values,
+    ACCESS_TOKEN_COOKIE, ANTI_CSRF_HEADER, LEGACY_ID_REFRESH_COOKIE, RID_HEADER, ResponseChanges,
+    TokenTransfer, bearer_token, cookie_values,
 };
 
 /// Token changes queued during a request, written to the response by [`SessionLayer`].
@@ -77,7 +77,10 @@ impl SessionLayer {
 impl<S> tower::Layer<S> for SessionLayer {
     type Service = SessionService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService { inner, engine: self.engine.clone() }
+        SessionService {
+            inner,
+            engine: self.engine.clone(),
+        }
     }
 }
 
@@ -153,7 +156,7 @@ pub struct VerifyOptions {
 pub struct Session {
     engine: SessionEngine,
     pending: PendingChanges,
-    access_token: AccessToken,
+    access_token: Arc<AccessToken>,
     transfer: TokenTransfer,
 }
 
@@ -164,7 +167,9 @@ fn parts_context(parts: &Parts) -> Result<(SessionEngine, PendingChanges), Sessi
         (Some(e), Some(p)) => Ok((e, p)),
         _ => {
             tracing::error!("Session extractor used on a route without SessionLayer");
-            Err(SessionError::Store(crate::store::StoreError::Database("SessionLayer missing".into())))
+            Err(SessionError::Store(crate::store::StoreError::Database(
+                "SessionLayer missing".into(),
+            )))
         }
     }
 }
@@ -183,15 +188,27 @@ impl Session {
         if !cookie_values(headers, LEGACY_ID_REFRESH_COOKIE).is_empty() || cookies.len() > 1 {
             return Err(SessionError::TryRefreshToken);
         }
-        let bearer = bearer_token(headers).filter(|t| tokens::decode(t).is_ok());
-        let (token, transfer) = match (bearer, cookies.first()) {
-            (Some(t), _) => (t, TokenTransfer::Header),
-            (None, Some(c)) if !c.is_empty() => (*c, TokenTransfer::Cookie),
+        let bearer = bearer_token(headers).and_then(|t| match engine.verified_before(t) {
+            Some(at) => Some((t, Some(at))),
+            None => tokens::decode(t).is_ok().then_some((t, None)),
+        });
+        let (token, transfer, known) = match (bearer, cookies.first()) {
+            (Some((t, known)), _) => (t, TokenTransfer::Header, known),
+            (None, Some(c)) if !c.is_empty() => (*c, TokenTransfer::Cookie, None),
             _ => return Ok(None),
         };
-        let verified = engine.verify_access_token(token).await?;
-        let at = verified.access_token;
-        if transfer == TokenTransfer::Cookie && options.anti_csrf_check.unwrap_or(parts.method != Method::GET) {
+        let (at, replacement) = match known {
+            Some(at) => (at, None),
+            None => {
+                let v = engine.verify_access_token(token).await?;
+                (v.access_token, v.replacement)
+            }
+        };
+        if transfer == TokenTransfer::Cookie
+            && options
+                .anti_csrf_check
+                .unwrap_or(parts.method != Method::GET)
+        {
             match engine.config().anti_csrf() {
                 AntiCsrf::ViaToken => {
                     let sent = headers.get(ANTI_CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -211,10 +228,15 @@ impl Session {
                 AntiCsrf::None => {}
             }
         }
-        if let Some(replacement) = verified.replacement {
+        if let Some(replacement) = replacement {
             pending.update(|c| c.set_access_token(replacement, transfer));
         }
-        Ok(Some(Session { engine: engine.clone(), pending: pending.clone(), access_token: at, transfer }))
+        Ok(Some(Session {
+            engine: engine.clone(),
+            pending: pending.clone(),
+            access_token: at,
+            transfer,
+        }))
     }
 
     /// The verified access token.
@@ -249,12 +271,19 @@ impl Session {
 
     /// Merge `update` into the access-token payload (`null` deletes a key; protected claims are ignored) and
     /// send the regenerated token (same `exp`) with this response.
-    pub async fn merge_into_access_token_payload(&mut self, update: &Map<String, Value>) -> Result<(), SessionError> {
-        let (at, issued) = self.engine.merge_into_access_token_payload(&self.access_token, update).await?;
+    pub async fn merge_into_access_token_payload(
+        &mut self,
+        update: &Map<String, Value>,
+    ) -> Result<(), SessionError> {
+        let (at, issued) = self
+            .engine
+            .merge_into_access_token_payload(&self.access_token, update)
+            .await?;
         if let Some(issued) = issued {
-            self.pending.update(|c| c.set_access_token(issued, self.transfer));
+            self.pending
+                .update(|c| c.set_access_token(issued, self.transfer));
         }
-        self.access_token = at;
+        self.access_token = Arc::new(at);
         Ok(())
     }
 
@@ -294,14 +323,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         // No token at all: 401 unauthorised without clearing (a concurrent response may be setting tokens).
-        extract(parts).await?.ok_or(SessionRejection(SessionError::Unauthorised { clear_tokens: false }))
+        extract(parts)
+            .await?
+            .ok_or(SessionRejection(SessionError::Unauthorised {
+                clear_tokens: false,
+            }))
     }
 }
 
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         extract(parts).await
     }
 }

@@ -34,17 +34,53 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let rows: [(&str, &str, &AtomicU64); 8] = [
-            ("fauna_session_sessions_created_total", "Sessions created.", &self.sessions_created),
-            ("fauna_session_refresh_requests_total", "Refresh requests received.", &self.refresh_requests),
-            ("fauna_session_refresh_success_total", "Refreshes that issued new tokens.", &self.refresh_success),
-            ("fauna_session_token_theft_total", "Token thefts detected.", &self.token_theft),
-            ("fauna_session_verify_promotions_total", "Verify-time refresh-token promotions.", &self.verify_promotions),
-            ("fauna_session_sessions_revoked_total", "Sessions revoked.", &self.sessions_revoked),
-            ("fauna_session_signups_total", "Email/password sign-ups.", &self.signups),
-            ("fauna_session_signins_total", "Successful email/password sign-ins.", &self.signins),
+            (
+                "fauna_session_sessions_created_total",
+                "Sessions created.",
+                &self.sessions_created,
+            ),
+            (
+                "fauna_session_refresh_requests_total",
+                "Refresh requests received.",
+                &self.refresh_requests,
+            ),
+            (
+                "fauna_session_refresh_success_total",
+                "Refreshes that issued new tokens.",
+                &self.refresh_success,
+            ),
+            (
+                "fauna_session_token_theft_total",
+                "Token thefts detected.",
+                &self.token_theft,
+            ),
+            (
+                "fauna_session_verify_promotions_total",
+                "Verify-time refresh-token promotions.",
+                &self.verify_promotions,
+            ),
+            (
+                "fauna_session_sessions_revoked_total",
+                "Sessions revoked.",
+                &self.sessions_revoked,
+            ),
+            (
+                "fauna_session_signups_total",
+                "Email/password sign-ups.",
+                &self.signups,
+            ),
+            (
+                "fauna_session_signins_total",
+                "Successful email/password sign-ins.",
+                &self.signins,
+            ),
         ];
         for (name, help, v) in rows {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
         }
         out
     }

@@ -4,7 +4,9 @@
 //! `base64url(HMAC-SHA256(refresh_key, body))`. The server stores only `hash2 = hex(sha256(hash1))` where
 //! `hash1 = hex(sha256(token))`.
 
-use crate::crypto::{b64url, ct_eq, hex, hmac_sha256, random_bytes, sha256, sha256_hex, unb64url, uuid_from_bytes};
+use crate::crypto::{
+    b64url, ct_eq, hex, hmac_sha256, random_bytes, sha256, sha256_hex, unb64url, uuid_from_bytes,
+};
 
 /// Why a presented refresh token was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +33,11 @@ pub struct RefreshToken {
 impl RefreshToken {
     /// A new token for `handle` whose parent is the token with raw hash1 `parent_hash1`.
     pub fn new(handle: [u8; 16], parent_hash1: Option<[u8; 32]>) -> Self {
-        Self { handle, parent_hash1, random: random_bytes() }
+        Self {
+            handle,
+            parent_hash1,
+            random: random_bytes(),
+        }
     }
 
     /// The session handle as a UUID string.
@@ -67,14 +73,27 @@ impl RefreshToken {
         if !ct_eq(&hmac_sha256(key, &[b"rt", &body]), &mac) {
             return Err(RefreshTokenError::BadMac);
         }
-        let handle: [u8; 16] = body[..16].try_into().map_err(|_| RefreshTokenError::Malformed)?;
+        let handle: [u8; 16] = body[..16]
+            .try_into()
+            .map_err(|_| RefreshTokenError::Malformed)?;
         let (parent_hash1, rest) = if body.len() == 80 {
-            (Some(body[16..48].try_into().map_err(|_| RefreshTokenError::Malformed)?), &body[48..])
+            (
+                Some(
+                    body[16..48]
+                        .try_into()
+                        .map_err(|_| RefreshTokenError::Malformed)?,
+                ),
+                &body[48..],
+            )
         } else {
             (None, &body[16..])
         };
         let random: [u8; 32] = rest.try_into().map_err(|_| RefreshTokenError::Malformed)?;
-        Ok(Self { handle, parent_hash1, random })
+        Ok(Self {
+            handle,
+            parent_hash1,
+            random,
+        })
     }
 }
 
@@ -118,7 +137,12 @@ pub enum Decision {
 
 /// Decide per docs/design.md. `presented_hash2` is `hash2(T)`; `presented_parent_hash1` is T's parent pointer
 /// as hex; `current`/`parent` are the row's `current_hash2` and `parent_hash2`.
-pub fn decide(presented_hash2: &str, presented_parent_hash1: Option<&str>, current: &str, parent: Option<&str>) -> Decision {
+pub fn decide(
+    presented_hash2: &str,
+    presented_parent_hash1: Option<&str>,
+    current: &str,
+    parent: Option<&str>,
+) -> Decision {
     if ct_eq(presented_hash2.as_bytes(), current.as_bytes()) {
         return Decision::Current;
     }
@@ -150,8 +174,14 @@ mod tests {
         let t = RefreshToken::new([7; 16], Some([9; 32]));
         let s = t.encode(KEY);
         assert_eq!(RefreshToken::parse(KEY, &s), Ok(t));
-        assert_eq!(RefreshToken::parse(b"other", &s), Err(RefreshTokenError::BadMac));
-        assert_eq!(RefreshToken::parse(KEY, "x"), Err(RefreshTokenError::Malformed));
+        assert_eq!(
+            RefreshToken::parse(b"other", &s),
+            Err(RefreshTokenError::BadMac)
+        );
+        assert_eq!(
+            RefreshToken::parse(KEY, "x"),
+            Err(RefreshTokenError::Malformed)
+        );
         let root = RefreshToken::new([7; 16], None);
         assert_eq!(RefreshToken::parse(KEY, &root.encode(KEY)), Ok(root));
     }
@@ -162,13 +192,26 @@ mod tests {
         let t0 = RefreshToken::new(h, None).encode(KEY);
         let c1 = RefreshToken::new(h, Some(hash1_raw(&t0))).encode(KEY);
         let c1b = RefreshToken::new(h, Some(hash1_raw(&t0))).encode(KEY);
-        let p = |t: &str| parent_hex(&RefreshToken::parse(KEY, t).unwrap_or_else(|_| unreachable!()));
+        let p =
+            |t: &str| parent_hex(&RefreshToken::parse(KEY, t).unwrap_or_else(|_| unreachable!()));
         // row: current = t0
-        assert_eq!(decide(&hash2(&t0), None, &hash2(&t0), None), Decision::Current);
-        assert_eq!(decide(&hash2(&c1), p(&c1).as_deref(), &hash2(&t0), None), Decision::Promote);
+        assert_eq!(
+            decide(&hash2(&t0), None, &hash2(&t0), None),
+            Decision::Current
+        );
+        assert_eq!(
+            decide(&hash2(&c1), p(&c1).as_deref(), &hash2(&t0), None),
+            Decision::Promote
+        );
         // row: current = c1, parent = t0
         let (cur, par) = (hash2(&c1), Some(hash2(&t0)));
-        assert_eq!(decide(&hash2(&c1b), p(&c1b).as_deref(), &cur, par.as_deref()), Decision::Sibling);
-        assert_eq!(decide(&hash2(&t0), None, &cur, par.as_deref()), Decision::Theft);
+        assert_eq!(
+            decide(&hash2(&c1b), p(&c1b).as_deref(), &cur, par.as_deref()),
+            Decision::Sibling
+        );
+        assert_eq!(
+            decide(&hash2(&t0), None, &cur, par.as_deref()),
+            Decision::Theft
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{
+    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
+};
 use serde_json::{Map, Value, json};
 
 use crate::crypto::{b64url, unb64url};
@@ -63,7 +65,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,19 +80,31 @@ impl SigningKey {
 
     /// Load a key from its PKCS#8 DER encoding.
     pub fn from_pkcs8(created_at_ms: i64, der: &[u8]) -> Option<Self> {
-        RsaKeyPair::from_pkcs8(der).ok().map(|p| Self::from_pair(created_at_ms, p))
+        RsaKeyPair::from_pkcs8(der)
+            .ok()
+            .map(|p| Self::from_pair(created_at_ms, p))
     }
 
     fn from_pair(created_at_ms: i64, pair: RsaKeyPair) -> Self {
         let public = aws_lc_rs::signature::KeyPair::public_key(&pair);
         let n = public.modulus().big_endian_without_leading_zero().to_vec();
         let e = public.exponent().big_endian_without_leading_zero().to_vec();
-        Self { kid: format!("d-{created_at_ms}"), created_at_ms, pair, n, e }
+        Self {
+            kid: format!("d-{created_at_ms}"),
+            created_at_ms,
+            pair,
+            n,
+            e,
+        }
     }
 
     /// PKCS#8 DER of the private key (what the store persists).
     pub fn to_pkcs8(&self) -> Vec<u8> {
-        self.pair.as_der().expect("PKCS#8 encoding failed").as_ref().to_vec()
+        self.pair
+            .as_der()
+            .expect("PKCS#8 encoding failed")
+            .as_ref()
+            .to_vec()
     }
 
     /// The public key as a JWK.
@@ -99,12 +115,19 @@ impl SigningKey {
     fn sign(&self, msg: &[u8]) -> Vec<u8> {
         let mut sig = vec![0u8; self.pair.public_modulus_len()];
         let rng = aws_lc_rs::rand::SystemRandom::new();
-        self.pair.sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig).expect("RSA signing failed");
+        self.pair
+            .sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig)
+            .expect("RSA signing failed");
         sig
     }
 
     fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        RsaPublicKeyComponents { n: &self.n, e: &self.e }.verify(&RSA_PKCS1_2048_8192_SHA256, msg, sig).is_ok()
+        RsaPublicKeyComponents {
+            n: &self.n,
+            e: &self.e,
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, msg, sig)
+        .is_ok()
     }
 }
 
@@ -130,7 +153,10 @@ impl KeyRing {
     /// key when none is old enough yet (a fresh deployment).
     pub fn signing_key(&self, now_ms: i64, publish_ahead_ms: i64) -> Option<Arc<SigningKey>> {
         let keys = self.keys();
-        keys.iter().find(|k| k.created_at_ms + publish_ahead_ms <= now_ms).or_else(|| keys.last()).cloned()
+        keys.iter()
+            .find(|k| k.created_at_ms + publish_ahead_ms <= now_ms)
+            .or_else(|| keys.last())
+            .cloned()
     }
 
     /// Look up a key by id.
@@ -149,7 +175,9 @@ pub fn sign(key: &SigningKey, claims: &Map<String, Value>) -> String {
     let header = json!({"alg": "RS256", "typ": "JWT", "kid": key.kid, "version": "5"});
     let mut token = b64url(header.to_string().as_bytes());
     token.push('.');
-    token.push_str(&b64url(Value::Object(claims.clone()).to_string().as_bytes()));
+    token.push_str(&b64url(
+        Value::Object(claims.clone()).to_string().as_bytes(),
+    ));
     let sig = key.sign(token.as_bytes());
     token.push('.');
     token.push_str(&b64url(&sig));
@@ -170,11 +198,14 @@ pub struct UnverifiedJwt<'a> {
 /// Split and decode a JWT, checking that the header is a SuperTokens RS256 header.
 pub fn decode(token: &str) -> Result<UnverifiedJwt<'_>, JwtError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JwtError::Malformed);
     };
     let header: Map<String, Value> =
-        serde_json::from_slice(&unb64url(h).ok_or(JwtError::Malformed)?).map_err(|_| JwtError::Malformed)?;
+        serde_json::from_slice(&unb64url(h).ok_or(JwtError::Malformed)?)
+            .map_err(|_| JwtError::Malformed)?;
     if header.get("alg").and_then(Value::as_str) != Some("RS256") {
         return Err(JwtError::UnsupportedHeader);
     }
@@ -182,16 +213,29 @@ pub fn decode(token: &str) -> Result<UnverifiedJwt<'_>, JwtError> {
         return Err(JwtError::UnsupportedHeader);
     }
     if let Some(v) = header.get("version") {
-        let ok = v.as_str().and_then(|v| v.parse::<u32>().ok()).is_some_and(|v| v >= 3);
+        let ok = v
+            .as_str()
+            .and_then(|v| v.parse::<u32>().ok())
+            .is_some_and(|v| v >= 3);
         if !ok {
             return Err(JwtError::UnsupportedHeader);
         }
     }
-    let kid = header.get("kid").and_then(Value::as_str).ok_or(JwtError::UnsupportedHeader)?.to_string();
+    let kid = header
+        .get("kid")
+        .and_then(Value::as_str)
+        .ok_or(JwtError::UnsupportedHeader)?
+        .to_string();
     let claims: Map<String, Value> =
-        serde_json::from_slice(&unb64url(p).ok_or(JwtError::Malformed)?).map_err(|_| JwtError::Malformed)?;
+        serde_json::from_slice(&unb64url(p).ok_or(JwtError::Malformed)?)
+            .map_err(|_| JwtError::Malformed)?;
     let signature = unb64url(s).ok_or(JwtError::Malformed)?;
-    Ok(UnverifiedJwt { kid, claims, signing_input: &token[..h.len() + 1 + p.len()], signature })
+    Ok(UnverifiedJwt {
+        kid,
+        claims,
+        signing_input: &token[..h.len() + 1 + p.len()],
+        signature,
+    })
 }
 
 impl UnverifiedJwt<'_> {
@@ -200,7 +244,11 @@ impl UnverifiedJwt<'_> {
         if key.kid != self.kid {
             return Err(JwtError::UnknownKey);
         }
-        if key.verify(self.signing_input.as_bytes(), &self.signature) { Ok(self.claims) } else { Err(JwtError::BadSignature) }
+        if key.verify(self.signing_input.as_bytes(), &self.signature) {
+            Ok(self.claims)
+        } else {
+            Err(JwtError::BadSignature)
+        }
     }
 }
 
@@ -209,7 +257,10 @@ pub fn verify(ring: &KeyRing, token: &str, now_secs: i64) -> Result<Map<String, 
     let jwt = decode(token)?;
     let key = ring.find(&jwt.kid).ok_or(JwtError::UnknownKey)?;
     let claims = jwt.verify_with(&key)?;
-    let exp = claims.get("exp").and_then(Value::as_i64).ok_or(JwtError::InvalidClaims)?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or(JwtError::InvalidClaims)?;
     if exp < now_secs {
         return Err(JwtError::Expired);
     }
@@ -240,13 +291,24 @@ pub struct AccessToken {
 impl AccessToken {
     /// Interpret verified claims; missing or mistyped SuperTokens claims ⇒ [`JwtError::InvalidClaims`].
     pub fn from_claims(claims: Map<String, Value>) -> Result<Self, JwtError> {
-        let s = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned).ok_or(JwtError::InvalidClaims);
+        let s = |k: &str| {
+            claims
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or(JwtError::InvalidClaims)
+        };
         let opt = |k: &str| match claims.get(k) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(v)) => Ok(Some(v.clone())),
             Some(_) => Err(JwtError::InvalidClaims),
         };
-        let n = |k: &str| claims.get(k).and_then(Value::as_i64).ok_or(JwtError::InvalidClaims);
+        let n = |k: &str| {
+            claims
+                .get(k)
+                .and_then(Value::as_i64)
+                .ok_or(JwtError::InvalidClaims)
+        };
         if claims.get("stt").is_some_and(|v| v != 0) {
             return Err(JwtError::InvalidClaims);
         }
@@ -270,7 +332,11 @@ impl AccessToken {
 
 /// Copy of `payload` without protected claim names.
 pub fn strip_protected(payload: &Map<String, Value>) -> Map<String, Value> {
-    payload.iter().filter(|(k, _)| !PROTECTED_CLAIMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+    payload
+        .iter()
+        .filter(|(k, _)| !PROTECTED_CLAIMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Inputs for building an access token's claims.
@@ -306,8 +372,16 @@ pub fn build_claims(input: &ClaimsInput<'_>) -> Map<String, Value> {
     m.insert("rsub".into(), input.user_id.into());
     m.insert("sessionHandle".into(), input.session_handle.into());
     m.insert("refreshTokenHash1".into(), input.refresh_token_hash1.into());
-    m.insert("parentRefreshTokenHash1".into(), input.parent_refresh_token_hash1.map_or(Value::Null, Value::from));
-    m.insert("antiCsrfToken".into(), input.anti_csrf_token.map_or(Value::Null, Value::from));
+    m.insert(
+        "parentRefreshTokenHash1".into(),
+        input
+            .parent_refresh_token_hash1
+            .map_or(Value::Null, Value::from),
+    );
+    m.insert(
+        "antiCsrfToken".into(),
+        input.anti_csrf_token.map_or(Value::Null, Value::from),
+    );
     m.insert("iss".into(), input.iss.into());
     for (k, v) in input.app_claims {
         if !PROTECTED_CLAIMS.contains(&k.as_str()) {
@@ -334,7 +408,10 @@ mod tests {
     }
 
     fn claims(exp: i64) -> Map<String, Value> {
-        let app = json!({"role": "x", "sub": "evil"}).as_object().cloned().unwrap_or_default();
+        let app = json!({"role": "x", "sub": "evil"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         build_claims(&ClaimsInput {
             user_id: "42",
             exp,
@@ -362,16 +439,25 @@ mod tests {
     #[test]
     fn rejects_expired_tampered_none_and_hs256() {
         let r = ring();
-        assert_eq!(verify(&r, &sign(key(), &claims(5)), 10), Err(JwtError::Expired));
+        assert_eq!(
+            verify(&r, &sign(key(), &claims(5)), 10),
+            Err(JwtError::Expired)
+        );
         let t = sign(key(), &claims(100));
         let mut parts: Vec<String> = t.split('.').map(String::from).collect();
         let tampered_payload = b64url(json!({"sub": "1", "exp": 100}).to_string().as_bytes());
         let tampered = format!("{}.{}.{}", parts[0], tampered_payload, parts[2]);
         assert_eq!(verify(&r, &tampered, 10), Err(JwtError::BadSignature));
         parts[0] = b64url(br#"{"alg":"none","typ":"JWT","kid":"d-1700000000000","version":"5"}"#);
-        assert_eq!(verify(&r, &format!("{}.{}.", parts[0], parts[1]), 10), Err(JwtError::UnsupportedHeader));
+        assert_eq!(
+            verify(&r, &format!("{}.{}.", parts[0], parts[1]), 10),
+            Err(JwtError::UnsupportedHeader)
+        );
         parts[0] = b64url(br#"{"alg":"HS256","typ":"JWT","kid":"d-1700000000000","version":"5"}"#);
-        assert_eq!(verify(&r, &parts.join("."), 10), Err(JwtError::UnsupportedHeader));
+        assert_eq!(
+            verify(&r, &parts.join("."), 10),
+            Err(JwtError::UnsupportedHeader)
+        );
         parts[0] = b64url(br#"{"alg":"RS256","typ":"JWT","kid":"d-1","version":"5"}"#);
         assert_eq!(verify(&r, &parts.join("."), 10), Err(JwtError::UnknownKey));
         assert_eq!(verify(&r, "a.b", 10), Err(JwtError::Malformed));

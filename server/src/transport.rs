@@ -54,13 +54,18 @@ pub fn parse_cookies<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<(&'a 
     let mut out = Vec::new();
     for header in values {
         for piece in header.split(';') {
-            let Some((name, value)) = piece.split_once('=') else { continue };
+            let Some((name, value)) = piece.split_once('=') else {
+                continue;
+            };
             let name = name.trim();
             if name.is_empty() {
                 continue;
             }
             let value = value.trim();
-            let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
             out.push((name, value));
         }
     }
@@ -69,8 +74,15 @@ pub fn parse_cookies<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<(&'a 
 
 /// All values of cookie `name` on a request.
 pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
-    let values = headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok());
-    parse_cookies(values).into_iter().filter(|(n, _)| *n == name).map(|(_, v)| v).collect()
+    let values = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    parse_cookies(values)
+        .into_iter()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+        .collect()
 }
 
 /// The `Authorization: Bearer …` token, if any.
@@ -93,7 +105,11 @@ pub fn has_tokens(headers: &HeaderMap, transfer: TokenTransfer) -> bool {
 }
 
 /// The `front-token` value: standard base64 of `{"uid","ate","up"}`.
-pub fn front_token(user_id: &str, access_token_expiry_ms: i64, payload: &Map<String, Value>) -> String {
+pub fn front_token(
+    user_id: &str,
+    access_token_expiry_ms: i64,
+    payload: &Map<String, Value>,
+) -> String {
     let body = json!({"uid": user_id, "ate": access_token_expiry_ms, "up": payload});
     b64std(body.to_string().as_bytes())
 }
@@ -101,11 +117,15 @@ pub fn front_token(user_id: &str, access_token_expiry_ms: i64, payload: &Map<Str
 /// Decode a `front-token` back into `(uid, ate, up)`.
 pub fn parse_front_token(token: &str) -> Option<(String, i64, Map<String, Value>)> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
     let mut v: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
     let uid = v.remove("uid")?.as_str()?.to_owned();
     let ate = v.remove("ate")?.as_i64()?;
-    let Value::Object(up) = v.remove("up")? else { return None };
+    let Value::Object(up) = v.remove("up")? else {
+        return None;
+    };
     Some((uid, ate, up))
 }
 
@@ -176,7 +196,10 @@ impl ResponseChanges {
 
     /// Whether there is anything to write.
     pub fn is_empty(&self) -> bool {
-        self.access.is_none() && self.refresh.is_none() && self.anti_csrf.is_none() && self.clear.is_empty()
+        self.access.is_none()
+            && self.refresh.is_none()
+            && self.anti_csrf.is_none()
+            && self.clear.is_empty()
     }
 
     /// Write the changes into response headers.
@@ -201,19 +224,35 @@ impl ResponseChanges {
             match t {
                 TokenTransfer::Cookie => {
                     let year_ms = 365 * 24 * 3600 * 1000;
-                    append_cookie(headers, config, ACCESS_TOKEN_COOKIE, &at.token, "/", crate::crypto::now_ms() + year_ms);
+                    append_cookie(
+                        headers,
+                        config,
+                        ACCESS_TOKEN_COOKIE,
+                        &at.token,
+                        "/",
+                        crate::crypto::now_ms() + year_ms,
+                    );
                 }
                 TokenTransfer::Header => set_header(headers, ACCESS_TOKEN_HEADER, &at.token),
             }
-            set_header(headers, FRONT_TOKEN_HEADER, &front_token(&at.user_id, at.expiry_ms, &at.claims));
+            set_header(
+                headers,
+                FRONT_TOKEN_HEADER,
+                &front_token(&at.user_id, at.expiry_ms, &at.claims),
+            );
         } else if !self.clear.is_empty() {
             set_header(headers, FRONT_TOKEN_HEADER, "remove");
         }
         if let Some((rt, t)) = &self.refresh {
             match t {
-                TokenTransfer::Cookie => {
-                    append_cookie(headers, config, REFRESH_TOKEN_COOKIE, &rt.token, &refresh_path, rt.expiry_ms)
-                }
+                TokenTransfer::Cookie => append_cookie(
+                    headers,
+                    config,
+                    REFRESH_TOKEN_COOKIE,
+                    &rt.token,
+                    &refresh_path,
+                    rt.expiry_ms,
+                ),
                 TokenTransfer::Header => set_header(headers, REFRESH_TOKEN_HEADER, &rt.token),
             }
         }
@@ -223,7 +262,11 @@ impl ResponseChanges {
             headers.remove(ANTI_CSRF_HEADER);
         }
         let expose = HeaderName::from_static("access-control-expose-headers");
-        if !headers.get_all(&expose).iter().any(|v| v.to_str().is_ok_and(|s| s.contains(FRONT_TOKEN_HEADER))) {
+        if !headers
+            .get_all(&expose)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|s| s.contains(FRONT_TOKEN_HEADER)))
+        {
             headers.append(expose, HeaderValue::from_static(EXPOSED_HEADERS));
         }
     }
@@ -235,8 +278,19 @@ fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-fn append_cookie(headers: &mut HeaderMap, config: &SessionConfig, name: &str, value: &str, path: &str, expires_ms: i64) {
-    let mut c = format!("{name}={value}; Expires={}; HttpOnly; Path={path}; SameSite={}", http_date(expires_ms / 1000), config.cookie_same_site().as_str());
+fn append_cookie(
+    headers: &mut HeaderMap,
+    config: &SessionConfig,
+    name: &str,
+    value: &str,
+    path: &str,
+    expires_ms: i64,
+) {
+    let mut c = format!(
+        "{name}={value}; Expires={}; HttpOnly; Path={path}; SameSite={}",
+        http_date(expires_ms / 1000),
+        config.cookie_same_site().as_str()
+    );
     if config.cookie_secure() {
         c.push_str("; Secure");
     }
@@ -252,7 +306,9 @@ fn append_cookie(headers: &mut HeaderMap, config: &SessionConfig, name: &str, va
 /// IMF-fixdate (`Thu, 01 Jan 1970 00:00:00 GMT`) of Unix seconds.
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let secs = secs.max(0);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -289,13 +345,27 @@ mod tests {
 
     #[test]
     fn cookies_parse() {
-        let c = parse_cookies(["a=1; sAccessToken=x.y.z", "b=\"q\";junk; =v; sAccessToken=2"]);
-        assert_eq!(c, vec![("a", "1"), ("sAccessToken", "x.y.z"), ("b", "q"), ("sAccessToken", "2")]);
+        let c = parse_cookies([
+            "a=1; sAccessToken=x.y.z",
+            "b=\"q\";junk; =v; sAccessToken=2",
+        ]);
+        assert_eq!(
+            c,
+            vec![
+                ("a", "1"),
+                ("sAccessToken", "x.y.z"),
+                ("b", "q"),
+                ("sAccessToken", "2")
+            ]
+        );
     }
 
     #[test]
     fn front_token_round_trip() {
-        let up = json!({"sub": "1", "x": [1, 2]}).as_object().cloned().unwrap_or_default();
+        let up = json!({"sub": "1", "x": [1, 2]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let t = front_token("1", 99, &up);
         assert_eq!(parse_front_token(&t), Some(("1".into(), 99, up)));
     }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 
 use crate::crypto::{now_ms, random_bytes};
 use crate::store::{SessionStore, StoreError, UserRow};
@@ -84,7 +84,8 @@ impl SqlUserStore {
 
 async fn hash_password(password: String) -> Result<String, StoreError> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let salt = SaltString::encode_b64(&random_bytes::<16>())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -96,7 +97,11 @@ async fn hash_password(password: String) -> Result<String, StoreError> {
 
 async fn verify_password(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&phc).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -106,7 +111,11 @@ async fn verify_password(password: String, phc: String) -> bool {
 async fn dummy_hash() -> String {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DUMMY
-        .get_or_init(|| async { hash_password("not a real password".into()).await.unwrap_or_default() })
+        .get_or_init(|| async {
+            hash_password("not a real password".into())
+                .await
+                .unwrap_or_default()
+        })
         .await
         .clone()
 }
@@ -119,15 +128,26 @@ impl UserStore for SqlUserStore {
         }
         let password_hash = hash_password(password.to_owned()).await?;
         for _ in 0..3 {
-            let row = UserRow { user_id: new_user_id(), email: email.to_owned(), password_hash: password_hash.clone(), time_joined: now_ms() };
+            let row = UserRow {
+                user_id: new_user_id(),
+                email: email.to_owned(),
+                password_hash: password_hash.clone(),
+                time_joined: now_ms(),
+            };
             if self.store.insert_user(&row).await? {
-                return Ok(User { id: row.user_id, email: row.email, time_joined: row.time_joined });
+                return Ok(User {
+                    id: row.user_id,
+                    email: row.email,
+                    time_joined: row.time_joined,
+                });
             }
             if self.store.user_by_email(email).await?.is_some() {
                 return Err(SignUpError::EmailExists);
             }
         }
-        Err(SignUpError::Store(StoreError::Database("could not allocate a user id".into())))
+        Err(SignUpError::Store(StoreError::Database(
+            "could not allocate a user id".into(),
+        )))
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
@@ -136,7 +156,11 @@ impl UserStore for SqlUserStore {
             return Err(SignInError::WrongCredentials);
         };
         if verify_password(password.to_owned(), row.password_hash).await {
-            Ok(User { id: row.user_id, email: row.email, time_joined: row.time_joined })
+            Ok(User {
+                id: row.user_id,
+                email: row.email,
+                time_joined: row.time_joined,
+            })
         } else {
             Err(SignInError::WrongCredentials)
         }

@@ -10,13 +10,19 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_fauna-session-server");
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
 }
 
 fn wait_ready(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(child.try_wait().expect("try_wait").is_none(), "server exited early");
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "server exited early"
+        );
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -24,7 +30,10 @@ fn wait_ready(port: u16, child: &mut Child) {
 
 #[test]
 fn help_lists_flags_and_env() {
-    let out = Command::new(BIN).arg("--help").output().expect("run --help");
+    let out = Command::new(BIN)
+        .arg("--help")
+        .output()
+        .expect("run --help");
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
@@ -45,7 +54,10 @@ fn help_lists_flags_and_env() {
     ] {
         assert!(help.contains(flag), "--help mentions {flag}");
     }
-    let out = Command::new(BIN).args(["--anti-csrf", "SOMETIMES"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["--anti-csrf", "SOMETIMES"])
+        .output()
+        .expect("run");
     assert!(!out.status.success(), "bad flag values are rejected");
 }
 
@@ -59,7 +71,14 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
     let port = free_port();
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--static-dir", "web", "--log", "debug"])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--static-dir",
+            "web",
+            "--log",
+            "debug",
+        ])
         .env("FAUNA_SESSION_METRICS", "1")
         .env("FAUNA_SESSION_WEBSITE_ORIGIN", "http://127.0.0.1:8000")
         .env("FAUNA_SESSION_ACCESS_TOKEN_LIFETIME", "120")
@@ -70,13 +89,43 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
     wait_ready(port, &mut child);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    assert!(dir.path().join("fauna-session.sqlite").exists(), "default SQLite file created in the working dir");
+    assert!(
+        dir.path().join("fauna-session.sqlite").exists(),
+        "default SQLite file created in the working dir"
+    );
 
     let get = |p: &str| http.get(format!("{base}{p}")).send();
-    assert_eq!(get("/").await.expect("index").text().await.expect("text"), "<h1>app</h1>");
-    assert_eq!(get("/app.js").await.expect("js").text().await.expect("text"), "console.log(1)");
-    assert_eq!(get("/some/spa/route").await.expect("spa").text().await.expect("text"), "<h1>app</h1>");
-    assert_eq!(get("/health").await.expect("health").json::<Value>().await.expect("json"), json!({"status": "ok"}));
+    assert_eq!(
+        get("/").await.expect("index").text().await.expect("text"),
+        "<h1>app</h1>"
+    );
+    assert_eq!(
+        get("/app.js")
+            .await
+            .expect("js")
+            .text()
+            .await
+            .expect("text"),
+        "console.log(1)"
+    );
+    assert_eq!(
+        get("/some/spa/route")
+            .await
+            .expect("spa")
+            .text()
+            .await
+            .expect("text"),
+        "<h1>app</h1>"
+    );
+    assert_eq!(
+        get("/health")
+            .await
+            .expect("health")
+            .json::<Value>()
+            .await
+            .expect("json"),
+        json!({"status": "ok"})
+    );
 
     let password = "pa55word-very-secret";
     let r = http
@@ -87,12 +136,20 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
         .await
         .expect("signup");
     assert_eq!(r.status(), 200);
-    let at = r.headers()["st-access-token"].to_str().expect("at").to_owned();
-    let rt = r.headers()["st-refresh-token"].to_str().expect("rt").to_owned();
+    let at = r.headers()["st-access-token"]
+        .to_str()
+        .expect("at")
+        .to_owned();
+    let rt = r.headers()["st-refresh-token"]
+        .to_str()
+        .expect("rt")
+        .to_owned();
     let exp_minus_iat = {
         use base64::Engine as _;
         let p: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(at.split('.').nth(1).expect("p")).expect("b64"),
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(at.split('.').nth(1).expect("p"))
+                .expect("b64"),
         )
         .expect("json");
         p["exp"].as_i64().expect("exp") - p["iat"].as_i64().expect("iat")
@@ -109,12 +166,28 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
         .expect("json");
     assert!(info["sessionHandle"].is_string() && info["userId"].is_string());
     assert!(info["accessTokenPayload"]["iss"].is_string());
-    let metrics = get("/metrics").await.expect("metrics").text().await.expect("text");
-    assert!(metrics.contains("fauna_session_sessions_created_total 1"), "{metrics}");
+    let metrics = get("/metrics")
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("fauna_session_sessions_created_total 1"),
+        "{metrics}"
+    );
     // Bad refresh token, to get some error logging.
-    let _ = http.post(format!("{base}/auth/session/refresh")).bearer_auth(format!("{rt}x")).send().await;
+    let _ = http
+        .post(format!("{base}/auth/session/refresh"))
+        .bearer_auth(format!("{rt}x"))
+        .send()
+        .await;
 
-    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success();
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
     assert!(ok);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
@@ -126,11 +199,24 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
     };
     assert!(status.success(), "graceful exit, got {status}");
     let mut logs = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut logs).expect("read");
-    child.stdout.take().expect("stdout").read_to_string(&mut logs).expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("read");
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut logs)
+        .expect("read");
     assert!(logs.contains("listening"), "{logs}");
     for secret in [&at, &rt, &password.to_owned()] {
-        assert!(!logs.contains(secret.as_str()), "logs must not contain secrets");
+        assert!(
+            !logs.contains(secret.as_str()),
+            "logs must not contain secrets"
+        );
     }
     let sig = at.rsplit('.').next().expect("sig");
     assert!(!logs.contains(sig));

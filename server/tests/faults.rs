@@ -22,18 +22,39 @@ async fn sqlite_locked_mid_refresh_keeps_token_usable() {
     let mut locker = {
         use sqlx::ConnectOptions as _;
         use std::str::FromStr as _;
-        sqlx::sqlite::SqliteConnectOptions::from_str(&s.database_url).expect("url").connect().await.expect("connect")
+        sqlx::sqlite::SqliteConnectOptions::from_str(&s.database_url)
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect")
     };
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut locker).await.expect("lock");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut locker)
+        .await
+        .expect("lock");
     let r = s.refresh(&t1).await;
-    assert!(r.status().is_server_error(), "locked database → 5xx, got {}", r.status());
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "service unavailable"}));
-    sqlx::query("ROLLBACK").execute(&mut locker).await.expect("unlock");
+    assert!(
+        r.status().is_server_error(),
+        "locked database → 5xx, got {}",
+        r.status()
+    );
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "service unavailable"})
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut locker)
+        .await
+        .expect("unlock");
     let r = s.refresh(&t1).await;
     assert_eq!(r.status(), 200, "the refresh token survived the failure");
     t1.update(r.headers());
     assert_eq!(s.session_info(&t1).await.status(), 200);
-    assert_eq!(s.refresh(&t0).await.status(), 401, "the grandparent is now a theft");
+    assert_eq!(
+        s.refresh(&t0).await.status(),
+        401,
+        "the grandparent is now a theft"
+    );
 }
 
 /// PostgreSQL stopped mid-session: refresh answers 5xx, after a restart the same refresh token works.
@@ -42,12 +63,20 @@ async fn postgres_down_mid_refresh_keeps_token_usable() {
     let s = TestServer::start(Backend::Postgres, |_| {}).await;
     let t0 = s.new_session("cookie").await;
     let cluster = common::cluster();
-    tokio::task::spawn_blocking(|| common::cluster().stop()).await.expect("stop");
+    tokio::task::spawn_blocking(|| common::cluster().stop())
+        .await
+        .expect("stop");
     let r = s.refresh(&t0).await;
-    assert!(r.status().is_server_error(), "database down → 5xx, got {}", r.status());
+    assert!(
+        r.status().is_server_error(),
+        "database down → 5xx, got {}",
+        r.status()
+    );
     // Verification of the access token is stateless and keeps working.
     assert_eq!(s.session_info(&t0).await.status(), 200);
-    tokio::task::spawn_blocking(|| common::cluster().start()).await.expect("start");
+    tokio::task::spawn_blocking(|| common::cluster().start())
+        .await
+        .expect("start");
     let _ = cluster;
     let mut ok = false;
     for _ in 0..20 {
@@ -73,28 +102,40 @@ struct FlakyHooks {
 impl SessionHooks for FlakyHooks {
     async fn on_create(&self, mint: &mut SessionMint<'_>) -> Result<(), HookError> {
         if self.fail_create.load(Ordering::SeqCst) {
-            return Err(HookError::Unavailable { service: "fauna", cause: "test".into() });
+            return Err(HookError::Unavailable {
+                service: "fauna",
+                cause: "test".into(),
+            });
         }
         let n = self.minted.fetch_add(1, Ordering::SeqCst);
-        mint.access_token_payload.insert("faunaToken".into(), json!(format!("tok-{n}")));
-        mint.access_token_payload.insert("sub".into(), json!("protected claims are ignored"));
+        mint.access_token_payload
+            .insert("faunaToken".into(), json!(format!("tok-{n}")));
+        mint.access_token_payload
+            .insert("sub".into(), json!("protected claims are ignored"));
         mint.session_data.insert("faunaRef".into(), json!(n));
         Ok(())
     }
 
     async fn on_refresh(&self, mint: &mut SessionMint<'_>) -> Result<(), HookError> {
         if self.fail_refresh.load(Ordering::SeqCst) {
-            return Err(HookError::Unavailable { service: "fauna", cause: "test".into() });
+            return Err(HookError::Unavailable {
+                service: "fauna",
+                cause: "test".into(),
+            });
         }
         assert_eq!(mint.access_token_lifetime, Duration::from_secs(3600));
         let n = self.minted.fetch_add(1, Ordering::SeqCst);
-        mint.access_token_payload.insert("faunaToken".into(), json!(format!("tok-{n}")));
+        mint.access_token_payload
+            .insert("faunaToken".into(), json!(format!("tok-{n}")));
         mint.session_data.insert("faunaRef".into(), json!(n));
         Ok(())
     }
 
     async fn on_revoke(&self, revoked: &[RevokedSession]) {
-        self.revoked.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(revoked);
+        self.revoked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(revoked);
     }
 }
 
@@ -108,7 +149,10 @@ async fn hooks_contract(b: Backend) {
     assert_eq!(p["faunaToken"], "tok-0");
     assert_ne!(p["sub"], "protected claims are ignored");
     let handle = p["sessionHandle"].as_str().expect("handle").to_owned();
-    assert_eq!(s.engine.session_data(&handle).await.expect("data")["faunaRef"], 0);
+    assert_eq!(
+        s.engine.session_data(&handle).await.expect("data")["faunaRef"],
+        0
+    );
 
     // on_refresh changes are persisted and appear in the new token.
     let r = s.refresh(&t).await;
@@ -116,7 +160,10 @@ async fn hooks_contract(b: Backend) {
     let mut t1 = t.clone();
     t1.update(r.headers());
     assert_eq!(jwt_payload(&t1.access)["faunaToken"], "tok-1");
-    assert_eq!(s.engine.session_data(&handle).await.expect("data")["faunaRef"], 1);
+    assert_eq!(
+        s.engine.session_data(&handle).await.expect("data")["faunaRef"],
+        1
+    );
 
     // on_refresh failure: 503, nothing written, the presented token stays usable.
     hooks.fail_refresh.store(true, Ordering::SeqCst);
@@ -133,22 +180,53 @@ async fn hooks_contract(b: Backend) {
     assert_eq!(r.status(), 503);
     assert!(Tokens::from_response(r.headers()).is_none());
     let user = {
-        let body: Value = s.http.get(s.at("/auth/emailpassword/email/exists")).query(&[("email", "nobody@x.io")]).send().await.expect("req").json().await.expect("json");
+        let body: Value = s
+            .http
+            .get(s.at("/auth/emailpassword/email/exists"))
+            .query(&[("email", "nobody@x.io")])
+            .send()
+            .await
+            .expect("req")
+            .json()
+            .await
+            .expect("json");
         body
     };
     assert_eq!(user["exists"], false);
     let created = s
         .engine
-        .create_session("123", Default::default(), Default::default(), fauna_session_server::TokenTransfer::Header)
+        .create_session(
+            "123",
+            Default::default(),
+            Default::default(),
+            fauna_session_server::TokenTransfer::Header,
+        )
         .await;
-    assert!(matches!(created, Err(fauna_session_server::SessionError::Hook(_))));
-    assert!(s.engine.session_handles_for_user("123").await.expect("handles").is_empty());
+    assert!(matches!(
+        created,
+        Err(fauna_session_server::SessionError::Hook(_))
+    ));
+    assert!(
+        s.engine
+            .session_handles_for_user("123")
+            .await
+            .expect("handles")
+            .is_empty()
+    );
     hooks.fail_create.store(false, Ordering::SeqCst);
 
     // on_revoke sees sign-out with the session data.
-    let r = t1.apply(s.http.post(s.at("/auth/signout"))).send().await.expect("signout");
+    let r = t1
+        .apply(s.http.post(s.at("/auth/signout")))
+        .send()
+        .await
+        .expect("signout");
     assert_eq!(r.status(), 200);
-    let revoked = hooks.revoked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let revoked = hooks
+        .revoked
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0].session_handle, handle);
     assert!(revoked[0].session_data.contains_key("faunaRef"));

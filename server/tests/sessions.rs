@@ -4,7 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, TestServer, Tokens, front_token, header, jwt_payload, set_cookie, set_cookies};
+use common::{
+    Backend, TestServer, Tokens, front_token, header, jwt_payload, set_cookie, set_cookies,
+};
 use fauna_session_server::{AntiCsrf, SameSite, TokenTransfer};
 use serde_json::{Value, json};
 
@@ -41,26 +43,53 @@ async fn cookie_mode_lifecycle(b: Backend) {
 
     let r = s.refresh(&t).await;
     assert_eq!(r.status(), 200);
-    assert!(front_token(r.headers()).is_some(), "refresh must send front-token");
+    assert!(
+        front_token(r.headers()).is_some(),
+        "refresh must send front-token"
+    );
     t.update(r.headers());
     assert_eq!(r.json::<Value>().await.expect("json"), json!({}));
     let r = s.session_info(&t).await;
     assert_eq!(r.status(), 200);
     t.update(r.headers());
 
-    let r = t.apply(s.http.post(s.at("/auth/signout")).header("rid", "session")).send().await.expect("signout");
+    let r = t
+        .apply(s.http.post(s.at("/auth/signout")).header("rid", "session"))
+        .send()
+        .await
+        .expect("signout");
     assert_eq!(r.status(), 200);
     assert_eq!(header(r.headers(), "front-token"), Some("remove"));
     let cleared = set_cookie(r.headers(), "sAccessToken").expect("clears access cookie");
     assert_eq!(cleared.value, "");
-    assert_eq!(cleared.attr("Expires"), Some(Some("Thu, 01 Jan 1970 00:00:00 GMT")));
-    assert_eq!(set_cookie(r.headers(), "sRefreshToken").expect("clears refresh cookie").value, "");
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"status": "OK"}));
+    assert_eq!(
+        cleared.attr("Expires"),
+        Some(Some("Thu, 01 Jan 1970 00:00:00 GMT"))
+    );
+    assert_eq!(
+        set_cookie(r.headers(), "sRefreshToken")
+            .expect("clears refresh cookie")
+            .value,
+        ""
+    );
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"status": "OK"})
+    );
     // The refresh token no longer works.
     let r = s.refresh(&t).await;
     assert_eq!(r.status(), 401);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "unauthorised"}));
-    assert!(s.engine.session_handles_for_user(&user_id).await.expect("handles").is_empty());
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "unauthorised"})
+    );
+    assert!(
+        s.engine
+            .session_handles_for_user(&user_id)
+            .await
+            .expect("handles")
+            .is_empty()
+    );
 }
 
 async fn header_mode_lifecycle(b: Backend) {
@@ -68,11 +97,19 @@ async fn header_mode_lifecycle(b: Backend) {
     // Missing st-auth-mode defaults to header mode.
     let r = s.signup("").await;
     assert_eq!(r.status(), 200);
-    assert!(set_cookies(r.headers()).is_empty(), "header mode sets no cookies");
+    assert!(
+        set_cookies(r.headers()).is_empty(),
+        "header mode sets no cookies"
+    );
     let mut t = Tokens::from_response(r.headers()).expect("header tokens");
     assert!(!t.cookie_mode);
     let expose = header(r.headers(), "access-control-expose-headers").expect("expose headers");
-    for h in ["front-token", "st-access-token", "st-refresh-token", "anti-csrf"] {
+    for h in [
+        "front-token",
+        "st-access-token",
+        "st-refresh-token",
+        "anti-csrf",
+    ] {
         assert!(expose.contains(h), "{h} exposed in {expose}");
     }
     assert_eq!(s.session_info(&t).await.status(), 200);
@@ -83,7 +120,11 @@ async fn header_mode_lifecycle(b: Backend) {
     let r = s.session_info(&t).await;
     assert_eq!(r.status(), 200);
     t.update(r.headers());
-    let r = t.apply(s.http.post(s.at("/auth/signout"))).send().await.expect("signout");
+    let r = t
+        .apply(s.http.post(s.at("/auth/signout")))
+        .send()
+        .await
+        .expect("signout");
     assert_eq!(r.status(), 200);
     assert_eq!(header(r.headers(), "front-token"), Some("remove"));
     assert_eq!(header(r.headers(), "st-access-token"), Some(""));
@@ -103,14 +144,33 @@ async fn front_token_contents(b: Backend) {
     let keys: Vec<&String> = claims.as_object().expect("object").keys().collect();
     assert_eq!(
         keys,
-        ["sub", "exp", "iat", "tId", "rsub", "sessionHandle", "refreshTokenHash1", "parentRefreshTokenHash1", "antiCsrfToken", "iss"]
+        [
+            "sub",
+            "exp",
+            "iat",
+            "tId",
+            "rsub",
+            "sessionHandle",
+            "refreshTokenHash1",
+            "parentRefreshTokenHash1",
+            "antiCsrfToken",
+            "iss"
+        ]
     );
     assert_eq!(claims["iss"], format!("{}/auth", s.url));
-    assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 3600);
+    assert_eq!(
+        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+        3600
+    );
     let header_json = {
         use base64::Engine as _;
         let h = t.access.split('.').next().expect("header");
-        serde_json::from_slice::<Value>(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).expect("b64")).expect("json")
+        serde_json::from_slice::<Value>(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .expect("b64"),
+        )
+        .expect("json")
     };
     assert_eq!(header_json["alg"], "RS256");
     assert_eq!(header_json["typ"], "JWT");
@@ -141,7 +201,10 @@ async fn cookie_attributes_default_and_cross_site(b: Backend) {
     .await;
     assert_eq!(s.engine.config().cookie_same_site(), SameSite::None);
     assert_eq!(s.engine.config().anti_csrf(), AntiCsrf::ViaCustomHeader);
-    let email = format!("x{}@example.com", fauna_session_server::users::new_user_id());
+    let email = format!(
+        "x{}@example.com",
+        fauna_session_server::users::new_user_id()
+    );
     let r = s
         .http
         .post(s.at("/api/auth/signup"))
@@ -164,18 +227,42 @@ async fn cookie_attributes_default_and_cross_site(b: Backend) {
         .request(reqwest::Method::OPTIONS, s.at("/api/auth/session/refresh"))
         .header("origin", "https://app.example.com")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "rid,fdi-version,st-auth-mode,anti-csrf,authorization,content-type")
+        .header(
+            "access-control-request-headers",
+            "rid,fdi-version,st-auth-mode,anti-csrf,authorization,content-type",
+        )
         .send()
         .await
         .expect("preflight");
     assert!(r.status().is_success());
-    assert_eq!(header(r.headers(), "access-control-allow-origin"), Some("https://app.example.com"));
-    assert_eq!(header(r.headers(), "access-control-allow-credentials"), Some("true"));
-    let allowed = header(r.headers(), "access-control-allow-headers").expect("allow headers").to_ascii_lowercase();
-    for h in ["rid", "fdi-version", "st-auth-mode", "anti-csrf", "authorization", "content-type"] {
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        header(r.headers(), "access-control-allow-credentials"),
+        Some("true")
+    );
+    let allowed = header(r.headers(), "access-control-allow-headers")
+        .expect("allow headers")
+        .to_ascii_lowercase();
+    for h in [
+        "rid",
+        "fdi-version",
+        "st-auth-mode",
+        "anti-csrf",
+        "authorization",
+        "content-type",
+    ] {
         assert!(allowed.contains(h), "{h} allowed");
     }
-    let r = s.http.get(s.at("/health")).header("origin", "https://evil.example").send().await.expect("health");
+    let r = s
+        .http
+        .get(s.at("/health"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("health");
     assert_eq!(header(r.headers(), "access-control-allow-origin"), None);
 }
 
@@ -204,7 +291,11 @@ async fn concurrent_refreshes_with_one_token(b: Backend) {
         let mut c = children[pick].clone();
         for round in 0..3 {
             let r = s.refresh(&c).await;
-            assert_eq!(r.status(), 200, "{mode}: refresh {round} continuing with child {pick}");
+            assert_eq!(
+                r.status(),
+                200,
+                "{mode}: refresh {round} continuing with child {pick}"
+            );
             c.update(r.headers());
             let r = s.session_info(&c).await;
             assert_eq!(r.status(), 200);
@@ -230,10 +321,29 @@ async fn token_theft_detected(b: Backend) {
     let r = s.refresh(&t0).await;
     assert_eq!(r.status(), 401);
     assert_eq!(header(r.headers(), "front-token"), Some("remove"));
-    assert_eq!(set_cookie(r.headers(), "sAccessToken").expect("cleared").value, "");
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "token theft detected"}));
-    assert!(s.engine.session_handles_for_user(&user_id).await.expect("handles").is_empty(), "session revoked");
-    assert_eq!(s.refresh(&t1).await.status(), 401, "the thief's lineage is dead too");
+    assert_eq!(
+        set_cookie(r.headers(), "sAccessToken")
+            .expect("cleared")
+            .value,
+        ""
+    );
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "token theft detected"})
+    );
+    assert!(
+        s.engine
+            .session_handles_for_user(&user_id)
+            .await
+            .expect("handles")
+            .is_empty(),
+        "session revoked"
+    );
+    assert_eq!(
+        s.refresh(&t1).await.status(),
+        401,
+        "the thief's lineage is dead too"
+    );
     assert_eq!(s.metric("fauna_session_token_theft_total").await, 1);
 }
 
@@ -247,22 +357,37 @@ async fn refresh_twice_then_old_token_is_theft(b: Backend) {
     assert_eq!(r.status(), 200, "refresh with the child promotes it");
     let r = s.refresh(&t0).await;
     assert_eq!(r.status(), 401);
-    assert_eq!(r.json::<Value>().await.expect("json")["message"], "token theft detected");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["message"],
+        "token theft detected"
+    );
 }
 
 async fn anti_csrf_matrix(b: Backend) {
     // VIA_TOKEN
     let s = TestServer::start(b, |c| c.anti_csrf = Some(AntiCsrf::ViaToken)).await;
     let t = s.new_session("cookie").await;
-    let token = t.anti_csrf.clone().expect("anti-csrf header in VIA_TOKEN mode");
+    let token = t
+        .anti_csrf
+        .clone()
+        .expect("anti-csrf header in VIA_TOKEN mode");
     assert_eq!(jwt_payload(&t.access)["antiCsrfToken"], token.as_str());
-    let no_csrf = Tokens { anti_csrf: None, ..t.clone() };
-    let wrong = Tokens { anti_csrf: Some("wrong".into()), ..t.clone() };
+    let no_csrf = Tokens {
+        anti_csrf: None,
+        ..t.clone()
+    };
+    let wrong = Tokens {
+        anti_csrf: Some("wrong".into()),
+        ..t.clone()
+    };
     let post = |t: &Tokens| t.apply(s.http.post(s.at("/test/optional"))).send();
     assert_eq!(post(&t).await.expect("post").status(), 200);
     let r = post(&no_csrf).await.expect("post");
     assert_eq!(r.status(), 401);
-    assert_eq!(r.json::<Value>().await.expect("json")["message"], "try refresh token");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["message"],
+        "try refresh token"
+    );
     assert_eq!(post(&wrong).await.expect("post").status(), 401);
     // GET is not checked.
     assert_eq!(s.session_info(&no_csrf).await.status(), 200);
@@ -270,7 +395,9 @@ async fn anti_csrf_matrix(b: Backend) {
     assert_eq!(s.refresh(&no_csrf).await.status(), 401);
     let r = s.refresh(&t).await;
     assert_eq!(r.status(), 200);
-    let new = header(r.headers(), "anti-csrf").expect("new anti-csrf").to_owned();
+    let new = header(r.headers(), "anti-csrf")
+        .expect("new anti-csrf")
+        .to_owned();
     assert_ne!(new, token);
     // Header mode never uses anti-CSRF.
     let h = s.new_session("header").await;
@@ -283,23 +410,60 @@ async fn anti_csrf_matrix(b: Backend) {
     let s = TestServer::start(b, |c| c.anti_csrf = Some(AntiCsrf::ViaCustomHeader)).await;
     let t = s.new_session("cookie").await;
     assert!(t.anti_csrf.is_none());
-    let r = t.apply(s.http.post(s.at("/test/optional"))).send().await.expect("post");
+    let r = t
+        .apply(s.http.post(s.at("/test/optional")))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 401);
-    let r = t.apply(s.http.post(s.at("/test/optional")).header("rid", "anti-csrf")).send().await.expect("post");
+    let r = t
+        .apply(
+            s.http
+                .post(s.at("/test/optional"))
+                .header("rid", "anti-csrf"),
+        )
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 200);
     assert_eq!(s.session_info(&t).await.status(), 200);
-    let r = t.apply_refresh(s.http.post(s.at("/auth/session/refresh"))).send().await.expect("refresh");
+    let r = t
+        .apply_refresh(s.http.post(s.at("/auth/session/refresh")))
+        .send()
+        .await
+        .expect("refresh");
     assert_eq!(r.status(), 401, "refresh without rid");
-    assert_eq!(r.json::<Value>().await.expect("json")["message"], "unauthorised");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["message"],
+        "unauthorised"
+    );
     assert_eq!(s.refresh(&t).await.status(), 200);
     let h = s.new_session("header").await;
-    assert_eq!(h.apply(s.http.post(s.at("/test/optional"))).send().await.expect("post").status(), 200);
+    assert_eq!(
+        h.apply(s.http.post(s.at("/test/optional")))
+            .send()
+            .await
+            .expect("post")
+            .status(),
+        200
+    );
 
     // NONE
     let s = TestServer::start(b, |c| c.anti_csrf = Some(AntiCsrf::None)).await;
     let t = s.new_session("cookie").await;
-    assert_eq!(t.apply(s.http.post(s.at("/test/optional"))).send().await.expect("post").status(), 200);
-    let r = t.apply_refresh(s.http.post(s.at("/auth/session/refresh"))).send().await.expect("refresh");
+    assert_eq!(
+        t.apply(s.http.post(s.at("/test/optional")))
+            .send()
+            .await
+            .expect("post")
+            .status(),
+        200
+    );
+    let r = t
+        .apply_refresh(s.http.post(s.at("/auth/session/refresh")))
+        .send()
+        .await
+        .expect("refresh");
     assert_eq!(r.status(), 200);
 }
 
@@ -309,8 +473,14 @@ async fn expired_access_token_asks_for_refresh(b: Backend) {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let r = s.session_info(&t).await;
     assert_eq!(r.status(), 401);
-    assert!(set_cookies(r.headers()).is_empty(), "try refresh token leaves tokens alone");
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "try refresh token"}));
+    assert!(
+        set_cookies(r.headers()).is_empty(),
+        "try refresh token leaves tokens alone"
+    );
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "try refresh token"})
+    );
     let r = s.refresh(&t).await;
     assert_eq!(r.status(), 200);
     t.update(r.headers());
@@ -327,18 +497,30 @@ async fn verify_time_promotion(b: Backend) {
     let promotions = s.metric("fauna_session_verify_promotions_total").await;
     let r = s.session_info(&t1).await;
     assert_eq!(r.status(), 200);
-    let replacement = header(r.headers(), "st-access-token").expect("replacement token").to_owned();
+    let replacement = header(r.headers(), "st-access-token")
+        .expect("replacement token")
+        .to_owned();
     let p = jwt_payload(&replacement);
     assert_eq!(p["parentRefreshTokenHash1"], Value::Null);
-    assert_eq!(p["exp"], jwt_payload(&t1.access)["exp"], "replacement keeps exp");
+    assert_eq!(
+        p["exp"],
+        jwt_payload(&t1.access)["exp"],
+        "replacement keeps exp"
+    );
     assert!(front_token(r.headers()).is_some());
-    assert_eq!(s.metric("fauna_session_verify_promotions_total").await, promotions + 1);
+    assert_eq!(
+        s.metric("fauna_session_verify_promotions_total").await,
+        promotions + 1
+    );
     t1.update(r.headers());
     // Later verifications are stateless: no new token.
     let r = s.session_info(&t1).await;
     assert_eq!(r.status(), 200);
     assert!(header(r.headers(), "st-access-token").is_none());
-    assert_eq!(s.metric("fauna_session_verify_promotions_total").await, promotions + 1);
+    assert_eq!(
+        s.metric("fauna_session_verify_promotions_total").await,
+        promotions + 1
+    );
 }
 
 async fn payload_merge_and_session_data(b: Backend) {
@@ -358,9 +540,17 @@ async fn payload_merge_and_session_data(b: Backend) {
     assert_eq!(p["team"], 7);
     assert_ne!(p["sub"], "hijack", "protected claims cannot be overwritten");
     assert_eq!(p["exp"], exp, "merge keeps exp");
-    assert_eq!(front_token(r.headers()).expect("front-token")["up"]["role"], "admin");
+    assert_eq!(
+        front_token(r.headers()).expect("front-token")["up"]["role"],
+        "admin"
+    );
     // null deletes.
-    let r = t.apply(s.http.post(s.at("/test/merge"))).json(&json!({"team": null})).send().await.expect("merge");
+    let r = t
+        .apply(s.http.post(s.at("/test/merge")))
+        .json(&json!({"team": null}))
+        .send()
+        .await
+        .expect("merge");
     t.update(r.headers());
     let p = jwt_payload(&t.access);
     assert!(p.get("team").is_none());
@@ -370,29 +560,76 @@ async fn payload_merge_and_session_data(b: Backend) {
     t.update(r.headers());
     assert_eq!(jwt_payload(&t.access)["role"], "admin");
     // Session data is private and updatable.
-    let r = t.apply(s.http.post(s.at("/test/data"))).json(&json!({"secret": 1})).send().await.expect("data");
+    let r = t
+        .apply(s.http.post(s.at("/test/data")))
+        .json(&json!({"secret": 1}))
+        .send()
+        .await
+        .expect("data");
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.expect("json"), json!({}));
     let handle = p["sessionHandle"].as_str().expect("handle");
-    let info = s.engine.session_information(handle).await.expect("info").expect("exists");
+    let info = s
+        .engine
+        .session_information(handle)
+        .await
+        .expect("info")
+        .expect("exists");
     assert_eq!(info.session_data_in_database.get("secret"), Some(&json!(1)));
-    assert_eq!(info.custom_claims_in_access_token_payload.get("role"), Some(&json!("admin")));
+    assert_eq!(
+        info.custom_claims_in_access_token_payload.get("role"),
+        Some(&json!("admin"))
+    );
     assert!(jwt_payload(&t.access).get("secret").is_none());
 }
 
 async fn revoke_all_sessions_of_a_user(b: Backend) {
     let s = TestServer::start(b, |_| {}).await;
     let t = s.new_session("header").await;
-    let user = jwt_payload(&t.access)["sub"].as_str().expect("sub").to_owned();
+    let user = jwt_payload(&t.access)["sub"]
+        .as_str()
+        .expect("sub")
+        .to_owned();
     let mut sessions = vec![t];
     for _ in 0..2 {
-        let n = s.engine.create_session(&user, Default::default(), Default::default(), TokenTransfer::Header).await.expect("create");
-        sessions.push(Tokens { cookie_mode: false, access: n.access_token.token, refresh: n.refresh_token.token, anti_csrf: None });
+        let n = s
+            .engine
+            .create_session(
+                &user,
+                Default::default(),
+                Default::default(),
+                TokenTransfer::Header,
+            )
+            .await
+            .expect("create");
+        sessions.push(Tokens {
+            cookie_mode: false,
+            access: n.access_token.token,
+            refresh: n.refresh_token.token,
+            anti_csrf: None,
+        });
     }
-    assert_eq!(s.engine.session_handles_for_user(&user).await.expect("handles").len(), 3);
-    let revoked = s.engine.revoke_all_sessions_for_user(&user).await.expect("revoke");
+    assert_eq!(
+        s.engine
+            .session_handles_for_user(&user)
+            .await
+            .expect("handles")
+            .len(),
+        3
+    );
+    let revoked = s
+        .engine
+        .revoke_all_sessions_for_user(&user)
+        .await
+        .expect("revoke");
     assert_eq!(revoked.len(), 3);
-    assert!(s.engine.session_handles_for_user(&user).await.expect("handles").is_empty());
+    assert!(
+        s.engine
+            .session_handles_for_user(&user)
+            .await
+            .expect("handles")
+            .is_empty()
+    );
     for t in &sessions {
         assert_eq!(s.refresh(t).await.status(), 401);
         // Access tokens stay valid until exp (stateless verification).
@@ -406,18 +643,40 @@ async fn key_rotation_keeps_old_tokens_valid(b: Backend) {
     let old_kid = s.engine.keys().keys()[0].kid.clone();
     let new_kid = s.engine.rotate_signing_key().await.expect("rotate");
     assert_ne!(old_kid, new_kid);
-    let jwks: Value = s.http.get(s.at("/auth/jwt/jwks.json")).send().await.expect("jwks").json().await.expect("json");
-    let kids: Vec<&str> = jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
+    let jwks: Value = s
+        .http
+        .get(s.at("/auth/jwt/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
     assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()));
     let fresh = s.new_session("header").await;
     let kid_of = |t: &str| {
         use base64::Engine as _;
-        let h = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.split('.').next().expect("h")).expect("b64");
-        serde_json::from_slice::<Value>(&h).expect("json")["kid"].as_str().expect("kid").to_owned()
+        let h = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t.split('.').next().expect("h"))
+            .expect("b64");
+        serde_json::from_slice::<Value>(&h).expect("json")["kid"]
+            .as_str()
+            .expect("kid")
+            .to_owned()
     };
     assert_eq!(kid_of(&fresh.access), new_kid);
     assert_eq!(kid_of(&old.access), old_kid);
-    assert_eq!(s.session_info(&old).await.status(), 200, "old token still verifies");
+    assert_eq!(
+        s.session_info(&old).await.status(),
+        200,
+        "old token still verifies"
+    );
     assert_eq!(s.session_info(&fresh).await.status(), 200);
 
     // A key published ahead is in the JWKS but does not sign yet.
@@ -426,16 +685,38 @@ async fn key_rotation_keeps_old_tokens_valid(b: Backend) {
     let ahead = s2.engine.rotate_signing_key().await.expect("rotate");
     let t = s2.new_session("header").await;
     assert_eq!(kid_of(&t.access), signing);
-    let jwks: Value = s2.http.get(s2.at("/auth/jwt/jwks.json")).send().await.expect("jwks").json().await.expect("json");
-    assert!(jwks["keys"].as_array().expect("keys").iter().any(|k| k["kid"] == ahead.as_str()));
+    let jwks: Value = s2
+        .http
+        .get(s2.at("/auth/jwt/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .any(|k| k["kid"] == ahead.as_str())
+    );
 
     // Another instance on the same database learns new keys on demand (unknown kid ⇒ reload).
-    let other = fauna_session_server::SessionEngine::new(s.engine.config().clone(), std::sync::Arc::new(s.store.clone())).await.expect("engine");
+    let other = fauna_session_server::SessionEngine::new(
+        s.engine.config().clone(),
+        std::sync::Arc::new(s.store.clone()),
+    )
+    .await
+    .expect("engine");
     let newest = s.engine.rotate_signing_key().await.expect("rotate");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let t = s.new_session("header").await;
     assert_eq!(kid_of(&t.access), newest);
-    let v = other.verify_access_token(&t.access).await.expect("other instance verifies");
+    let v = other
+        .verify_access_token(&t.access)
+        .await
+        .expect("other instance verifies");
     assert!(v.replacement.is_none());
 }
 
@@ -444,10 +725,23 @@ async fn jwks_verifies_our_tokens(b: Backend) {
     use base64::Engine as _;
     let s = TestServer::start(b, |_| {}).await;
     let t = s.new_session("header").await;
-    let r = s.http.get(s.at("/auth/jwt/jwks.json")).send().await.expect("jwks");
-    assert_eq!(header(r.headers(), "access-control-allow-origin"), Some("*"));
-    let cc = header(r.headers(), "cache-control").expect("cache-control").to_owned();
-    assert!(cc.starts_with("max-age=") && cc.ends_with("must-revalidate"), "{cc}");
+    let r = s
+        .http
+        .get(s.at("/auth/jwt/jwks.json"))
+        .send()
+        .await
+        .expect("jwks");
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some("*")
+    );
+    let cc = header(r.headers(), "cache-control")
+        .expect("cache-control")
+        .to_owned();
+    assert!(
+        cc.starts_with("max-age=") && cc.ends_with("must-revalidate"),
+        "{cc}"
+    );
     let jwks: Value = r.json().await.expect("json");
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let parts: Vec<&str> = t.access.split('.').collect();
@@ -455,7 +749,12 @@ async fn jwks_verifies_our_tokens(b: Backend) {
         let h: Value = serde_json::from_slice(&b64.decode(parts[0]).expect("b64")).expect("json");
         h["kid"].as_str().expect("kid").to_owned()
     };
-    let jwk = jwks["keys"].as_array().expect("keys").iter().find(|k| k["kid"] == kid.as_str()).expect("jwk for kid");
+    let jwk = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("jwk for kid");
     assert_eq!(jwk["kty"], "RSA");
     assert_eq!(jwk["alg"], "RS256");
     assert_eq!(jwk["use"], "sig");
@@ -464,9 +763,22 @@ async fn jwks_verifies_our_tokens(b: Backend) {
     assert_eq!(n.len(), 256, "RSA-2048");
     let sig = b64.decode(parts[2]).expect("sig");
     let msg = format!("{}.{}", parts[0], parts[1]);
-    RsaPublicKeyComponents { n: &n, e: &e }.verify(&RSA_PKCS1_2048_8192_SHA256, msg.as_bytes(), &sig).expect("JWKS verifies the token");
-    for path in ["/auth/.well-known/openid-configuration", "/.well-known/openid-configuration"] {
-        let oidc: Value = s.http.get(s.at(path)).send().await.expect("oidc").json().await.expect("json");
+    RsaPublicKeyComponents { n: &n, e: &e }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, msg.as_bytes(), &sig)
+        .expect("JWKS verifies the token");
+    for path in [
+        "/auth/.well-known/openid-configuration",
+        "/.well-known/openid-configuration",
+    ] {
+        let oidc: Value = s
+            .http
+            .get(s.at(path))
+            .send()
+            .await
+            .expect("oidc")
+            .json()
+            .await
+            .expect("json");
         assert_eq!(oidc["issuer"], format!("{}/auth", s.url));
         assert_eq!(oidc["jwks_uri"], format!("{}/auth/jwt/jwks.json", s.url));
     }
@@ -474,9 +786,17 @@ async fn jwks_verifies_our_tokens(b: Backend) {
 
 async fn signup_signin_bodies(b: Backend) {
     let s = TestServer::start(b, |_| {}).await;
-    let post = |path: &'static str, body: Value| s.http.post(s.at(path)).header("st-auth-mode", "cookie").json(&body).send();
+    let post = |path: &'static str, body: Value| {
+        s.http
+            .post(s.at(path))
+            .header("st-auth-mode", "cookie")
+            .json(&body)
+            .send()
+    };
     let creds = |e: &str, p: &str| json!({"formFields": [{"id": "email", "value": e}, {"id": "password", "value": p}]});
-    let r = post("/auth/signup", creds("  Alice@Example.com ", "secret123")).await.expect("signup");
+    let r = post("/auth/signup", creds("  Alice@Example.com ", "secret123"))
+        .await
+        .expect("signup");
     assert_eq!(r.status(), 200);
     assert!(set_cookie(r.headers(), "sAccessToken").is_some());
     let body: Value = r.json().await.expect("json");
@@ -486,35 +806,84 @@ async fn signup_signin_bodies(b: Backend) {
     assert_eq!(body["user"]["emails"], json!(["alice@example.com"]));
     assert_eq!(body["user"]["loginMethods"][0]["recipeId"], "emailpassword");
 
-    let r = post("/auth/signup", creds("alice@example.com", "secret123")).await.expect("signup");
+    let r = post("/auth/signup", creds("alice@example.com", "secret123"))
+        .await
+        .expect("signup");
     assert_eq!(
         r.json::<Value>().await.expect("json"),
         json!({"status": "FIELD_ERROR", "formFields": [{"id": "email", "error": "This email already exists. Please sign in instead."}]})
     );
-    let r = post("/auth/signup", creds("not-an-email", "short")).await.expect("signup");
+    let r = post("/auth/signup", creds("not-an-email", "short"))
+        .await
+        .expect("signup");
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["status"], "FIELD_ERROR");
-    assert_eq!(body["formFields"][0], json!({"id": "email", "error": "Email is invalid"}));
+    assert_eq!(
+        body["formFields"][0],
+        json!({"id": "email", "error": "Email is invalid"})
+    );
     assert_eq!(body["formFields"][1]["id"], "password");
-    let r = post("/auth/signup", json!({"formFields": [{"id": "email", "value": "b@example.com"}]})).await.expect("signup");
-    assert_eq!(r.json::<Value>().await.expect("json")["formFields"][0], json!({"id": "password", "error": "Field is not optional"}));
+    let r = post(
+        "/auth/signup",
+        json!({"formFields": [{"id": "email", "value": "b@example.com"}]}),
+    )
+    .await
+    .expect("signup");
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["formFields"][0],
+        json!({"id": "password", "error": "Field is not optional"})
+    );
 
-    let r = post("/auth/signin", creds("ALICE@example.com", "secret123")).await.expect("signin");
+    let r = post("/auth/signin", creds("ALICE@example.com", "secret123"))
+        .await
+        .expect("signin");
     assert_eq!(r.status(), 200);
     assert!(set_cookie(r.headers(), "sRefreshToken").is_some());
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["status"], "OK");
     assert_eq!(body["user"]["id"], id.as_str());
-    for (e, p) in [("alice@example.com", "wrong1234"), ("nobody@example.com", "secret123")] {
+    for (e, p) in [
+        ("alice@example.com", "wrong1234"),
+        ("nobody@example.com", "secret123"),
+    ] {
         let r = post("/auth/signin", creds(e, p)).await.expect("signin");
         assert_eq!(r.status(), 200);
         assert!(set_cookies(r.headers()).is_empty());
-        assert_eq!(r.json::<Value>().await.expect("json"), json!({"status": "WRONG_CREDENTIALS_ERROR"}));
+        assert_eq!(
+            r.json::<Value>().await.expect("json"),
+            json!({"status": "WRONG_CREDENTIALS_ERROR"})
+        );
     }
-    let exists = |e: &str| s.http.get(s.at("/auth/emailpassword/email/exists")).query(&[("email", e)]).send();
-    assert_eq!(exists("alice@example.com").await.expect("exists").json::<Value>().await.expect("json"), json!({"status": "OK", "exists": true}));
-    assert_eq!(exists("zed@example.com").await.expect("exists").json::<Value>().await.expect("json"), json!({"status": "OK", "exists": false}));
-    let r = s.http.get(s.at("/auth/emailpassword/email/exists")).send().await.expect("exists");
+    let exists = |e: &str| {
+        s.http
+            .get(s.at("/auth/emailpassword/email/exists"))
+            .query(&[("email", e)])
+            .send()
+    };
+    assert_eq!(
+        exists("alice@example.com")
+            .await
+            .expect("exists")
+            .json::<Value>()
+            .await
+            .expect("json"),
+        json!({"status": "OK", "exists": true})
+    );
+    assert_eq!(
+        exists("zed@example.com")
+            .await
+            .expect("exists")
+            .json::<Value>()
+            .await
+            .expect("json"),
+        json!({"status": "OK", "exists": false})
+    );
+    let r = s
+        .http
+        .get(s.at("/auth/emailpassword/email/exists"))
+        .send()
+        .await
+        .expect("exists");
     assert_eq!(r.status(), 400);
     assert_eq!(s.metric("fauna_session_signups_total").await, 1);
     assert_eq!(s.metric("fauna_session_signins_total").await, 1);
@@ -533,9 +902,19 @@ async fn bad_input_never_500(b: Backend) {
     let mut payload = jwt_payload(&t.access);
     payload["sub"] = json!("someone-else");
     let forged_payload = b64.encode(payload.to_string());
-    let hdr = |alg: &str, kid: &str| b64.encode(json!({"alg": alg, "typ": "JWT", "kid": kid, "version": "5"}).to_string());
+    let hdr = |alg: &str, kid: &str| {
+        b64.encode(json!({"alg": alg, "typ": "JWT", "kid": kid, "version": "5"}).to_string())
+    };
     // HS256 "signed" with the public key bytes (algorithm confusion).
-    let jwks: Value = s.http.get(s.at("/auth/jwt/jwks.json")).send().await.expect("jwks").json().await.expect("json");
+    let jwks: Value = s
+        .http
+        .get(s.at("/auth/jwt/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
     let n = jwks["keys"][0]["n"].as_str().expect("n").to_owned();
     let hs_input = format!("{}.{}", hdr("HS256", &kid), parts[1]);
     let hs_sig = {
@@ -543,43 +922,143 @@ async fn bad_input_never_500(b: Backend) {
         b64.encode(aws_lc_rs::hmac::sign(&key, hs_input.as_bytes()).as_ref())
     };
     let bad_access_tokens = [
-        ("tampered payload", format!("{}.{}.{}", parts[0], forged_payload, parts[2])),
+        (
+            "tampered payload",
+            format!("{}.{}.{}", parts[0], forged_payload, parts[2]),
+        ),
         ("alg none", format!("{}.{}.", hdr("none", &kid), parts[1])),
         ("HS256 with public key", format!("{hs_input}.{hs_sig}")),
-        ("unknown kid", format!("{}.{}.{}", hdr("RS256", "d-1"), parts[1], parts[2])),
-        ("truncated signature", format!("{}.{}.{}", parts[0], parts[1], &parts[2][..20])),
+        (
+            "unknown kid",
+            format!("{}.{}.{}", hdr("RS256", "d-1"), parts[1], parts[2]),
+        ),
+        (
+            "truncated signature",
+            format!("{}.{}.{}", parts[0], parts[1], &parts[2][..20]),
+        ),
         ("garbage segments", "e30.e30.e30".to_owned()),
         ("non-base64", "a$b.c%d.e^f".to_owned()),
     ];
     for (what, token) in &bad_access_tokens {
         for cookie in [false, true] {
             let rb = s.http.get(s.at("/sessioninfo"));
-            let rb = if cookie { rb.header("cookie", format!("sAccessToken={token}")) } else { rb.header("authorization", format!("Bearer {token}")) };
+            let rb = if cookie {
+                rb.header("cookie", format!("sAccessToken={token}"))
+            } else {
+                rb.header("authorization", format!("Bearer {token}"))
+            };
             let r = rb.send().await.expect("request");
             let status = r.status().as_u16();
             assert!(status == 401, "{what} (cookie={cookie}) → {status}");
         }
     }
     let garbage_requests: Vec<(&str, reqwest::RequestBuilder)> = vec![
-        ("garbage cookie header", s.http.get(s.at("/sessioninfo")).header("cookie", ";;;=;sAccessToken;=x;\"")),
-        ("duplicate access cookies", s.http.get(s.at("/sessioninfo")).header("cookie", format!("sAccessToken={}; sAccessToken=x", t.access))),
-        ("bearer without token", s.http.get(s.at("/sessioninfo")).header("authorization", "Bearer ")),
-        ("non-utf8 cookie", s.http.get(s.at("/sessioninfo")).header("cookie", reqwest::header::HeaderValue::from_bytes(b"sAccessToken=\xff\xfe").expect("hv"))),
-        ("refresh: garbage bearer", s.http.post(s.at("/auth/session/refresh")).header("authorization", "Bearer x.y")),
-        ("refresh: garbage cookie", s.http.post(s.at("/auth/session/refresh")).header("rid", "session").header("cookie", "sRefreshToken=%%%")),
-        ("refresh: access token as refresh token", s.http.post(s.at("/auth/session/refresh")).header("authorization", format!("Bearer {}", t.access))),
-        ("refresh: nothing", s.http.post(s.at("/auth/session/refresh"))),
-        ("refresh: forged MAC", s.http.post(s.at("/auth/session/refresh")).header("authorization", format!("Bearer {}.AAAA", t.refresh.split('.').next().expect("body")))),
-        ("signout without session", s.http.post(s.at("/auth/signout"))),
-        ("signup: malformed json", s.http.post(s.at("/auth/signup")).header("content-type", "application/json").body("{\"formFields\": [")),
-        ("signup: not an object", s.http.post(s.at("/auth/signup")).json(&json!([1, 2]))),
-        ("signup: no formFields", s.http.post(s.at("/auth/signup")).json(&json!({}))),
-        ("signup: formFields not array", s.http.post(s.at("/auth/signup")).json(&json!({"formFields": "x"}))),
-        ("signup: bad element", s.http.post(s.at("/auth/signup")).json(&json!({"formFields": [1]}))),
-        ("signup: non-string value", s.http.post(s.at("/auth/signup")).json(&json!({"formFields": [{"id": "email", "value": 5}]}))),
-        ("signup: extra field", s.http.post(s.at("/auth/signup")).json(&json!({"formFields": [{"id": "x", "value": "y"}]}))),
+        (
+            "garbage cookie header",
+            s.http
+                .get(s.at("/sessioninfo"))
+                .header("cookie", ";;;=;sAccessToken;=x;\""),
+        ),
+        (
+            "duplicate access cookies",
+            s.http.get(s.at("/sessioninfo")).header(
+                "cookie",
+                format!("sAccessToken={}; sAccessToken=x", t.access),
+            ),
+        ),
+        (
+            "bearer without token",
+            s.http
+                .get(s.at("/sessioninfo"))
+                .header("authorization", "Bearer "),
+        ),
+        (
+            "non-utf8 cookie",
+            s.http.get(s.at("/sessioninfo")).header(
+                "cookie",
+                reqwest::header::HeaderValue::from_bytes(b"sAccessToken=\xff\xfe").expect("hv"),
+            ),
+        ),
+        (
+            "refresh: garbage bearer",
+            s.http
+                .post(s.at("/auth/session/refresh"))
+                .header("authorization", "Bearer x.y"),
+        ),
+        (
+            "refresh: garbage cookie",
+            s.http
+                .post(s.at("/auth/session/refresh"))
+                .header("rid", "session")
+                .header("cookie", "sRefreshToken=%%%"),
+        ),
+        (
+            "refresh: access token as refresh token",
+            s.http
+                .post(s.at("/auth/session/refresh"))
+                .header("authorization", format!("Bearer {}", t.access)),
+        ),
+        (
+            "refresh: nothing",
+            s.http.post(s.at("/auth/session/refresh")),
+        ),
+        (
+            "refresh: forged MAC",
+            s.http.post(s.at("/auth/session/refresh")).header(
+                "authorization",
+                format!("Bearer {}.AAAA", t.refresh.split('.').next().expect("body")),
+            ),
+        ),
+        (
+            "signout without session",
+            s.http.post(s.at("/auth/signout")),
+        ),
+        (
+            "signup: malformed json",
+            s.http
+                .post(s.at("/auth/signup"))
+                .header("content-type", "application/json")
+                .body("{\"formFields\": ["),
+        ),
+        (
+            "signup: not an object",
+            s.http.post(s.at("/auth/signup")).json(&json!([1, 2])),
+        ),
+        (
+            "signup: no formFields",
+            s.http.post(s.at("/auth/signup")).json(&json!({})),
+        ),
+        (
+            "signup: formFields not array",
+            s.http
+                .post(s.at("/auth/signup"))
+                .json(&json!({"formFields": "x"})),
+        ),
+        (
+            "signup: bad element",
+            s.http
+                .post(s.at("/auth/signup"))
+                .json(&json!({"formFields": [1]})),
+        ),
+        (
+            "signup: non-string value",
+            s.http
+                .post(s.at("/auth/signup"))
+                .json(&json!({"formFields": [{"id": "email", "value": 5}]})),
+        ),
+        (
+            "signup: extra field",
+            s.http
+                .post(s.at("/auth/signup"))
+                .json(&json!({"formFields": [{"id": "x", "value": "y"}]})),
+        ),
         ("signin: empty body", s.http.post(s.at("/auth/signin"))),
-        ("merge: malformed json", t.apply(s.http.post(s.at("/test/merge"))).header("content-type", "application/json").body("nope")),
+        (
+            "merge: malformed json",
+            t.apply(s.http.post(s.at("/test/merge")))
+                .header("content-type", "application/json")
+                .body("nope"),
+        ),
     ];
     for (what, rb) in garbage_requests {
         let r = rb.send().await.expect("request");
@@ -590,27 +1069,71 @@ async fn bad_input_never_500(b: Backend) {
     assert_eq!(s.session_info(&t).await.status(), 200);
     // Bearer that is not an access token falls back to the cookie.
     let c = s.new_session("cookie").await;
-    let r = s.http.get(s.at("/sessioninfo")).header("authorization", "Bearer some-other-api-key").header("cookie", format!("sAccessToken={}", c.access)).send().await.expect("request");
+    let r = s
+        .http
+        .get(s.at("/sessioninfo"))
+        .header("authorization", "Bearer some-other-api-key")
+        .header("cookie", format!("sAccessToken={}", c.access))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(r.status(), 200);
 }
 
 async fn missing_session_answers(b: Backend) {
     let s = TestServer::start(b, |_| {}).await;
-    let r = s.http.get(s.at("/sessioninfo")).send().await.expect("request");
+    let r = s
+        .http
+        .get(s.at("/sessioninfo"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(r.status(), 401);
-    assert!(set_cookies(r.headers()).is_empty(), "no Set-Cookie without a session");
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"message": "unauthorised"}));
-    let r = s.http.post(s.at("/auth/session/refresh")).header("rid", "session").send().await.expect("request");
+    assert!(
+        set_cookies(r.headers()).is_empty(),
+        "no Set-Cookie without a session"
+    );
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "unauthorised"})
+    );
+    let r = s
+        .http
+        .post(s.at("/auth/session/refresh"))
+        .header("rid", "session")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(r.status(), 401);
     assert_eq!(header(r.headers(), "front-token"), Some("remove"));
-    assert_eq!(set_cookie(r.headers(), "sAccessToken").expect("cleared").value, "");
+    assert_eq!(
+        set_cookie(r.headers(), "sAccessToken")
+            .expect("cleared")
+            .value,
+        ""
+    );
 }
 
 async fn optional_session_extractor(b: Backend) {
     let s = TestServer::start(b, |_| {}).await;
-    let r: Value = s.http.get(s.at("/test/optional")).send().await.expect("request").json().await.expect("json");
+    let r: Value = s
+        .http
+        .get(s.at("/test/optional"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(r, json!({"userId": null}));
     let t = s.new_session("header").await;
-    let r: Value = t.apply(s.http.get(s.at("/test/optional"))).send().await.expect("request").json().await.expect("json");
+    let r: Value = t
+        .apply(s.http.get(s.at("/test/optional")))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(r["userId"], jwt_payload(&t.access)["sub"]);
 }

@@ -110,19 +110,35 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Delete all sessions of a user, returning them.
     async fn delete_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;
     /// Handles of a user's live sessions.
-    async fn user_session_handles(&self, user_id: &str, now: i64) -> Result<Vec<String>, StoreError>;
+    async fn user_session_handles(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError>;
     /// Replace the private session data; `false` if the session is gone.
     async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError>;
     /// Replace the stored access-token payload; `false` if the session is gone.
-    async fn set_access_token_payload(&self, handle: &str, payload: &str) -> Result<bool, StoreError>;
+    async fn set_access_token_payload(
+        &self,
+        handle: &str,
+        payload: &str,
+    ) -> Result<bool, StoreError>;
     /// Delete sessions that expired before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
     /// All signing keys.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Insert `key` unless a key created at or after `newer_than` exists; `true` if inserted.
-    async fn insert_signing_key(&self, key: &StoredKey, newer_than: i64) -> Result<bool, StoreError>;
+    async fn insert_signing_key(
+        &self,
+        key: &StoredKey,
+        newer_than: i64,
+    ) -> Result<bool, StoreError>;
     /// Delete keys created before `cutoff` except `keep_kid`; returns how many.
-    async fn delete_signing_keys_before(&self, cutoff: i64, keep_kid: &str) -> Result<u64, StoreError>;
+    async fn delete_signing_keys_before(
+        &self,
+        cutoff: i64,
+        keep_kid: &str,
+    ) -> Result<u64, StoreError>;
     /// The secret called `name`, storing `candidate` first if there is none yet (first writer wins).
     async fn secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError>;
     /// Insert a user; `false` if the email is taken.

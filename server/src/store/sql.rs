@@ -3,9 +3,11 @@
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row as _;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use super::{LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey, UserRow};
 
@@ -41,8 +43,7 @@ macro_rules! with_pool {
     };
 }
 
-const SESSION_COLUMNS: &str =
-    "session_handle, user_id, current_hash2, parent_hash2, access_token_payload, session_data, created_at, expires_at";
+const SESSION_COLUMNS: &str = "session_handle, user_id, current_hash2, parent_hash2, access_token_payload, session_data, created_at, expires_at";
 
 fn session_from_row<R: sqlx::Row>(r: &R) -> Result<SessionRow, StoreError>
 where
@@ -70,7 +71,10 @@ impl SqlStore {
     }
 
     /// Like [`connect`](Self::connect), with the SQLite busy timeout (how long a write waits for a lock).
-    pub async fn connect_with(url: &str, sqlite_busy_timeout: Duration) -> Result<Self, StoreError> {
+    pub async fn connect_with(
+        url: &str,
+        sqlite_busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -108,7 +112,9 @@ impl SqlStore {
     /// Apply pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            SqlStore::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            SqlStore::Sqlite { write, .. } => {
+                sqlx::migrate!("./migrations/sqlite").run(write).await?
+            }
             SqlStore::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -182,7 +188,8 @@ impl SessionStore for SqlStore {
     }
 
     async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError> {
-        let sql = format!("DELETE FROM sessions WHERE session_handle = $1 RETURNING {SESSION_COLUMNS}");
+        let sql =
+            format!("DELETE FROM sessions WHERE session_handle = $1 RETURNING {SESSION_COLUMNS}");
         with_pool!(self, write, |p| {
             let row = sqlx::query(&sql).bind(handle).fetch_optional(p).await?;
             row.as_ref().map(session_from_row).transpose()
@@ -197,29 +204,57 @@ impl SessionStore for SqlStore {
         })
     }
 
-    async fn user_session_handles(&self, user_id: &str, now: i64) -> Result<Vec<String>, StoreError> {
+    async fn user_session_handles(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
         let sql = "SELECT session_handle FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at";
         with_pool!(self, read, |p| {
-            let rows = sqlx::query(sql).bind(user_id).bind(now).fetch_all(p).await?;
-            rows.iter().map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).collect()
+            let rows = sqlx::query(sql)
+                .bind(user_id)
+                .bind(now)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .collect()
         })
     }
 
     async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError> {
         let sql = "UPDATE sessions SET session_data = $1 WHERE session_handle = $2";
-        let n = with_pool!(self, write, |p| sqlx::query(sql).bind(data).bind(handle).execute(p).await?.rows_affected());
+        let n = with_pool!(self, write, |p| sqlx::query(sql)
+            .bind(data)
+            .bind(handle)
+            .execute(p)
+            .await?
+            .rows_affected());
         Ok(n == 1)
     }
 
-    async fn set_access_token_payload(&self, handle: &str, payload: &str) -> Result<bool, StoreError> {
+    async fn set_access_token_payload(
+        &self,
+        handle: &str,
+        payload: &str,
+    ) -> Result<bool, StoreError> {
         let sql = "UPDATE sessions SET access_token_payload = $1 WHERE session_handle = $2";
-        let n = with_pool!(self, write, |p| sqlx::query(sql).bind(payload).bind(handle).execute(p).await?.rows_affected());
+        let n = with_pool!(self, write, |p| sqlx::query(sql)
+            .bind(payload)
+            .bind(handle)
+            .execute(p)
+            .await?
+            .rows_affected());
         Ok(n == 1)
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
         let sql = "DELETE FROM sessions WHERE expires_at <= $1";
-        Ok(with_pool!(self, write, |p| sqlx::query(sql).bind(now).execute(p).await?.rows_affected()))
+        Ok(with_pool!(self, write, |p| sqlx::query(sql)
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected()))
     }
 
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
@@ -228,14 +263,22 @@ impl SessionStore for SqlStore {
             let rows = sqlx::query(sql).fetch_all(p).await?;
             rows.iter()
                 .map(|r| {
-                    Ok(StoredKey { kid: r.try_get(0)?, created_at: r.try_get(1)?, private_key: r.try_get(2)? })
+                    Ok(StoredKey {
+                        kid: r.try_get(0)?,
+                        created_at: r.try_get(1)?,
+                        private_key: r.try_get(2)?,
+                    })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()
                 .map_err(StoreError::from)
         })
     }
 
-    async fn insert_signing_key(&self, key: &StoredKey, newer_than: i64) -> Result<bool, StoreError> {
+    async fn insert_signing_key(
+        &self,
+        key: &StoredKey,
+        newer_than: i64,
+    ) -> Result<bool, StoreError> {
         let sql = "INSERT INTO signing_keys (kid, created_at, private_key) SELECT $1, $2, $3 \
                    WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE created_at >= $4) ON CONFLICT DO NOTHING";
         let n = with_pool!(self, write, |p| sqlx::query(sql)
@@ -249,16 +292,29 @@ impl SessionStore for SqlStore {
         Ok(n == 1)
     }
 
-    async fn delete_signing_keys_before(&self, cutoff: i64, keep_kid: &str) -> Result<u64, StoreError> {
+    async fn delete_signing_keys_before(
+        &self,
+        cutoff: i64,
+        keep_kid: &str,
+    ) -> Result<u64, StoreError> {
         let sql = "DELETE FROM signing_keys WHERE created_at < $1 AND kid <> $2";
-        Ok(with_pool!(self, write, |p| sqlx::query(sql).bind(cutoff).bind(keep_kid).execute(p).await?.rows_affected()))
+        Ok(with_pool!(self, write, |p| sqlx::query(sql)
+            .bind(cutoff)
+            .bind(keep_kid)
+            .execute(p)
+            .await?
+            .rows_affected()))
     }
 
     async fn secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
         let ins = "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         let sel = "SELECT value FROM secrets WHERE name = $1";
         with_pool!(self, write, |p| {
-            sqlx::query(ins).bind(name).bind(candidate).execute(p).await?;
+            sqlx::query(ins)
+                .bind(name)
+                .bind(candidate)
+                .execute(p)
+                .await?;
             let row = sqlx::query(sel).bind(name).fetch_one(p).await?;
             row.try_get::<Vec<u8>, _>(0).map_err(StoreError::from)
         })

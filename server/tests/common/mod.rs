@@ -33,14 +33,22 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("tempdir");
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.sqlite").display());
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("test.sqlite").display()
+            );
             (url, Some(dir))
         }
         Backend::Postgres => {
             let c = tokio::task::spawn_blocking(cluster).await.expect("cluster");
             let name = format!("t{}", fauna_session_server::users::new_user_id());
-            let admin = sqlx::PgPool::connect(&c.url("postgres")).await.expect("connect admin db");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+            let admin = sqlx::PgPool::connect(&c.url("postgres"))
+                .await
+                .expect("connect admin db");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create database");
             admin.close().await;
             (c.url(&name), None)
         }
@@ -67,11 +75,17 @@ impl Drop for TestServer {
 /// `POST /test/merge` (merge JSON body into the payload) and `POST /test/data` (replace session data, returns
 /// old) — routes that exercise the session API from a handler.
 fn test_routes() -> Router {
-    async fn merge(mut session: Session, Json(update): Json<Map<String, Value>>) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+    async fn merge(
+        mut session: Session,
+        Json(update): Json<Map<String, Value>>,
+    ) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
         session.merge_into_access_token_payload(&update).await?;
         Ok(Json(Value::Object(session.access_token_payload().clone())))
     }
-    async fn data(session: Session, Json(new): Json<Map<String, Value>>) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+    async fn data(
+        session: Session,
+        Json(new): Json<Map<String, Value>>,
+    ) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
         let old = session.session_data().await?;
         session.update_session_data(&new).await?;
         Ok(Json(Value::Object(old)))
@@ -89,8 +103,12 @@ impl TestServer {
     /// Start with the default config adjusted by `f`.
     pub async fn start(backend: Backend, f: impl FnOnce(&mut SessionConfig)) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
-        let store = SqlStore::connect_with(&database_url, Duration::from_millis(300)).await.expect("connect store");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let store = SqlStore::connect_with(&database_url, Duration::from_millis(300))
+            .await
+            .expect("connect store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let mut config = SessionConfig {
             api_domain: format!("http://{addr}"),
@@ -98,13 +116,33 @@ impl TestServer {
             ..SessionConfig::default()
         };
         f(&mut config);
-        let engine = SessionEngine::new(config, Arc::new(store.clone())).await.expect("engine");
-        let router = app(&engine, &AppOptions { metrics: true, static_dir: None }).merge(test_routes().layer(engine.layer()));
+        let engine = SessionEngine::new(config, Arc::new(store.clone()))
+            .await
+            .expect("engine");
+        let router = app(
+            &engine,
+            &AppOptions {
+                metrics: true,
+                static_dir: None,
+            },
+        )
+        .merge(test_routes().layer(engine.layer()));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        TestServer { url: format!("http://{addr}"), engine, store, http, database_url, _dir: dir, task }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("client");
+        TestServer {
+            url: format!("http://{addr}"),
+            engine,
+            store,
+            http,
+            database_url,
+            _dir: dir,
+            task,
+        }
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -113,7 +151,10 @@ impl TestServer {
 
     /// Sign up a fresh user; returns the response.
     pub async fn signup(&self, mode: &str) -> reqwest::Response {
-        let email = format!("u{}@example.com", fauna_session_server::users::new_user_id());
+        let email = format!(
+            "u{}@example.com",
+            fauna_session_server::users::new_user_id()
+        );
         self.http
             .post(self.at("/auth/signup"))
             .header("st-auth-mode", mode)
@@ -133,20 +174,35 @@ impl TestServer {
 
     /// `GET /sessioninfo` with `tokens`.
     pub async fn session_info(&self, t: &Tokens) -> reqwest::Response {
-        t.apply(self.http.get(self.at("/sessioninfo"))).send().await.expect("sessioninfo")
+        t.apply(self.http.get(self.at("/sessioninfo")))
+            .send()
+            .await
+            .expect("sessioninfo")
     }
 
     /// `POST /auth/session/refresh` with `tokens`.
     pub async fn refresh(&self, t: &Tokens) -> reqwest::Response {
-        t.apply_refresh(self.http.post(self.at("/auth/session/refresh")).header("rid", "session"))
-            .send()
-            .await
-            .expect("refresh")
+        t.apply_refresh(
+            self.http
+                .post(self.at("/auth/session/refresh"))
+                .header("rid", "session"),
+        )
+        .send()
+        .await
+        .expect("refresh")
     }
 
     /// Current value of a Prometheus counter.
     pub async fn metric(&self, name: &str) -> u64 {
-        let text = self.http.get(self.at("/metrics")).send().await.expect("metrics").text().await.expect("text");
+        let text = self
+            .http
+            .get(self.at("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or_else(|| panic!("metric {name} missing"))
@@ -163,7 +219,10 @@ pub struct SetCookie {
 
 impl SetCookie {
     pub fn attr(&self, name: &str) -> Option<Option<&str>> {
-        self.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_deref())
     }
 }
 
@@ -174,14 +233,21 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
         .filter_map(|v| v.to_str().ok())
         .map(|s| {
             let mut parts = s.split(';').map(str::trim);
-            let (name, value) = parts.next().and_then(|p| p.split_once('=')).unwrap_or(("", ""));
+            let (name, value) = parts
+                .next()
+                .and_then(|p| p.split_once('='))
+                .unwrap_or(("", ""));
             let attrs = parts
                 .map(|p| match p.split_once('=') {
                     Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
                     None => (p.to_owned(), None),
                 })
                 .collect();
-            SetCookie { name: name.to_owned(), value: value.to_owned(), attrs }
+            SetCookie {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                attrs,
+            }
         })
         .collect()
 }
@@ -206,7 +272,12 @@ pub fn front_token(headers: &HeaderMap) -> Option<Value> {
 pub fn jwt_payload(token: &str) -> Value {
     use base64::Engine as _;
     let p = token.split('.').nth(1).expect("payload segment");
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).expect("b64")).expect("json")
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .expect("b64"),
+    )
+    .expect("json")
 }
 
 /// A client's tokens, in the transport they were issued in.
@@ -222,19 +293,41 @@ impl Tokens {
     /// Tokens set by a response (cookie or header mode).
     pub fn from_response(h: &HeaderMap) -> Option<Tokens> {
         let anti_csrf = header(h, "anti-csrf").map(str::to_owned);
-        if let (Some(a), Some(r)) = (set_cookie(h, "sAccessToken"), set_cookie(h, "sRefreshToken")) {
-            return Some(Tokens { cookie_mode: true, access: a.value, refresh: r.value, anti_csrf });
+        if let (Some(a), Some(r)) = (
+            set_cookie(h, "sAccessToken"),
+            set_cookie(h, "sRefreshToken"),
+        ) {
+            return Some(Tokens {
+                cookie_mode: true,
+                access: a.value,
+                refresh: r.value,
+                anti_csrf,
+            });
         }
-        let (a, r) = (header(h, "st-access-token")?, header(h, "st-refresh-token")?);
-        Some(Tokens { cookie_mode: false, access: a.to_owned(), refresh: r.to_owned(), anti_csrf })
+        let (a, r) = (
+            header(h, "st-access-token")?,
+            header(h, "st-refresh-token")?,
+        );
+        Some(Tokens {
+            cookie_mode: false,
+            access: a.to_owned(),
+            refresh: r.to_owned(),
+            anti_csrf,
+        })
     }
 
     /// Update with whatever a response set (e.g. a replacement access token).
     pub fn update(&mut self, h: &HeaderMap) {
-        if let Some(a) = set_cookie(h, "sAccessToken").map(|c| c.value).or_else(|| header(h, "st-access-token").map(str::to_owned)) {
+        if let Some(a) = set_cookie(h, "sAccessToken")
+            .map(|c| c.value)
+            .or_else(|| header(h, "st-access-token").map(str::to_owned))
+        {
             self.access = a;
         }
-        if let Some(r) = set_cookie(h, "sRefreshToken").map(|c| c.value).or_else(|| header(h, "st-refresh-token").map(str::to_owned)) {
+        if let Some(r) = set_cookie(h, "sRefreshToken")
+            .map(|c| c.value)
+            .or_else(|| header(h, "st-refresh-token").map(str::to_owned))
+        {
             self.refresh = r;
         }
         if let Some(a) = header(h, "anti-csrf") {

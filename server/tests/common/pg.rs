@@ -13,6 +13,8 @@ pub struct PgCluster {
     pub dir: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
+    /// Outlives this process on purpose (it cleans up after it); never waited for.
+    watchdog: Option<std::process::Child>,
 }
 
 fn pg_bin() -> PathBuf {
@@ -20,18 +22,32 @@ fn pg_bin() -> PathBuf {
         return PathBuf::from(p);
     }
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .filter(|p| p.join("initdb").exists())
+                .collect()
+        })
         .unwrap_or_default();
     found.sort();
-    found.pop().expect("PostgreSQL server binaries not found: install Debian's `postgresql` package or set PG_BIN")
+    found.pop().expect(
+        "PostgreSQL server binaries not found: install Debian's `postgresql` package or set PG_BIN",
+    )
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 impl PgCluster {
@@ -49,13 +65,28 @@ impl PgCluster {
     pub fn start_new() -> Self {
         let bin = pg_bin();
         let as_postgres = is_root();
-        let dir = std::env::temp_dir().join(format!("fauna-session-pg-{}-{}", std::process::id(), free_port()));
+        let dir = std::env::temp_dir().join(format!(
+            "fauna-session-pg-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
         std::fs::create_dir_all(&dir).expect("create pg dir");
         if as_postgres {
-            let ok = Command::new("chown").arg("-R").arg("postgres:postgres").arg(&dir).status().is_ok_and(|s| s.success());
+            let ok = Command::new("chown")
+                .arg("-R")
+                .arg("postgres:postgres")
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
             assert!(ok, "chown {dir:?} to postgres failed");
         }
-        let cluster = PgCluster { port: free_port(), dir, bin, as_postgres };
+        let mut cluster = PgCluster {
+            port: free_port(),
+            dir,
+            bin,
+            as_postgres,
+            watchdog: None,
+        };
         let out = cluster
             .command(&cluster.bin.join("initdb"))
             .args(["-D"])
@@ -64,9 +95,13 @@ impl PgCluster {
             .stdout(Stdio::null())
             .output()
             .expect("run initdb");
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         cluster.start();
-        cluster.spawn_watchdog();
+        cluster.watchdog = Some(cluster.spawn_watchdog());
         cluster
     }
 
@@ -91,7 +126,11 @@ impl PgCluster {
             .stdout(Stdio::null())
             .output()
             .expect("run pg_ctl start");
-        assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "PostgreSQL did not start");
@@ -112,7 +151,7 @@ impl PgCluster {
     }
 
     /// Stop the cluster and remove its directory once this process is gone.
-    fn spawn_watchdog(&self) {
+    fn spawn_watchdog(&self) -> std::process::Child {
         let script = format!(
             "while [ -d /proc/{pid} ]; do sleep 1; done; {pg_ctl} -D {data} -m immediate stop >/dev/null 2>&1; rm -rf {dir}",
             pid = std::process::id(),
@@ -121,8 +160,11 @@ impl PgCluster {
             dir = self.dir.display(),
         );
         let mut c = self.command(Path::new("/bin/sh"));
-        c.args(["-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        c.spawn().expect("spawn pg watchdog");
+        c.args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c.spawn().expect("spawn pg watchdog")
     }
 
     /// URL of database `db`.
