@@ -29,6 +29,7 @@ both_backends!(
     bad_input_never_500,
     missing_session_answers,
     optional_session_extractor,
+    background_cleanup_of_sessions_and_keys,
 );
 
 async fn cookie_mode_lifecycle(b: Backend) {
@@ -1136,4 +1137,48 @@ async fn optional_session_extractor(b: Backend) {
         .await
         .expect("json");
     assert_eq!(r["userId"], jwt_payload(&t.access)["sub"]);
+}
+
+async fn background_cleanup_of_sessions_and_keys(b: Backend) {
+    let s = TestServer::start(b, |c| {
+        c.refresh_token_lifetime = Duration::from_secs(1);
+        c.access_token_lifetime = Duration::from_secs(1);
+        c.key_rotation_interval = Duration::from_secs(2);
+        c.key_publish_ahead = Duration::ZERO;
+        c.maintenance_interval = Duration::from_millis(200);
+    })
+    .await;
+    let _task = s.engine.spawn_maintenance();
+    let first_kid = s.engine.keys().keys()[0].kid.clone();
+    let t = s.new_session("header").await;
+    let handle = jwt_payload(&t.access)["sessionHandle"]
+        .as_str()
+        .expect("handle")
+        .to_owned();
+    use fauna_session_server::store::SessionStore as _;
+    assert!(s.store.session(&handle).await.expect("read").is_some());
+    // Retention of a key: interval (2 s) + publish-ahead (0) + 2 × access lifetime (1 s) = 4 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let gone = s.store.session(&handle).await.expect("read").is_none();
+        let kids: Vec<String> = s
+            .engine
+            .keys()
+            .keys()
+            .iter()
+            .map(|k| k.kid.clone())
+            .collect();
+        if gone && !kids.contains(&first_kid) && !kids.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expired session and old key not cleaned up: {kids:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(s.refresh(&t).await.status(), 401);
+    // Tokens signed with the current key verify.
+    let t = s.new_session("header").await;
+    assert_eq!(s.session_info(&t).await.status(), 200);
 }
