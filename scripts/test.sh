@@ -15,11 +15,36 @@ stage() {
   if "$@"; then echo "-- $name: ok"; else echo "-- $name: FAILED"; failed+=("$name"); fi
 }
 
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+server_bin=$target_dir/debug/fauna-session-server
+
+# Native Rust tests: the server on SQLite and on its own PostgreSQL cluster, the Fauna emulator and the Fauna
+# integration over loopback HTTP, the browser library's target-independent logic.
 native_tests() {
-  cargo test --workspace --all-targets
+  cargo test --workspace
+}
+
+# The browser library in headless Chromium (wasm-bindgen-test) against the real server binary. The test page is
+# pinned to 127.0.0.1:8000, the origin the server allows; the server runs with 2-second access tokens.
+browser_tests() {
+  cargo build -p fauna-session-server || return 1
+  local tmp; tmp=$(mktemp -d)
+  "$server_bin" --listen 127.0.0.1:3001 --website-origin http://127.0.0.1:8000 --access-token-lifetime 2 \
+    --metrics --database-url "sqlite://$tmp/sessions.sqlite?mode=rwc" >"$tmp/server.log" 2>&1 &
+  local srv=$!
+  local up=0
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:3001/health >/dev/null && { up=1; break; }; sleep 0.2; done
+  if [ "$up" != 1 ]; then cat "$tmp/server.log"; kill "$srv" 2>/dev/null; return 1; fi
+  CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=180 \
+    cargo test -p fauna-session --target wasm32-unknown-unknown --features js
+  local rc=$?
+  kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+  [ "$rc" = 0 ] || tail -n 40 "$tmp/server.log"
+  return "$rc"
 }
 
 stage "native tests (cargo test --workspace)" native_tests
+stage "browser library in headless Chromium" browser_tests
 
 printf '\n======== summary ========\n'
 if [ "${#failed[@]}" -gt 0 ]; then
