@@ -104,19 +104,15 @@ fi
 printf '{ "faunaEndpoint": "%s" }\n' "$FAUNA_BROWSER_ENDPOINT" >"$SITE/config.json"
 
 URL="http://$HOST:$PORT"
+# Each session gets a Fauna token, put into the access-token payload as faunadbToken
+# (--fauna-frontend-access). Endpoint and secret go by environment, not argv.
 SERVER=("$BIN_DIR/fauna-session-server"
   --listen "$HOST:$PORT"
   --website-origin "$URL"
   --static-dir "$SITE"
   --access-token-lifetime "$LIFETIME"
-  --metrics)
-if "$BIN_DIR/fauna-session-server" --help | grep -q -- '--fauna-endpoint'; then
-  # Each session gets a Fauna token, put into the access-token payload as faunadbToken.
-  # The endpoint and secret go by environment (FAUNA_ENDPOINT, FAUNA_SECRET), not argv.
-  SERVER+=(--fauna-frontend-access)
-else
-  say "WARNING: this fauna-session-server has no Fauna integration: sessions get no faunadbToken"
-fi
+  --metrics
+  --fauna-frontend-access)
 say "starting fauna-session-server on $URL (access tokens live ${LIFETIME}s)"
 FAUNA_ENDPOINT=$FAUNA_ENDPOINT FAUNA_SECRET=$FAUNA_SECRET \
   DATABASE_URL=${DATABASE_URL:-"sqlite://$STATE/fauna-session.sqlite?mode=rwc"} \

@@ -77,6 +77,8 @@ function onSessionEvent(event) {
   if (event.action === "REFRESH_SESSION" || event.action === "ACCESS_TOKEN_PAYLOAD_UPDATED") {
     showPayload().catch(() => {});
   }
+  // The server ended the session (revoked, expired, token theft): show the sign-in form.
+  if (event.action === "UNAUTHORISED" && event.sessionExpiredOrRevoked) setTimeout(render);
 }
 
 // ---- sign up / sign in / sign out -------------------------------------------
