@@ -93,11 +93,16 @@ impl SqlStore {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts.clone())
                 .await?;
-            let read = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts.create_if_missing(false))
-                .await?;
+            // An in-memory database exists per connection: reads must share the writer's connection.
+            let read = if url.contains(":memory:") || url.contains("mode=memory") {
+                write.clone()
+            } else {
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts.create_if_missing(false))
+                    .await?
+            };
             SqlStore::Sqlite { read, write }
         } else {
             return Err(StoreError::Database(format!(
@@ -349,5 +354,25 @@ impl SessionStore for SqlStore {
             .transpose()
             .map_err(StoreError::from)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_memory_sqlite_and_bad_urls() {
+        let store = SqlStore::connect("sqlite::memory:")
+            .await
+            .expect("memory store");
+        assert_eq!(store.backend(), "sqlite");
+        let key = store.secret("k", b"first").await.expect("secret");
+        assert_eq!(
+            store.secret("k", b"second").await.expect("secret"),
+            key,
+            "first writer wins"
+        );
+        assert!(SqlStore::connect("mysql://x").await.is_err());
     }
 }
