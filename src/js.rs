@@ -198,7 +198,7 @@ async fn run(op: Op) -> Result<JsValue, JsValue> {
 }
 
 fn spawn(op: Op) -> Promise {
-    wasm_bindgen_futures::future_to_promise(run(op))
+    sys::promise(Box::pin(run(op)))
 }
 
 /// Resolves to true if a session exists (refreshing first when its access token has expired).

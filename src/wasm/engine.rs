@@ -670,18 +670,17 @@ impl Engine {
             return;
         }
         super::xhr::patch();
-        let patched =
-            Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(|input: JsValue, init: JsValue| {
-                wasm_bindgen_futures::future_to_promise(async move {
-                    let engine = current().map_err(|e| sys::js_error(&e.message()))?;
-                    match engine.do_request(input, init).await {
-                        Ok(r) => Ok(r.into()),
-                        Err(f) => Err(as_error_instance(f.into_js())),
-                    }
-                })
-            });
-        sys::set(&sys::window(), "fetch", patched.as_ref());
-        patched.forget();
+        let patched = sys::callback(|input, init, _, _, _| {
+            Ok(sys::promise(Box::pin(async move {
+                let engine = current().map_err(|e| sys::js_error(&e.message()))?;
+                match engine.do_request(input, init).await {
+                    Ok(r) => Ok(r.into()),
+                    Err(f) => Err(as_error_instance(f.into_js())),
+                }
+            }))
+            .into())
+        });
+        sys::set(&sys::window(), "fetch", &patched);
     }
 
     // ----- session API (shared by the JS and Rust front doors) ----------------------------------------------

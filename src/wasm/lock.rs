@@ -77,7 +77,7 @@ async fn acquire_web_lock(name: &str) -> Option<Guard> {
     });
     let request = sys::locks_request(name, callback.unchecked_ref()).ok()?;
     // The request settles when we release; nothing to do with its value, but never leave it unhandled.
-    wasm_bindgen_futures::spawn_local(async move {
+    sys::spawn(async move {
         let _ = JsFuture::from(request).await;
     });
     JsFuture::from(acquired).await.ok()?;
@@ -167,7 +167,7 @@ async fn acquire_storage_lock(name: &str, timeout_ms: f64) -> Option<Guard> {
 
 /// Refreshes `timeRefreshed` every second while the lock is held, so other tabs do not take it as stale.
 fn heartbeat(key: String, id: String, alive: Rc<RefCell<bool>>) {
-    wasm_bindgen_futures::spawn_local(async move {
+    sys::spawn(async move {
         loop {
             sys::sleep(1000).await;
             if !*alive.borrow() {

@@ -96,7 +96,7 @@ pub(crate) fn js_error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }
 
-/// `err.message` for `Error`s, else `String(err)`.
+/// `err.message` for `Error`s, the string itself for strings, else its JSON text (`5`, `null`, `true`).
 pub(crate) fn error_message(err: &JsValue) -> String {
     if let Some(e) = err.dyn_ref::<js_sys::Error>() {
         return e.message().into();
@@ -108,6 +108,34 @@ pub(crate) fn error_message(err: &JsValue) -> String {
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_default()
+}
+
+/// The one closure shape handed to JavaScript: five arguments (missing ones are `undefined`), a result that
+/// throws on `Err`. Every callback uses it, so the wasm and its glue carry one closure adapter, not one per shape.
+pub(crate) type Callback =
+    dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
+
+/// Wraps `f` as a JavaScript function that lives as long as the page.
+pub(crate) fn callback(
+    f: impl Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue> + 'static,
+) -> JsValue {
+    Closure::<Callback>::new(f).into_js_value()
+}
+
+/// The one future type every spawn site runs as (one instantiation of the executor's generic code).
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>;
+
+/// Runs `task` to completion as a `Promise` (all spawn sites share one monomorphised executor path).
+pub(crate) fn promise(task: Task) -> Promise {
+    wasm_bindgen_futures::future_to_promise(task)
+}
+
+/// Runs `task` in the background.
+pub(crate) fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+    let _ = promise(Box::pin(async move {
+        task.await;
+        Ok(JsValue::UNDEFINED)
+    }));
 }
 
 /// Awaits `value` if it is a thenable (`Promise.resolve(value)`).

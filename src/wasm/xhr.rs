@@ -77,16 +77,13 @@ pub(crate) fn patch() {
         send,
         set_request_header,
     });
-    let construct = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
-        move |target: JsValue, args: JsValue| {
-            let xhr = Reflect::construct(target.unchecked_ref::<Function>(), args.unchecked_ref())?;
-            instrument(&xhr, native.clone());
-            Ok(xhr)
-        },
-    );
+    let construct = sys::callback(move |target, args, _, _, _| {
+        let xhr = Reflect::construct(target.unchecked_ref::<Function>(), args.unchecked_ref())?;
+        instrument(&xhr, native.clone());
+        Ok(xhr)
+    });
     let handler = Object::new();
-    sys::set(&handler, "construct", construct.as_ref());
-    construct.forget();
+    sys::set(&handler, "construct", &construct);
     let proxy = js_sys::Proxy::new(&original, &handler);
     sys::set(&window, "XMLHttpRequest", &proxy);
 }
@@ -112,103 +109,97 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
     }));
 
     let s = state.clone();
-    let listener =
-        Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| on_event(&s, &event));
+    let listener = sys::callback(move |event, _, _, _, _| {
+        on_event(&s, event.unchecked_ref());
+        Ok(JsValue::UNDEFINED)
+    });
     let add: Function = sys::get(xhr, "addEventListener").unchecked_into();
     for name in EVENTS {
-        let _ = add.call2(xhr, &JsValue::from_str(name), listener.as_ref());
+        let _ = add.call2(xhr, &JsValue::from_str(name), &listener);
     }
-    listener.forget();
 
     let s = state.clone();
-    let open =
-        Closure::<dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<(), JsValue>>::new(
-            move |method: JsValue,
-                  url: JsValue,
-                  is_async: JsValue,
-                  user: JsValue,
-                  password: JsValue| {
-                let mut st = s.borrow_mut();
-                let raw = url.as_string().unwrap_or_else(|| sys::error_message(&url));
-                let absolute = sys::window()
-                    .location()
-                    .href()
-                    .ok()
-                    .and_then(|base| web_sys::Url::new_with_base(&raw, &base).ok())
-                    .map(|u| u.href());
-                st.intercepted = match (&absolute, engine::current()) {
-                    (Some(abs), Ok(e)) => {
-                        !crate::scope::contains(&raw, "superTokensDoNotDoInterception")
-                            && e.config().0.should_intercept(abs)
-                    }
-                    _ => false,
-                };
-                st.method = method.clone();
-                st.url = absolute.unwrap_or(raw);
-                let mut rest = vec![is_async.clone(), user, password];
-                while rest.last().is_some_and(JsValue::is_undefined) {
-                    rest.pop();
-                }
-                st.is_async = is_async.is_undefined() || is_async.is_truthy();
-                st.open_rest = rest;
-                st.headers.clear();
-                st.suppress = false;
-                let args = Array::new();
-                args.push(&method);
-                args.push(&url);
-                for a in &st.open_rest {
-                    args.push(a);
-                }
-                let (native, xhr) = (st.native.clone(), st.xhr.clone());
-                drop(st);
-                native.open.apply(&xhr, &args).map(|_| ())
-            },
-        );
-    sys::set(xhr, "open", open.as_ref());
-    open.forget();
-
-    let s = state.clone();
-    let set_header = Closure::<dyn Fn(String, String) -> Result<(), JsValue>>::new(
-        move |name: String, value: String| {
+    let open = sys::callback(
+        move |method: JsValue,
+              url: JsValue,
+              is_async: JsValue,
+              user: JsValue,
+              password: JsValue| {
             let mut st = s.borrow_mut();
-            if st.intercepted {
-                st.headers.push((name, value));
-                Ok(())
-            } else {
-                let (native, xhr) = (st.native.clone(), st.xhr.clone());
-                drop(st);
-                native
-                    .set_request_header
-                    .call2(&xhr, &JsValue::from_str(&name), &JsValue::from_str(&value))
-                    .map(|_| ())
+            let raw = url.as_string().unwrap_or_else(|| sys::error_message(&url));
+            let absolute = sys::window()
+                .location()
+                .href()
+                .ok()
+                .and_then(|base| web_sys::Url::new_with_base(&raw, &base).ok())
+                .map(|u| u.href());
+            st.intercepted = match (&absolute, engine::current()) {
+                (Some(abs), Ok(e)) => {
+                    !crate::scope::contains(&raw, "superTokensDoNotDoInterception")
+                        && e.config().0.should_intercept(abs)
+                }
+                _ => false,
+            };
+            st.method = method.clone();
+            st.url = absolute.unwrap_or(raw);
+            let mut rest = vec![is_async.clone(), user, password];
+            while rest.last().is_some_and(JsValue::is_undefined) {
+                rest.pop();
             }
+            st.is_async = is_async.is_undefined() || is_async.is_truthy();
+            st.open_rest = rest;
+            st.headers.clear();
+            st.suppress = false;
+            let args = Array::new();
+            args.push(&method);
+            args.push(&url);
+            for a in &st.open_rest {
+                args.push(a);
+            }
+            let (native, xhr) = (st.native.clone(), st.xhr.clone());
+            drop(st);
+            native.open.apply(&xhr, &args)
         },
     );
-    sys::set(xhr, "setRequestHeader", set_header.as_ref());
-    set_header.forget();
+    sys::set(xhr, "open", &open);
+
+    let s = state.clone();
+    let set_header = sys::callback(move |name, value, _, _, _| {
+        let mut st = s.borrow_mut();
+        if st.intercepted {
+            st.headers
+                .push((sys::error_message(&name), sys::error_message(&value)));
+            Ok(JsValue::UNDEFINED)
+        } else {
+            let (native, xhr) = (st.native.clone(), st.xhr.clone());
+            drop(st);
+            native.set_request_header.call2(&xhr, &name, &value)
+        }
+    });
+    sys::set(xhr, "setRequestHeader", &set_header);
 
     let s = state;
-    let send = Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |body: JsValue| {
+    let send = sys::callback(move |body, _, _, _, _| {
         let mut st = s.borrow_mut();
         st.body = body.clone();
         if !st.intercepted {
             let (native, xhr) = (st.native.clone(), st.xhr.clone());
             drop(st);
-            return native.send.call1(&xhr, &body).map(|_| ());
+            return native.send.call1(&xhr, &body);
         }
         let Ok(engine) = engine::current() else {
             let (native, xhr) = (st.native.clone(), st.xhr.clone());
             drop(st);
-            return native.send.call1(&xhr, &body).map(|_| ());
+            return native.send.call1(&xhr, &body);
         };
         if !st.is_async {
             st.pre = engine.lss_now();
             drop(st);
-            return send_attempt(&s, &engine);
+            return send_attempt(&s, &engine).map(|()| JsValue::UNDEFINED);
         }
         drop(st);
         let s = s.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        sys::spawn(async move {
             let pre = engine
                 .lss(true)
                 .await
@@ -218,10 +209,9 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
                 web_sys::console::error_1(&e);
             }
         });
-        Ok(())
+        Ok(JsValue::UNDEFINED)
     });
-    sys::set(xhr, "send", send.as_ref());
-    send.forget();
+    sys::set(xhr, "send", &send);
 }
 
 /// Applies the recorded and session headers, then sends natively.
@@ -324,7 +314,7 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
         let pre = st.pre.clone();
         drop(st);
         let state = state.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        sys::spawn(async move {
             match engine.on_unauthorised(&pre).await {
                 Unauthorised::Retry => retry(&state, &engine).await,
                 _ => replay(&state),
