@@ -123,7 +123,7 @@ pub(crate) fn install(cfg: Normalised, hooks: Hooks) -> Rc<Engine> {
 }
 
 fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers().get(name).ok().flatten()
+    sys::headers(resp).get(name).ok().flatten()
 }
 
 fn number_text(n: f64) -> String {
@@ -420,7 +420,7 @@ impl Engine {
         sys::set(&ctx, "action", &JsValue::from_str(action));
         sys::set(&ctx, "requestInit", init);
         sys::set(&ctx, "url", url);
-        sys::set(&ctx, "fetchResponse", &resp.clone()?.into());
+        sys::set(&ctx, "fetchResponse", &sys::clone_message(resp)?);
         sys::set(&ctx, "userContext", &sys::object());
         sys::resolve(hook.call1(&JsValue::UNDEFINED, &ctx)?).await?;
         Ok(())
@@ -537,14 +537,9 @@ impl Engine {
         let url = match (request, input.as_string()) {
             (Some(r), _) => Some(r.url()),
             (None, Some(s)) => Some(s),
-            (None, None) => input.dyn_ref::<web_sys::Url>().map(web_sys::Url::href),
+            (None, None) => input.dyn_ref::<web_sys::Url>().map(|u| sys::href(u)),
         };
-        let absolute = url.and_then(|u| {
-            let base = sys::window().location().href().ok()?;
-            web_sys::Url::new_with_base(&u, &base)
-                .ok()
-                .map(|x| (x.href(), u))
-        });
+        let absolute = url.and_then(|u| Some((sys::absolute_url(&u)?, u)));
         let intercept = absolute.as_ref().is_some_and(|(abs, raw)| {
             !crate::scope::contains(raw, "superTokensDoNotDoInterception")
                 && n.should_intercept(abs)
@@ -560,9 +555,9 @@ impl Engine {
         };
         let init_headers = sys::get(&init, "headers");
         let base = if !init_headers.is_undefined() && !init_headers.is_null() {
-            Headers::new_with_str_sequence_sequence(&init_headers)?
+            Headers::new_with_headers(init_headers.unchecked_ref())?
         } else if let Some(r) = request {
-            Headers::new_with_headers(&r.headers())?
+            Headers::new_with_headers(&sys::headers(r))?
         } else {
             Headers::new()?
         };
@@ -608,7 +603,7 @@ impl Engine {
                 sys::set(&attempt_init, "credentials", &JsValue::from_str("include"));
             }
             let attempt_input: JsValue = match request {
-                Some(r) => r.clone()?.into(),
+                Some(r) => sys::clone_message(r)?,
                 None => input.clone(),
             };
             let resp = call_fetch(&self.original_fetch, &attempt_input, &attempt_init).await?;
@@ -648,8 +643,12 @@ impl Engine {
     }
 
     pub(crate) async fn on_invalid_claim(&self, resp: &Response) {
-        let Ok(clone) = resp.clone() else { return };
-        let Ok(p) = clone.json() else { return };
+        let Ok(clone) = sys::clone_message(resp) else {
+            return;
+        };
+        let Ok(p) = clone.unchecked_into::<Response>().json() else {
+            return;
+        };
         let Ok(body) = JsFuture::from(p).await else {
             return;
         };
@@ -803,7 +802,7 @@ impl Engine {
             return Err(Fail::Js(resp.into()));
         }
         self.post_hook("SIGN_OUT", &url, &init, &resp).await?;
-        if let Ok(p) = resp.clone().and_then(|c| c.json())
+        if let Ok(p) = sys::clone_message(&resp).and_then(|c| c.unchecked_into::<Response>().json())
             && let Ok(body) = JsFuture::from(p).await
             && sys::get(&body, "status").as_string().as_deref() == Some("GENERAL_ERROR")
         {

@@ -127,12 +127,7 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
               password: JsValue| {
             let mut st = s.borrow_mut();
             let raw = url.as_string().unwrap_or_else(|| sys::error_message(&url));
-            let absolute = sys::window()
-                .location()
-                .href()
-                .ok()
-                .and_then(|base| web_sys::Url::new_with_base(&raw, &base).ok())
-                .map(|u| u.href());
+            let absolute = sys::absolute_url(&raw);
             st.intercepted = match (&absolute, engine::current()) {
                 (Some(abs), Ok(e)) => {
                     !crate::scope::contains(&raw, "superTokensDoNotDoInterception")
