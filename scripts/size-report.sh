@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Size of the npm build of the browser library: wasm + JS glue, raw and gzip -9.
-# Builds `--profile wasm-release --features js` for wasm32, runs wasm-bindgen --target web and wasm-opt -Oz.
+# Builds `--profile wasm-release --features js` for wasm32, runs wasm-bindgen --target web and wasm-opt -Oz
+# (WASM_OPT overrides which wasm-opt).
 # Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,13 @@ cargo build -p fauna-session --lib --target wasm32-unknown-unknown --profile was
 rm -rf "$OUT" && mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" --out-name fauna_session \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/fauna_session.wasm"
-WASM_OPT=${WASM_OPT:-wasm-opt}
+# The same wasm-opt as scripts/build-npm.sh (Binaryen 132 from pkg-template/build-tools) when it is installed, so
+# the figure is the shipped one; Debian's Binaryen 108 gives ~3 KB more and a module that fails to instantiate.
+TOOLS_OPT=pkg-template/build-tools/node_modules/.bin/wasm-opt
+if [ -z "${WASM_OPT:-}" ]; then
+  if [ -x "$TOOLS_OPT" ]; then WASM_OPT=$TOOLS_OPT; else WASM_OPT=wasm-opt; fi
+fi
+echo "wasm-opt: $("$WASM_OPT" --version)" >&2
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   -o "$OUT/fauna_session_bg.opt.wasm" "$OUT/fauna_session_bg.wasm"
