@@ -13,7 +13,9 @@ APP=${1:?usage: build-rust-example.sh yew|leptos}
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/$APP"
 export PATH="$HOME/.cargo/bin:$PATH"
-TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/$APP/target}
+# One target dir for both apps: they share most dependencies (and the library).
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/../target/rust-examples}
+TARGET_DIR=$CARGO_TARGET_DIR
 NAME=fauna_session_${APP}_example
 
 cargo build --target wasm32-unknown-unknown --release
