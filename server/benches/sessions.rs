@@ -118,7 +118,7 @@ async fn bench(label: &str, url: &str) {
     })
     .await;
     let e = engine.clone();
-    run(label, "verifications", move |_| {
+    run(label, "verifications (cached)", move |_| {
         let e = e.clone();
         async move {
             let at = e
@@ -146,7 +146,51 @@ async fn bench(label: &str, url: &str) {
     .await;
 }
 
+/// The ceiling: RS256 signatures and verifications per second on all cores (every creation and refresh
+/// signs one token; a verification runs RSA once per distinct token, then hits the verification cache).
+fn rsa_ceiling() {
+    use fauna_session_server::tokens::{KeyRing, SigningKey, sign, verify};
+    let key = Arc::new(SigningKey::generate(1));
+    let ring = KeyRing::default();
+    ring.set(vec![key.clone()]);
+    let mut claims = serde_json::Map::new();
+    claims.insert("sub".into(), "1".into());
+    claims.insert("exp".into(), i64::MAX.into());
+    let token = sign(&key, &claims);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for what in ["RS256 signatures", "RS256 verifications"] {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (key, claims, ring, token) =
+                    (key.clone(), claims.clone(), ring.clone(), token.clone());
+                std::thread::spawn(move || {
+                    let deadline = Instant::now() + run_for();
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        if what == "RS256 signatures" {
+                            std::hint::black_box(sign(&key, &claims));
+                        } else {
+                            std::hint::black_box(verify(&ring, &token, 0).expect("verifies"));
+                        }
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let total: u64 = handles.into_iter().map(|h| h.join().expect("thread")).sum();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{:<9} {what:<24} {:>8.0}/s  ({threads} threads)",
+            "cpu",
+            total as f64 / secs
+        );
+    }
+}
+
 fn main() {
+    rsa_ceiling();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
