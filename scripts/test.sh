@@ -43,7 +43,15 @@ browser_tests() {
   return "$rc"
 }
 
+# The official fauna-js driver (v2, FQL v10) against the emulator: the emulator is faithful to what browsers send.
+fauna_js_tests() {
+  cargo build -p fauna-emulator || return 1
+  (cd fauna-emulator/tests/js && npm ci --no-audit --no-fund --loglevel=error \
+    && FAUNA_EMULATOR_BIN="$target_dir/debug/fauna-emulator" npm test)
+}
+
 stage "native tests (cargo test --workspace)" native_tests
+stage "fauna-js driver against the emulator" fauna_js_tests
 stage "browser library in headless Chromium" browser_tests
 
 printf '\n======== summary ========\n'
