@@ -71,9 +71,12 @@ async fn acquire_web_lock(name: &str) -> Option<Guard> {
     let mut granted: Option<Function> = None;
     let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
     let (release, granted) = (release?, granted?);
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+    // Called once, with the lock; the lock is held until `held` settles. (The shared callback shape; its Rust side
+    // is freed when the browser drops the function.)
+    let held: JsValue = held.into();
+    let callback = sys::callback(move |_lock, _, _, _, _| {
         let _ = granted.call0(&JsValue::UNDEFINED);
-        held.into()
+        Ok(held.clone())
     });
     let request = sys::locks_request(name, callback.unchecked_ref()).ok()?;
     // The request settles when we release; nothing to do with its value, but never leave it unhandled.
