@@ -5,11 +5,13 @@
 #     Fauna emulator + fauna-session-server serving the example) on free loopback
 #     ports with 4-second access tokens;
 #  2. checks the npm package (tests/npm-package.test.mjs: npm pack contents, tsc);
-#  3. drives the demo with Playwright in the Debian Chromium (tests/*.browser.test.mjs);
+#  3. drives the demo with Playwright in the Debian Chromium (tests/*.browser.test.mjs):
+#     the Vite example end to end, two tabs sharing one refresh, the Yew and Leptos apps;
 #  4. stops everything it started; exits non-zero if anything failed.
 #
-# Screenshots go to artifacts/ at the repository root.
-# Set E2E_SKIP_BUILD=1 to reuse the last build, E2E_SKIP_SETUP=0 to run scripts/setup.sh.
+# Screenshots go to artifacts/ (ARTIFACTS_DIR) at the repository root; logs to $DEMO_STATE_DIR.
+# E2E_SKIP_BUILD=1 reuses the last build; E2E_SKIP_SETUP=0 runs scripts/setup.sh first.
+# Honours CARGO_TARGET_DIR. Tests run one file at a time (they read global server counters).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
