@@ -82,6 +82,9 @@ wait_for() { # url name pid
 }
 
 if [ -z "${FAUNA_ENDPOINT:-}" ]; then
+  # The emulator keeps nothing after it stops, so start the session database afresh
+  # too: old sessions would carry Fauna tokens (and users) the new emulator never saw.
+  [ -n "${DATABASE_URL:-}" ] || rm -f "$STATE"/fauna-session.sqlite*
   FAUNA_ENDPOINT="http://$HOST:$FAUNA_PORT"
   FAUNA_SECRET=secret
   say "starting the Fauna emulator on $FAUNA_ENDPOINT"
