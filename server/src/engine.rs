@@ -479,6 +479,30 @@ impl SessionEngine {
         let presented2 = refresh::hash2(token);
         let presented_parent = refresh::parent_hex(&rt);
         let store = &self.inner.store;
+        // Fast path (no refresh hook): an unused child of the current token is promoted in one statement.
+        if let Some(parent_hash1) = presented_parent.as_deref()
+            && !self.inner.config.hooks.runs_on_refresh()
+        {
+            let now = now_ms();
+            let expires_at = now + self.refresh_lifetime_ms();
+            let parent2 = refresh::hash2_of_hash1(parent_hash1);
+            if let Some(row) = store
+                .promote_child(&handle, &parent2, &presented2, expires_at, now)
+                .await?
+            {
+                let payload = to_object(&row.access_token_payload)?;
+                return self.mint_child(
+                    &rt,
+                    token,
+                    &handle,
+                    row.user_id,
+                    &payload,
+                    expires_at,
+                    transfer,
+                    now,
+                );
+            }
+        }
         // (payload, data, changed by the hook)
         type Minted = (Map<String, Value>, Map<String, Value>, bool);
         let mut minted: Option<Minted> = None;
@@ -557,35 +581,61 @@ impl SessionEngine {
                     continue;
                 }
             }
-            let child = RefreshToken::new(rt.handle, Some(refresh::hash1_raw(token))).encode(key);
-            let anti_csrf = self
-                .uses_anti_csrf_token(transfer)
-                .then(|| refresh::anti_csrf_for(key, &child));
-            let access_token = self.issue_access_token(
-                &row.user_id,
+            return self.mint_child(
+                &rt,
+                token,
                 &handle,
-                now + self.access_lifetime_ms(),
-                &refresh::hash1(&child),
-                Some(&refresh::hash1(token)),
-                anti_csrf.as_deref(),
+                row.user_id,
                 &payload,
-            )?;
-            Metrics::inc(&self.inner.metrics.refresh_success);
-            return Ok(NewTokens {
-                session_handle: handle,
-                user_id: row.user_id,
-                access_token,
-                refresh_token: IssuedRefreshToken {
-                    token: child,
-                    expiry_ms: expires_at,
-                },
-                anti_csrf,
+                expires_at,
                 transfer,
-            });
+                now,
+            );
         }
         Err(SessionError::Store(StoreError::Database(
             "too much contention refreshing a session".into(),
         )))
+    }
+
+    /// Mint the child of the presented refresh token `token` and its access token.
+    #[allow(clippy::too_many_arguments)]
+    fn mint_child(
+        &self,
+        rt: &RefreshToken,
+        token: &str,
+        handle: &str,
+        user_id: String,
+        payload: &Map<String, Value>,
+        expires_at: i64,
+        transfer: TokenTransfer,
+        now: i64,
+    ) -> Result<NewTokens, SessionError> {
+        let key = &self.inner.refresh_key;
+        let child = RefreshToken::new(rt.handle, Some(refresh::hash1_raw(token))).encode(key);
+        let anti_csrf = self
+            .uses_anti_csrf_token(transfer)
+            .then(|| refresh::anti_csrf_for(key, &child));
+        let access_token = self.issue_access_token(
+            &user_id,
+            handle,
+            now + self.access_lifetime_ms(),
+            &refresh::hash1(&child),
+            Some(&refresh::hash1(token)),
+            anti_csrf.as_deref(),
+            payload,
+        )?;
+        Metrics::inc(&self.inner.metrics.refresh_success);
+        Ok(NewTokens {
+            session_handle: handle.to_owned(),
+            user_id,
+            access_token,
+            refresh_token: IssuedRefreshToken {
+                token: child,
+                expiry_ms: expires_at,
+            },
+            anti_csrf,
+            transfer,
+        })
     }
 
     /// The anti-CSRF token bound to a refresh token (VIA_TOKEN mode).

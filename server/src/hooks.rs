@@ -42,6 +42,12 @@ pub trait SessionHooks: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether [`on_refresh`](Self::on_refresh) does anything. `false` lets the engine promote a refresh token
+    /// in a single database round trip (no row is read first). Default `true`.
+    fn runs_on_refresh(&self) -> bool {
+        true
+    }
+
     /// After sessions were revoked (sign-out, revoke, revoke-all, theft). Errors are logged, not returned.
     async fn on_revoke(&self, revoked: &[RevokedSession]) {
         let _ = revoked;
@@ -91,4 +97,8 @@ pub enum HookError {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoHooks;
 
-impl SessionHooks for NoHooks {}
+impl SessionHooks for NoHooks {
+    fn runs_on_refresh(&self) -> bool {
+        false
+    }
+}

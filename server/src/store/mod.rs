@@ -105,6 +105,20 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError>;
     /// Compare-and-swap the lineage; `false` when the row changed meanwhile, expired or is gone.
     async fn update_lineage(&self, update: &LineageUpdate<'_>) -> Result<bool, StoreError>;
+    /// One-round-trip promotion: if the session's `current_hash2` is `parent_hash2` and it has not expired, set
+    /// `parent := current, current := new_current, expires_at` and return the row as updated. `None` when the
+    /// condition does not hold (the caller falls back to reading the row). The default never promotes.
+    async fn promote_child(
+        &self,
+        session_handle: &str,
+        parent_hash2: &str,
+        new_current: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let _ = (session_handle, parent_hash2, new_current, expires_at, now);
+        Ok(None)
+    }
     /// Delete a session, returning it if it existed.
     async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError>;
     /// Delete all sessions of a user, returning them.

@@ -192,6 +192,32 @@ impl SessionStore for SqlStore {
         Ok(n == 1)
     }
 
+    async fn promote_child(
+        &self,
+        session_handle: &str,
+        parent_hash2: &str,
+        new_current: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        // SET expressions see the old row, so parent_hash2 takes the old current_hash2.
+        let sql = format!(
+            "UPDATE sessions SET parent_hash2 = current_hash2, current_hash2 = $1, expires_at = $2 \
+             WHERE session_handle = $3 AND current_hash2 = $4 AND expires_at > $5 RETURNING {SESSION_COLUMNS}"
+        );
+        with_pool!(self, write, |p| {
+            let row = sqlx::query(&sql)
+                .bind(new_current)
+                .bind(expires_at)
+                .bind(session_handle)
+                .bind(parent_hash2)
+                .bind(now)
+                .fetch_optional(p)
+                .await?;
+            row.as_ref().map(session_from_row).transpose()
+        })
+    }
+
     async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError> {
         let sql =
             format!("DELETE FROM sessions WHERE session_handle = $1 RETURNING {SESSION_COLUMNS}");
