@@ -41,7 +41,7 @@
 //!
 //! | feature | what |
 //! |---|---|
-//! | `js` | the `#[wasm_bindgen]` JavaScript API (`js` module when built for wasm32) — the npm build |
+//! | `js` | the `#[wasm_bindgen]` JavaScript API (`js` module when built for wasm32) — the npm build; also makes `lol_alloc`'s free-list allocator the `#[global_allocator]` on wasm32 (smaller than dlmalloc), so a crate that sets its own must not enable `js` |
 //! | `serde` | `Session::access_token_payload::<T>()` and `front_token::parse` deserialise into your types |
 //!
 //! ## State and single flight
@@ -56,7 +56,11 @@
 //! ## Size
 //!
 //! `scripts/size-report.sh` builds the npm flavour (`--profile wasm-release --features js`, `wasm-bindgen
-//! --target web`, `wasm-opt -Oz`) and prints raw and `gzip -9` sizes of the wasm and its JS glue.
+//! --target web`, `wasm-opt -Oz` with the npm build's Binaryen) and prints raw and `gzip -9` sizes of the wasm and
+//! its JS glue. What keeps it small: no `core::fmt` on our paths (messages are concatenated `&str`s, numbers go
+//! through JavaScript), JavaScript values read with `Reflect` instead of serde, one closure shape
+//! ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s) and one spawned-future type for every callback,
+//! shared bindings where web-sys has one per type, and a small allocator.
 //!
 //! ## Testing
 //!
