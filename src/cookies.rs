@@ -56,8 +56,14 @@ pub fn build(
 /// Reads cookie `name` from a `document.cookie` string; the last occurrence wins (as the SuperTokens SDK).
 pub fn get<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     let mut found = None;
-    for item in cookies.split(';') {
-        let item = item.trim_start_matches(' ');
+    let mut rest = Some(cookies);
+    while let Some(r) = rest {
+        let (item, next) = match crate::scope::split_once_byte(r, b';') {
+            Some((item, next)) => (item, Some(next)),
+            None => (r, None),
+        };
+        rest = next;
+        let item = crate::scope::trim_start_byte(item, b' ');
         if let Some(v) = item.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
             found = Some(v);
         }

@@ -50,7 +50,7 @@ fn sextet(c: u8) -> Option<u32> {
 
 /// Decodes standard (or URL-safe) base64, padded or not.
 pub fn base64_decode(input: &str) -> Result<Vec<u8>, FrontTokenError> {
-    let data = input.trim_end_matches('=').as_bytes();
+    let data = crate::scope::trim_end_byte(input, b'=').as_bytes();
     if input.len() - data.len() > 2 || data.len() % 4 == 1 {
         return Err(FrontTokenError::Base64);
     }

@@ -66,7 +66,45 @@ impl Parsed<'_> {
 }
 
 fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii_whitespace())
+    s.trim_ascii()
+}
+
+// Byte-level helpers for ASCII delimiters. An ASCII byte never occurs inside a multi-byte UTF-8 sequence, so every
+// index they return is a char boundary. They replace `str`'s pattern API (`find`, `split`, `split_once`, char
+// `trim_*`), whose searchers and `memchr` cost about 2 KB of wasm.
+
+/// Index of the first byte of `s` for which `pred` holds.
+fn position(s: &str, pred: impl Fn(u8) -> bool) -> Option<usize> {
+    s.bytes().position(pred)
+}
+
+/// `s.split_once(b)` for an ASCII `b`.
+pub(crate) fn split_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = position(s, |c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `s.rsplit_once(b)` for an ASCII `b`.
+fn rsplit_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `s.contains(b)` for an ASCII `b`.
+fn has_byte(s: &str, b: u8) -> bool {
+    s.bytes().any(|c| c == b)
+}
+
+/// `s.trim_end_matches(b)` for an ASCII `b`.
+pub(crate) fn trim_end_byte(s: &str, b: u8) -> &str {
+    let i = s.bytes().rposition(|c| c != b).map_or(0, |i| i + 1);
+    s.get(..i).unwrap_or("")
+}
+
+/// `s.trim_start_matches(b)` for an ASCII `b`.
+pub(crate) fn trim_start_byte(s: &str, b: u8) -> &str {
+    let i = position(s, |c| c != b).unwrap_or(s.len());
+    s.get(i..).unwrap_or("")
 }
 
 fn strip_scheme(s: &str) -> Option<(bool, &str)> {
@@ -104,14 +142,12 @@ pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
 /// Parses `http://…`/`https://…`; `None` where `new URL()` would throw.
 fn parse(url: &str) -> Option<Parsed<'_>> {
     let (https, rest) = strip_scheme(url)?;
-    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let end = position(rest, |b| matches!(b, b'/' | b'?' | b'#' | b'\\')).unwrap_or(rest.len());
     let authority = rest.get(..end)?;
     let tail = rest.get(end..)?;
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let authority = rsplit_once_byte(authority, b'@').map_or(authority, |(_, host)| host);
     let (hostname, port) = if authority.starts_with('[') {
-        let (inside, after) = authority.split_once(']')?;
+        let (inside, after) = split_once_byte(authority, b']')?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
             None if after.is_empty() => None,
@@ -119,7 +155,7 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
         };
         (authority.get(..inside.len() + 1)?, port)
     } else {
-        match authority.split_once(':') {
+        match split_once_byte(authority, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }
@@ -141,7 +177,7 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
             if small_number(p)? > 65535 {
                 return None;
             }
-            let p = p.trim_start_matches('0');
+            let p = trim_start_byte(p, b'0');
             let p = if p.is_empty() { "0" } else { p };
             if (https && p == "443") || (!https && p == "80") {
                 None
@@ -150,7 +186,9 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
             }
         }
     };
-    let path = tail.split(['?', '#']).next().unwrap_or("");
+    let path = tail
+        .get(..position(tail, |b| b == b'?' || b == b'#').unwrap_or(tail.len()))
+        .unwrap_or("");
     Some(Parsed {
         https,
         hostname: hostname.to_ascii_lowercase(),
@@ -162,12 +200,12 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
 /// True for dotted-quad IPv4 addresses (the SDK's `isAnIpAddress`).
 pub fn is_ip_address(s: &str) -> bool {
     let mut n = 0;
-    for part in s.split('.') {
+    for part in s.as_bytes().split(|&b| b == b'.') {
         n += 1;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+        if part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
             return false;
         }
-        if small_number(part).is_none_or(|v| v > 255) {
+        if part.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0')) > 255 {
             return false;
         }
     }
@@ -208,7 +246,7 @@ fn normalise_domain(input: &str, ignore_protocol: bool) -> Result<String, ScopeE
         return Err(ScopeError::InvalidDomain);
     }
     let input = input.strip_prefix('.').unwrap_or(input);
-    if input.contains('.') || input.starts_with("localhost") {
+    if has_byte(input, b'.') || input.starts_with("localhost") {
         let mut with = String::from("https://");
         with.push_str(input);
         if parse(&with).is_some() {
@@ -219,15 +257,15 @@ fn normalise_domain(input: &str, ignore_protocol: bool) -> Result<String, ScopeE
 }
 
 fn domain_given(input: &str) -> bool {
-    if !input.contains('.') || input.starts_with('/') {
+    if !has_byte(input, b'.') || input.starts_with('/') {
         return false;
     }
     if let Some(p) = parse(input) {
-        return p.hostname.contains('.');
+        return has_byte(&p.hostname, b'.');
     }
     let mut with = String::from("http://");
     with.push_str(input);
-    parse(&with).is_some_and(|p| p.hostname.contains('.'))
+    parse(&with).is_some_and(|p| has_byte(&p.hostname, b'.'))
 }
 
 /// Normalises a path: lowercased, leading `/`, no trailing `/`, no query or fragment; `/` becomes `""`.
@@ -303,7 +341,7 @@ pub fn matches_domain_or_subdomain(hostname: &str, scope: &str) -> bool {
         if candidate == scope || scope.strip_prefix('.') == Some(candidate) {
             return true;
         }
-        match candidate.split_once('.') {
+        match split_once_byte(candidate, b'.') {
             Some((_, parent)) => candidate = parent,
             None => return false,
         }
@@ -348,4 +386,41 @@ pub fn should_intercept(
 /// Host name of an absolute `http(s)` URL, lowercased (used by the browser backend).
 pub fn hostname(url: &str) -> Option<String> {
     parse(url).map(|p| p.hostname)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_helpers_match_the_str_pattern_api() {
+        let inputs = [
+            "", ".", "..", "a.b.c", ".a.", "é.ü;x", "x;y", ";", "00080", "000", "ab==", "==",
+            "a@b@c", "[::1]:8",
+        ];
+        for s in inputs {
+            for b in [b'.', b';', b'0', b'=', b'@', b']'] {
+                let c = char::from(b);
+                assert_eq!(split_once_byte(s, b), s.split_once(c), "{s:?} {c:?}");
+                assert_eq!(rsplit_once_byte(s, b), s.rsplit_once(c), "{s:?} {c:?}");
+                assert_eq!(has_byte(s, b), s.contains(c), "{s:?} {c:?}");
+                assert_eq!(
+                    trim_start_byte(s, b),
+                    s.trim_start_matches(c),
+                    "{s:?} {c:?}"
+                );
+                assert_eq!(trim_end_byte(s, b), s.trim_end_matches(c), "{s:?} {c:?}");
+            }
+            let ws = format!(" \t{s}\n\r\x0c");
+            assert_eq!(
+                trim(&ws),
+                ws.trim_matches(|c: char| c.is_ascii_whitespace())
+            );
+        }
+        assert!(is_ip_address("10.0.255.1"));
+        assert!(!is_ip_address("10.0.256.1"));
+        assert!(!is_ip_address("10.0.1"));
+        assert!(!is_ip_address("1.2.3.4.5"));
+        assert!(!is_ip_address("1..3.4"));
+    }
 }
