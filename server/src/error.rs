@@ -79,7 +79,10 @@ impl SessionError {
                 json!({"message": "invalid claim", "claimValidationErrors": errs})
             }
             Self::BadInput(m) => json!({"message": m}),
-            Self::Hook(_) | Self::Store(_) => json!({"message": "service unavailable"}),
+            // Names the failing service and the cause (hook errors keep endpoints and secrets out of their text);
+            // store errors may carry connection details, so only their kind is said.
+            Self::Hook(e) => json!({"message": e.to_string()}),
+            Self::Store(_) => json!({"message": "session store unavailable"}),
         }
     }
 

@@ -40,7 +40,7 @@ async fn sqlite_locked_mid_refresh_keeps_token_usable() {
     );
     assert_eq!(
         r.json::<Value>().await.expect("json"),
-        json!({"message": "service unavailable"})
+        json!({"message": "session store unavailable"})
     );
     sqlx::query("ROLLBACK")
         .execute(&mut locker)

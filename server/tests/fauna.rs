@@ -14,7 +14,7 @@ use base64::Engine as _;
 use fauna_emulator::{Config as EmuConfig, Emulator};
 use fauna_session_server::cli::{AppOptions, app};
 use fauna_session_server::fauna::{
-    FaunaConfig, FaunaHooks, FaunaSessionExt, FaunaUserStore, WithFaunaUserDocuments,
+    FaunaConfig, FaunaHooks, FaunaUserStore, WithFaunaUserDocuments,
 };
 use fauna_session_server::store::SqlStore;
 use fauna_session_server::users::{SqlUserStore, UserStore};
@@ -556,7 +556,11 @@ async fn fauna_down_at_sign_in_creates_no_session() {
     assert!(res.headers().get("st-access-token").is_none());
     assert!(res.headers().get("st-refresh-token").is_none());
     let body: Value = res.json().await.unwrap();
-    assert!(body["message"].is_string(), "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("fauna unavailable: ") && message.contains("cannot reach Fauna"),
+        "the 503 body names the cause: {body}"
+    );
     assert!(
         server
             .engine

@@ -1,30 +1,23 @@
-//! [`FaunaSessionExt`]: read a session's Fauna token.
+//! [`Session::faunadb_token`]: read a session's Fauna token.
 
 use crate::error::SessionError;
 use crate::extract::Session;
 
 use super::FAUNADB_TOKEN_KEY;
 
-/// Reads the Fauna token of a verified [`Session`].
-///
-/// ```no_run
-/// use fauna_session_server::Session;
-/// use fauna_session_server::fauna::FaunaSessionExt;
-///
-/// async fn handler(session: Session) -> String {
-///     session.faunadb_token().await.ok().flatten().unwrap_or_default()
-/// }
-/// ```
-#[async_trait::async_trait]
-pub trait FaunaSessionExt {
+impl Session {
     /// The session's Fauna secret: from the access-token payload when the frontend may see it
-    /// (no database read), else from the session data. `None` if the session has none.
-    async fn faunadb_token(&self) -> Result<Option<String>, SessionError>;
-}
-
-#[async_trait::async_trait]
-impl FaunaSessionExt for Session {
-    async fn faunadb_token(&self) -> Result<Option<String>, SessionError> {
+    /// (no database read), else from the private session data. `None` if the session has none
+    /// (for example when no Fauna integration is configured).
+    ///
+    /// ```no_run
+    /// use fauna_session_server::Session;
+    ///
+    /// async fn handler(session: Session) -> String {
+    ///     session.faunadb_token().await.ok().flatten().unwrap_or_default()
+    /// }
+    /// ```
+    pub async fn faunadb_token(&self) -> Result<Option<String>, SessionError> {
         if let Some(t) = self
             .access_token_payload()
             .get(FAUNADB_TOKEN_KEY)
