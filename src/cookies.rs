@@ -31,6 +31,10 @@ pub const HEADER_TOKEN_LIFETIME_MS: f64 = 3_153_600_000.0;
 
 /// Builds a `document.cookie` assignment: `name=value;expires=…;[domain=…;]path=/;samesite=lax` (or
 /// `samesite=none;secure` inside iframes).
+#[allow(
+    clippy::single_char_add_str,
+    reason = "push(char) links the UTF-8 encoder into the wasm; push_str does not"
+)]
 pub fn build(
     name: &str,
     value: &str,
@@ -40,7 +44,7 @@ pub fn build(
 ) -> String {
     let mut s = String::with_capacity(name.len() + value.len() + 96);
     s.push_str(name);
-    s.push('=');
+    s.push_str("=");
     s.push_str(value);
     s.push_str(";expires=");
     s.push_str(expires);
@@ -64,7 +68,7 @@ pub fn get<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
         };
         rest = next;
         let item = crate::scope::trim_start_byte(item, b' ');
-        if let Some(v) = item.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
+        if let Some(v) = item.strip_prefix(name).and_then(|r| r.strip_prefix("=")) {
             found = Some(v);
         }
     }

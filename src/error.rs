@@ -78,8 +78,10 @@ pub(crate) fn push_u32(s: &mut String, mut n: u32) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        s.push(b as char);
+    // ASCII digits; `push_str` of one-byte slices avoids `push(char)`'s UTF-8 encoder.
+    for &b in buf.get(i..).unwrap_or(&[]) {
+        let d = usize::from(b - b'0');
+        s.push_str("0123456789".get(d..=d).unwrap_or(""));
     }
 }
 

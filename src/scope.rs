@@ -55,10 +55,14 @@ struct Parsed<'a> {
 }
 
 impl Parsed<'_> {
+    #[allow(
+        clippy::single_char_add_str,
+        reason = "push(char) links the UTF-8 encoder into the wasm; push_str does not"
+    )]
     fn host(&self) -> String {
         let mut h = self.hostname.clone();
         if let Some(p) = self.port {
-            h.push(':');
+            h.push_str(":");
             h.push_str(p);
         }
         h
@@ -73,38 +77,64 @@ fn trim(s: &str) -> &str {
 // index they return is a char boundary. They replace `str`'s pattern API (`find`, `split`, `split_once`, char
 // `trim_*`), whose searchers and `memchr` cost about 2 KB of wasm.
 
-/// Index of the first byte of `s` for which `pred` holds.
-fn position(s: &str, pred: impl Fn(u8) -> bool) -> Option<usize> {
-    s.bytes().position(pred)
+/// Index of the first byte of `s` that is one of `set` (plain loops: no generic closures, no `memchr`).
+fn find_any(s: &str, set: &[u8]) -> Option<usize> {
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        for &t in set {
+            if c == t {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// Index of the last byte `b` in `s`.
+fn rfind_byte(s: &str, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = bytes.len();
+    while i > 0 {
+        i -= 1;
+        if bytes.get(i) == Some(&b) {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// `s.split_once(b)` for an ASCII `b`.
 pub(crate) fn split_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = position(s, |c| c == b)?;
+    let i = find_any(s, &[b])?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// `s.rsplit_once(b)` for an ASCII `b`.
 fn rsplit_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().rposition(|c| c == b)?;
+    let i = rfind_byte(s, b)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// `s.contains(b)` for an ASCII `b`.
 fn has_byte(s: &str, b: u8) -> bool {
-    s.bytes().any(|c| c == b)
+    find_any(s, &[b]).is_some()
 }
 
 /// `s.trim_end_matches(b)` for an ASCII `b`.
 pub(crate) fn trim_end_byte(s: &str, b: u8) -> &str {
-    let i = s.bytes().rposition(|c| c != b).map_or(0, |i| i + 1);
-    s.get(..i).unwrap_or("")
+    let mut end = s.len();
+    while end > 0 && s.as_bytes().get(end - 1) == Some(&b) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
 }
 
 /// `s.trim_start_matches(b)` for an ASCII `b`.
 pub(crate) fn trim_start_byte(s: &str, b: u8) -> &str {
-    let i = position(s, |c| c != b).unwrap_or(s.len());
-    s.get(i..).unwrap_or("")
+    let mut start = 0;
+    while s.as_bytes().get(start) == Some(&b) {
+        start += 1;
+    }
+    s.get(start..).unwrap_or("")
 }
 
 fn strip_scheme(s: &str) -> Option<(bool, &str)> {
@@ -142,13 +172,13 @@ pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
 /// Parses `http://…`/`https://…`; `None` where `new URL()` would throw.
 fn parse(url: &str) -> Option<Parsed<'_>> {
     let (https, rest) = strip_scheme(url)?;
-    let end = position(rest, |b| matches!(b, b'/' | b'?' | b'#' | b'\\')).unwrap_or(rest.len());
+    let end = find_any(rest, b"/?#\\").unwrap_or(rest.len());
     let authority = rest.get(..end)?;
     let tail = rest.get(end..)?;
     let authority = rsplit_once_byte(authority, b'@').map_or(authority, |(_, host)| host);
-    let (hostname, port) = if authority.starts_with('[') {
+    let (hostname, port) = if authority.starts_with("[") {
         let (inside, after) = split_once_byte(authority, b']')?;
-        let port = match after.strip_prefix(':') {
+        let port = match after.strip_prefix(":") {
             Some(p) => Some(p),
             None if after.is_empty() => None,
             None => return None,
@@ -187,7 +217,7 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
         }
     };
     let path = tail
-        .get(..position(tail, |b| b == b'?' || b == b'#').unwrap_or(tail.len()))
+        .get(..find_any(tail, b"?#").unwrap_or(tail.len()))
         .unwrap_or("");
     Some(Parsed {
         https,
@@ -242,10 +272,10 @@ fn normalise_domain(input: &str, ignore_protocol: bool) -> Result<String, ScopeE
         out.push_str(&p.host());
         return Ok(out);
     }
-    if input.starts_with('/') || strip_scheme(input).is_some() {
+    if input.starts_with("/") || strip_scheme(input).is_some() {
         return Err(ScopeError::InvalidDomain);
     }
-    let input = input.strip_prefix('.').unwrap_or(input);
+    let input = input.strip_prefix(".").unwrap_or(input);
     if has_byte(input, b'.') || input.starts_with("localhost") {
         let mut with = String::from("https://");
         with.push_str(input);
@@ -257,7 +287,7 @@ fn normalise_domain(input: &str, ignore_protocol: bool) -> Result<String, ScopeE
 }
 
 fn domain_given(input: &str) -> bool {
-    if !has_byte(input, b'.') || input.starts_with('/') {
+    if !has_byte(input, b'.') || input.starts_with("/") {
         return false;
     }
     if let Some(p) = parse(input) {
@@ -276,10 +306,14 @@ fn domain_given(input: &str) -> bool {
 /// assert_eq!(normalise_url_path("/").unwrap(), "");
 /// assert_eq!(normalise_url_path("https://api.example.com/one/two?x=1").unwrap(), "/one/two");
 /// ```
+#[allow(
+    clippy::single_char_add_str,
+    reason = "push(char) links the UTF-8 encoder into the wasm; push_str does not"
+)]
 pub fn normalise_url_path(input: &str) -> Result<String, ScopeError> {
     let input = trim(input).to_ascii_lowercase();
     if let Some(p) = parse(&input) {
-        return Ok(p.path.strip_suffix('/').unwrap_or(p.path).to_owned());
+        return Ok(p.path.strip_suffix("/").unwrap_or(p.path).to_owned());
     }
     if strip_scheme(&input).is_some() {
         return Err(ScopeError::InvalidPath);
@@ -290,8 +324,8 @@ pub fn normalise_url_path(input: &str) -> Result<String, ScopeError> {
         return normalise_url_path(&with);
     }
     let mut with = String::from("http://example.com");
-    if !input.starts_with('/') {
-        with.push('/');
+    if !input.starts_with("/") {
+        with.push_str("/");
     }
     with.push_str(&input);
     if parse(&with).is_none() {
@@ -312,7 +346,7 @@ pub fn normalise_url_path(input: &str) -> Result<String, ScopeError> {
 /// ```
 pub fn normalise_session_scope(input: &str) -> Result<String, ScopeError> {
     let lowered = trim(input).to_ascii_lowercase();
-    let stripped = lowered.strip_prefix('.').unwrap_or(&lowered);
+    let stripped = lowered.strip_prefix(".").unwrap_or(&lowered);
     let mut with = String::new();
     if strip_scheme(stripped).is_none() {
         with.push_str("http://");
@@ -324,7 +358,7 @@ pub fn normalise_session_scope(input: &str) -> Result<String, ScopeError> {
     if host == "localhost" || is_ip_address(&host) {
         return Ok(host);
     }
-    if trim(input).starts_with('.') {
+    if trim(input).starts_with(".") {
         let mut dotted = String::from(".");
         dotted.push_str(&host);
         return Ok(dotted);
@@ -338,7 +372,7 @@ pub fn normalise_session_scope(input: &str) -> Result<String, ScopeError> {
 pub fn matches_domain_or_subdomain(hostname: &str, scope: &str) -> bool {
     let mut candidate = hostname;
     loop {
-        if candidate == scope || scope.strip_prefix('.') == Some(candidate) {
+        if candidate == scope || scope.strip_prefix(".") == Some(candidate) {
             return true;
         }
         match split_once_byte(candidate, b'.') {

@@ -92,6 +92,10 @@ fn lock_id(value: &str) -> Option<String> {
     sys::get(&v, "id").as_string()
 }
 
+#[allow(
+    clippy::single_char_add_str,
+    reason = "push(char) links the UTF-8 encoder into the wasm; push_str does not"
+)]
 fn new_id() -> String {
     let mut s = String::new();
     let r = js_sys::Math::random();
@@ -102,7 +106,7 @@ fn new_id() -> String {
             .to_string_with_radix(36)
             .unwrap_or_default(),
     ));
-    s.push('-');
+    s.push_str("-");
     s.push_str(&String::from(
         js_sys::Number::from(r)
             .to_string_with_radix(36)
