@@ -582,12 +582,12 @@ impl Engine {
             {
                 headers.set("anti-csrf", &t)?;
             }
-            if !headers.has("rid")? {
+            if headers.get("rid")?.is_none() {
                 headers.set("rid", "anti-csrf")?;
             }
             headers.set("st-auth-mode", n.token_transfer_method.as_str())?;
             if n.token_transfer_method == TokenTransferMethod::Header
-                && !headers.has("authorization")?
+                && headers.get("authorization")?.is_none()
                 && let (Some(a), Some(_)) = (
                     sys::cookie(cookies::ACCESS_TOKEN),
                     sys::cookie(cookies::REFRESH_TOKEN),
