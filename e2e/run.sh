@@ -39,7 +39,7 @@ bash "$ROOT/scripts/demo.sh" >"$DEMO_STATE_DIR/demo.out" 2>&1 &
 DEMO_PID=$!
 deadline=$((SECONDS + ${E2E_START_TIMEOUT:-2400})) # the first build on a fresh machine is slow
 while [ "$SECONDS" -lt "$deadline" ]; do
-  grep -q '^READY ' "$DEMO_STATE_DIR/demo.out" && break
+  grep -qs '^READY ' "$DEMO_STATE_DIR/demo.out" && break
   kill -0 "$DEMO_PID" 2>/dev/null || { cat "$DEMO_STATE_DIR/demo.out"; echo "e2e: the demo did not start"; exit 1; }
   sleep 0.5
 done
