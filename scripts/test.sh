@@ -50,9 +50,16 @@ fauna_js_tests() {
     && FAUNA_EMULATOR_BIN="$target_dir/debug/fauna-emulator" npm test)
 }
 
+# The npm package (contents, types) and the example apps end to end in Chromium (Playwright), against the demo
+# (server on SQLite + Fauna emulator) started on free loopback ports with 4-second access tokens.
+e2e_tests() {
+  bash e2e/run.sh
+}
+
 stage "native tests (cargo test --workspace)" native_tests
 stage "fauna-js driver against the emulator" fauna_js_tests
 stage "browser library in headless Chromium" browser_tests
+stage "npm package and end-to-end tests" e2e_tests
 
 printf '\n======== summary ========\n'
 if [ "${#failed[@]}" -gt 0 ]; then
