@@ -264,6 +264,13 @@ impl Session {
         &self.access_token.claims
     }
 
+    /// Check claims of the access-token payload; any failure is [`SessionError::InvalidClaims`] (403
+    /// `invalid claim` with every failed check). See [`crate::claims`].
+    pub fn check_claims(&self, checks: &[crate::claims::ClaimCheck]) -> Result<(), SessionError> {
+        crate::claims::validate_all(checks, self.access_token_payload())
+            .map_err(SessionError::InvalidClaims)
+    }
+
     /// The engine.
     pub fn engine(&self) -> &SessionEngine {
         &self.engine

@@ -8,6 +8,7 @@
 //! - cookie and header transport, `front-token`, anti-CSRF ([`transport`]);
 //! - email/password sign-up and sign-in ([`users`]);
 //! - storage in SQLite or PostgreSQL ([`store`]);
+//! - claim checks on routes, answering the protocol's 403 invalid claim ([`claims`]);
 //! - hooks around the session lifecycle ([`hooks`]) — the Fauna integration mints a Fauna token per session.
 //!
 //! ## Use with axum
@@ -38,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod claims;
 pub mod cli;
 pub mod config;
 mod crypto;

@@ -22,6 +22,7 @@ both_backends!(
     expired_access_token_asks_for_refresh,
     verify_time_promotion,
     payload_merge_and_session_data,
+    invalid_claims_answer_403,
     revoke_all_sessions_of_a_user,
     key_rotation_keeps_old_tokens_valid,
     jwks_verifies_our_tokens,
@@ -582,6 +583,52 @@ async fn payload_merge_and_session_data(b: Backend) {
         Some(&json!("admin"))
     );
     assert!(jwt_payload(&t.access).get("secret").is_none());
+}
+
+async fn invalid_claims_answer_403(b: Backend) {
+    let s = TestServer::start(b, |_| {}).await;
+    let mut t = s.new_session("cookie").await;
+    let call = |t: &Tokens| t.apply(s.http.post(s.at("/test/admin"))).send();
+    let r = call(&t).await.expect("admin");
+    assert_eq!(r.status(), 403);
+    assert!(
+        set_cookies(r.headers()).is_empty() && front_token(r.headers()).is_none(),
+        "a claim failure leaves the session alone"
+    );
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "invalid claim", "claimValidationErrors": [
+            {"id": "role", "reason": {"message": "value does not exist", "expectedValue": "admin", "actualValue": null}},
+            {"id": "teams", "reason": {"message": "value does not exist", "expectedToInclude": "ops", "actualValue": null}},
+        ]})
+    );
+
+    let r = t
+        .apply(s.http.post(s.at("/test/merge")))
+        .json(&json!({"role": "admin", "teams": ["dev"]}))
+        .send()
+        .await
+        .expect("merge");
+    t.update(r.headers());
+    let r = call(&t).await.expect("admin");
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(
+        body["claimValidationErrors"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(body["claimValidationErrors"][0]["id"], "teams");
+
+    let r = t
+        .apply(s.http.post(s.at("/test/merge")))
+        .json(&json!({"teams": ["dev", "ops"]}))
+        .send()
+        .await
+        .expect("merge");
+    t.update(r.headers());
+    let r = call(&t).await.expect("admin");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.expect("json"), json!({"ok": true}));
 }
 
 async fn revoke_all_sessions_of_a_user(b: Backend) {

@@ -90,6 +90,16 @@ fn test_routes() -> Router {
         session.update_session_data(&new).await?;
         Ok(Json(Value::Object(old)))
     }
+    async fn admin(
+        session: Session,
+    ) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+        use fauna_session_server::claims::ClaimCheck;
+        session.check_claims(&[
+            ClaimCheck::equals("role", "admin"),
+            ClaimCheck::includes("teams", "ops"),
+        ])?;
+        Ok(Json(json!({"ok": true})))
+    }
     async fn optional(session: Option<Session>) -> Json<Value> {
         Json(json!({"userId": session.map(|s| s.user_id().to_owned())}))
     }
@@ -97,6 +107,7 @@ fn test_routes() -> Router {
         .route("/test/merge", post(merge))
         .route("/test/data", post(data))
         .route("/test/optional", post(optional).get(optional))
+        .route("/test/admin", post(admin))
 }
 
 impl TestServer {
