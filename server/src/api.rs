@@ -243,6 +243,18 @@ fn field_error(errors: Vec<(&str, &str)>) -> Response {
 }
 
 /// Validated `(email, password)` or a FIELD_ERROR answer.
+/// The `email` and `password` form fields of a sign-up (`check_password_rules`) or sign-in body, or the
+/// protocol's 400 / FIELD_ERROR answer.
+fn email_password(
+    body: &Bytes,
+    check_password_rules: bool,
+) -> Result<(String, String), Box<Response>> {
+    credentials(
+        form_fields(body, &["email", "password"])?,
+        check_password_rules,
+    )
+}
+
 fn credentials(
     fields: Vec<(String, String)>,
     check_password_rules: bool,
@@ -316,11 +328,7 @@ async fn signup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match form_fields(&body, &["email", "password"]) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let (email, password) = match credentials(fields, true) {
+    let (email, password) = match email_password(&body, true) {
         Ok(c) => c,
         Err(r) => return *r,
     };
@@ -343,11 +351,7 @@ async fn signin(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match form_fields(&body, &["email", "password"]) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let (email, password) = match credentials(fields, false) {
+    let (email, password) = match email_password(&body, false) {
         Ok(c) => c,
         Err(r) => return *r,
     };
