@@ -1,7 +1,8 @@
 //! Browser tests with a scripted "original fetch" installed *before* `init`: the library's own calls (refresh)
 //! and intercepted requests reach this fake, which answers with real `Response` objects. Covers what a real
 //! server cannot easily be made to do: a refresh answering 500, malformed front tokens, the retry limit,
-//! untouched non-API requests, invalid-claim events, config validation.
+//! untouched non-API requests, invalid-claim events, config validation. The XHR tests at the end also need the
+//! real server (a native XHR cannot be answered by the fake): it gives the 401, the fake answers the refresh.
 #![cfg(all(target_arch = "wasm32", feature = "js"))]
 
 mod common;
@@ -101,6 +102,40 @@ export function hookRecorder() {
 }
 export function hookLog() { return globalThis.__hooks || []; }
 export function setCookie(s) { document.cookie = s; }
+// The refresh (through the fake) answers `status` with `body` and an `x-refresh` header; status 0 is a network error.
+export function refreshAnswers(status, body) {
+  handler = (url) => {
+    if (url.endsWith("/auth/session/refresh")) {
+      if (status === 0) throw new TypeError("Failed to fetch");
+      const headers = { "x-refresh": "broke" };
+      if (status === 401) headers["front-token"] = "remove";
+      return new Response(body, { status, headers });
+    }
+  };
+}
+// One XHR as an app would make it (its listeners registered after the interceptor's), and what the app saw.
+export function xhrOutcome(url, responseType) {
+  return new Promise((resolve) => {
+    const x = new XMLHttpRequest();
+    const events = [];
+    for (const e of ["readystatechange", "load", "error", "loadend", "abort", "timeout"])
+      x.addEventListener(e, () => events.push(e === "readystatechange" ? e + ":" + x.readyState : e));
+    x.open("GET", url);
+    x.responseType = responseType;
+    x.onloadend = () => setTimeout(() => resolve({
+      status: x.status,
+      statusText: x.statusText,
+      text: responseType === "" ? x.responseText : null,
+      response: x.response,
+      header: x.getResponseHeader("X-Refresh"),
+      all: x.getAllResponseHeaders(),
+      events: events.slice(),
+      isXhr: x instanceof XMLHttpRequest,
+      reopened: (x.open("GET", url), x.status),
+    }), 300);
+    x.send();
+  });
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = installFake)]
@@ -139,6 +174,10 @@ extern "C" {
     fn set_cookie(s: &str);
     #[wasm_bindgen(js_name = isError)]
     fn is_error(e: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = refreshAnswers)]
+    fn refresh_answers(status: u16, body: &str);
+    #[wasm_bindgen(js_name = xhrOutcome)]
+    async fn xhr_outcome(url: &str, response_type: &str) -> JsValue;
 }
 
 /// Installs the fake under the library and initialises it (the first `init` of this page saves the fake as the
@@ -496,4 +535,147 @@ async fn header_mode_replaces_a_stale_copy_of_our_token_but_keeps_other_authoriz
     set_cookie("st-access-token=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");
     set_cookie("st-refresh-token=;expires=Thu, 01 Jan 1970 00:00:00 GMT;path=/");
     setup(|_| {});
+}
+
+// ----- XHR when the refresh fails: the intercepted XHR goes to the real server (`/sessioninfo` answers 401 to a
+// page without its access token), the library's refresh goes through the scripted original fetch.
+
+/// A session the real server does not know, under the real server as `apiDomain`.
+fn xhr_setup(extra: impl FnOnce(&JsValue)) {
+    install_fake();
+    let c = config(SERVER);
+    extra(&c);
+    js::init(c.unchecked_into()).expect("init");
+    clear_frontend_cookies();
+    reset_calls();
+    clear_events();
+    set_session(now() + 60_000.0, &object());
+}
+
+fn strings(v: &JsValue) -> Vec<String> {
+    v.clone()
+        .unchecked_into::<js_sys::Array>()
+        .iter()
+        .filter_map(|s| s.as_string())
+        .collect()
+}
+
+fn app_events(out: &JsValue, end: &str) {
+    assert_eq!(
+        strings(&get(out, "events")),
+        vec!["readystatechange:1", "readystatechange:4", end, "loadend"],
+        "the app sees one completion, never the swallowed 401's"
+    );
+    assert_eq!(get(out, "isXhr").as_bool(), Some(true));
+    assert_eq!(
+        get(out, "reopened").as_f64(),
+        Some(0.0),
+        "open() removes the mapped response"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn xhr_refresh_500_completes_as_the_refresh_response() {
+    xhr_setup(|_| {});
+    refresh_answers(500, "refresh broke");
+    let out = xhr_outcome(&url("/sessioninfo"), "").await;
+    assert_eq!(get(&out, "status").as_f64(), Some(500.0));
+    assert_eq!(
+        get(&out, "text").as_string().as_deref(),
+        Some("refresh broke")
+    );
+    assert_eq!(
+        get(&out, "response").as_string().as_deref(),
+        Some("refresh broke")
+    );
+    assert_eq!(get(&out, "header").as_string().as_deref(), Some("broke"));
+    let all = get(&out, "all").as_string().unwrap();
+    assert!(all.contains("x-refresh: broke\r\n"), "{all}");
+    assert!(
+        !all.contains("application/json"),
+        "not the 401's headers: {all}"
+    );
+    app_events(&out, "load");
+    assert_eq!(
+        count_calls("/auth/session/refresh"),
+        1,
+        "one refresh, no loop"
+    );
+    assert!(
+        cookie_names().iter().any(|c| c == "sFrontToken"),
+        "a 500 does not clear the session"
+    );
+    assert!(event_actions().is_empty(), "{:?}", event_actions());
+
+    // responseType "json": the refresh's body parsed.
+    reset_calls();
+    refresh_answers(503, r#"{"m":"down"}"#);
+    let out = xhr_outcome(&url("/sessioninfo"), "json").await;
+    assert_eq!(get(&out, "status").as_f64(), Some(503.0));
+    assert_eq!(
+        get(&get(&out, "response"), "m").as_string().as_deref(),
+        Some("down")
+    );
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn xhr_refresh_401_clears_the_session_and_completes_as_the_refresh_401() {
+    xhr_setup(|_| {});
+    refresh_answers(401, "refresh said no");
+    let out = xhr_outcome(&url("/sessioninfo"), "").await;
+    assert_eq!(get(&out, "status").as_f64(), Some(401.0));
+    assert_eq!(
+        get(&out, "text").as_string().as_deref(),
+        Some("refresh said no"),
+        "the refresh's 401, not the request's"
+    );
+    assert_eq!(get(&out, "header").as_string().as_deref(), Some("broke"));
+    app_events(&out, "load");
+    assert_eq!(
+        count_calls("/auth/session/refresh"),
+        1,
+        "one refresh, no loop"
+    );
+    assert_eq!(event_actions(), vec!["UNAUTHORISED".to_string()]);
+    assert!(
+        !cookie_names().iter().any(|c| c == "sFrontToken"),
+        "session cleared"
+    );
+    assert!(!api::does_session_exist().await.unwrap());
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn xhr_refresh_network_error_is_an_error_event() {
+    xhr_setup(|_| {});
+    refresh_answers(0, "");
+    let out = xhr_outcome(&url("/sessioninfo"), "").await;
+    assert_eq!(get(&out, "status").as_f64(), Some(0.0));
+    assert_eq!(get(&out, "text").as_string().as_deref(), Some(""));
+    assert!(get(&out, "header").is_null());
+    assert_eq!(get(&out, "all").as_string().as_deref(), Some(""));
+    app_events(&out, "error");
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+    assert!(cookie_names().iter().any(|c| c == "sFrontToken"));
+}
+
+#[wasm_bindgen_test]
+async fn xhr_retry_limit_is_status_0_and_an_error_event() {
+    xhr_setup(|c| set(c, "maxRetryAttemptsForSessionRefresh", 2));
+    always_401_refresh_ok();
+    let out = xhr_outcome(&url("/sessioninfo"), "").await;
+    assert_eq!(get(&out, "status").as_f64(), Some(0.0));
+    app_events(&out, "error");
+    assert_eq!(
+        count_calls("/auth/session/refresh"),
+        2,
+        "two refreshes, then it stops"
+    );
+    let actions = event_actions();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "REFRESH_SESSION").count(),
+        2,
+        "{actions:?}"
+    );
 }

@@ -6,8 +6,12 @@
 //! headers (after resolving an unknown session state, which may take one refresh). Our event listener is
 //! registered before any of the app's, so when a response has the session-expired status it swallows that
 //! attempt's events, refreshes (single-flight, like `fetch`) and re-sends the same request; the app only sees
-//! the retried response. If the refresh fails, the swallowed 401 completion is replayed to the app.
-//! Requests to other URLs, and synchronous requests' responses, are passed through untouched.
+//! the retried response. If the refresh fails, the request ends as a `fetch` would: a refresh answered with an
+//! error status (a 401 included, after clearing the session) completes the request *as that response* (its
+//! status, headers and body shadow the native ones on the instance until the next `open`); a refresh that could
+//! not be made (network error) or the retry limit ends it with status 0 and an `error` event; no session after
+//! all replays the swallowed 401 completion. Requests to other URLs, and synchronous requests' responses, are
+//! passed through untouched.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,6 +24,7 @@ use super::engine::{self, Engine, Unauthorised};
 use super::sys;
 use crate::config::TokenTransferMethod;
 use crate::cookies;
+use crate::error::Error;
 use crate::state::{LocalSessionState, RetryBudget};
 
 struct Native {
@@ -43,9 +48,21 @@ struct Xhr {
     budget: RetryBudget,
     /// Swallow this attempt's events (it got the session-expired status and will be retried).
     suppress: bool,
+    /// The retry limit was reached: the swallowed attempt ends as a network error.
+    exhausted: bool,
     /// Replaying a swallowed completion: let our synthetic events through.
     replaying: bool,
 }
+
+/// What a failed refresh overrides on the instance (removed again by `open`).
+const OVERRIDES: [&str; 6] = [
+    "status",
+    "statusText",
+    "response",
+    "responseText",
+    "getResponseHeader",
+    "getAllResponseHeaders",
+];
 
 const EVENTS: [&str; 7] = [
     "readystatechange",
@@ -105,6 +122,7 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
         pre: LocalSessionState::MayExist,
         budget: RetryBudget::new(max),
         suppress: false,
+        exhausted: false,
         replaying: false,
     }));
 
@@ -145,6 +163,18 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
             st.open_rest = rest;
             st.headers.clear();
             st.suppress = false;
+            st.exhausted = false;
+            st.budget = RetryBudget::new(
+                engine::current()
+                    .map(|e| e.config().0.max_retry_attempts_for_session_refresh)
+                    .unwrap_or(0),
+            );
+            for name in OVERRIDES {
+                let _ = Reflect::delete_property(
+                    st.xhr.unchecked_ref::<Object>(),
+                    &JsValue::from_str(name),
+                );
+            }
             let args = Array::new();
             args.push(&method);
             args.push(&url);
@@ -291,13 +321,15 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
         let status = sys::get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
         engine.fire_session_update(st.pre.exists(), status, header("front-token").as_deref());
         if status == engine.config().0.session_expired_status_code && st.is_async {
-            if st.budget.take() {
-                st.suppress = true;
-            } else {
-                let mut msg = String::from("Received a 401 response from ");
-                msg.push_str(&st.url);
-                msg.push_str(". Attempted to refresh the session and retry the request with the updated session tokens too many times.");
-                web_sys::console::error_1(&JsValue::from_str(&msg));
+            st.suppress = true;
+            if !st.budget.take() {
+                st.exhausted = true;
+                let e = Error::RetryLimit {
+                    status,
+                    url: st.url.clone(),
+                    attempts: st.budget.used(),
+                };
+                web_sys::console::error_1(&JsValue::from_str(&e.message()));
             }
         }
     }
@@ -307,15 +339,113 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
     event.stop_immediate_propagation();
     if kind == "loadend" {
         let pre = st.pre.clone();
+        let exhausted = st.exhausted;
         drop(st);
         let state = state.clone();
         sys::spawn(async move {
+            if exhausted {
+                return fail(&state, JsValue::UNDEFINED).await;
+            }
             match engine.on_unauthorised(&pre).await {
                 Unauthorised::Retry => retry(&state, &engine).await,
-                _ => replay(&state),
+                Unauthorised::Expired(None) => replay(&state, false),
+                Unauthorised::Expired(Some(e)) | Unauthorised::ApiError(e) => fail(&state, e).await,
             }
         });
     }
+}
+
+/// Ends the request as the refresh's failure: its error `Response` becomes this request's response (status,
+/// headers, body read per `responseType`); anything else (a network error, the retry limit) is status 0 with an
+/// `error` event.
+async fn fail(state: &Rc<RefCell<Xhr>>, refresh: JsValue) {
+    let xhr = state.borrow().xhr.clone();
+    let mapped = match refresh.dyn_into::<web_sys::Response>() {
+        Ok(resp) => map_response(&xhr, &resp).await.is_ok(),
+        Err(_) => false,
+    };
+    if !mapped && let Ok(none) = web_sys::Headers::new() {
+        let empty = JsValue::from_str("");
+        let _ = shadow(&xhr, JsValue::from(0), empty.clone(), empty, &none);
+    }
+    replay(state, !mapped);
+}
+
+async fn map_response(xhr: &JsValue, resp: &web_sys::Response) -> Result<(), JsValue> {
+    let kind = sys::get(xhr, "responseType")
+        .as_string()
+        .unwrap_or_default();
+    let method = match kind.as_str() {
+        "arraybuffer" => "arrayBuffer",
+        "blob" => "blob",
+        _ => "text",
+    };
+    let read: Function = sys::get(resp, method).dyn_into()?;
+    let body = sys::resolve(read.call0(resp)?).await?;
+    let body = match kind.as_str() {
+        "json" => {
+            js_sys::JSON::parse(&body.as_string().unwrap_or_default()).unwrap_or(JsValue::NULL)
+        }
+        "document" => JsValue::NULL,
+        _ => body,
+    };
+    shadow(
+        xhr,
+        JsValue::from(resp.status()),
+        sys::get(resp, "statusText"),
+        body,
+        &sys::headers(resp),
+    )
+}
+
+/// Shadows the native response members of `xhr` with own properties (`OVERRIDES`).
+fn shadow(
+    xhr: &JsValue,
+    status: JsValue,
+    status_text: JsValue,
+    body: JsValue,
+    headers: &web_sys::Headers,
+) -> Result<(), JsValue> {
+    let mut all = String::new();
+    for pair in Array::from(headers).iter() {
+        let pair: Array = pair.unchecked_into();
+        all.push_str(&sys::error_message(&pair.get(0)));
+        all.push_str(": ");
+        all.push_str(&sys::error_message(&pair.get(1)));
+        all.push_str("\r\n");
+    }
+    let kind = sys::get(xhr, "responseType")
+        .as_string()
+        .unwrap_or_default();
+    let text = if kind.is_empty() || kind == "text" {
+        body.clone()
+    } else {
+        JsValue::from_str("")
+    };
+    let get: Function = sys::get(headers, "get").unchecked_into();
+    // `String.bind(null, all)` returns `all` whenever called.
+    let string: Function = sys::get(&js_sys::global(), "String").unchecked_into();
+    let values = [
+        status,
+        status_text,
+        body,
+        text,
+        get.bind0(headers).into(),
+        string
+            .bind1(&JsValue::NULL, &JsValue::from_str(&all))
+            .into(),
+    ];
+    for (name, value) in OVERRIDES.iter().zip(values) {
+        let d = sys::object();
+        sys::set(&d, "value", &value);
+        sys::set(&d, "configurable", &JsValue::TRUE);
+        Reflect::define_property(
+            xhr.unchecked_ref::<Object>(),
+            &JsValue::from_str(name),
+            d.unchecked_ref(),
+        )?;
+    }
+    Ok(())
 }
 
 /// Re-opens the same native request and sends it again with fresh session headers.
@@ -332,7 +462,7 @@ async fn retry(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) {
     };
     // Re-opening fires readystatechange (OPENED): still suppressed.
     if native.open.apply(&xhr, &args).is_err() {
-        replay(state);
+        replay(state, false);
         return;
     }
     let pre = engine
@@ -345,12 +475,12 @@ async fn retry(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) {
         st.suppress = false;
     }
     if send_attempt(state, engine).is_err() {
-        replay(state);
+        replay(state, false);
     }
 }
 
-/// Delivers the swallowed completion of the last attempt to the app.
-fn replay(state: &Rc<RefCell<Xhr>>) {
+/// Delivers the swallowed completion of the last attempt to the app (as an `error` completion with `error`).
+fn replay(state: &Rc<RefCell<Xhr>>, error: bool) {
     let xhr = {
         let mut st = state.borrow_mut();
         st.suppress = false;
@@ -358,7 +488,8 @@ fn replay(state: &Rc<RefCell<Xhr>>) {
         st.xhr.clone()
     };
     let dispatch: Function = sys::get(&xhr, "dispatchEvent").unchecked_into();
-    for name in ["readystatechange", "load", "loadend"] {
+    let end = if error { "error" } else { "load" };
+    for name in ["readystatechange", end, "loadend"] {
         if let Ok(e) = web_sys::Event::new(name) {
             let _ = dispatch.call1(&xhr, &e);
         }
