@@ -10,8 +10,8 @@ SUDO=""
 
 # --- Debian packages -------------------------------------------------------------------------------------------
 # chromium + chromium-driver: browser tests and Playwright; binaryen: wasm-opt for the npm build;
-# postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script.
-apt_pkgs=(chromium chromium-driver binaryen postgresql wrk)
+# postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script; curl: readiness probes.
+apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +20,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- Node.js tooling ------------------------------------------------------------------------------------------
+# The example's Vite 8 needs npm 11 (npm 10 fails to install it); some machine images start with npm 10.
+npm_major=$(npm --version 2>/dev/null | cut -d. -f1 || echo 0)
+if [ "${npm_major:-0}" -lt 11 ]; then
+  log "npm install -g npm@11 (found npm $(npm --version 2>/dev/null || echo none))"
+  $SUDO npm install -g npm@11 --no-audit --no-fund --loglevel=error
 fi
 
 # --- Rust targets and tools ------------------------------------------------------------------------------------
