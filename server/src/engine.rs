@@ -115,6 +115,15 @@ fn to_text(map: &Map<String, Value>) -> String {
     Value::Object(map.clone()).to_string()
 }
 
+/// A write that touched no row means the session is gone (revoked or expired): 401 unauthorised.
+fn session_found(updated: bool) -> Result<(), SessionError> {
+    if updated {
+        Ok(())
+    } else {
+        Err(SessionError::unauthorised())
+    }
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
@@ -749,16 +758,12 @@ impl SessionEngine {
         session_handle: &str,
         data: &Map<String, Value>,
     ) -> Result<(), SessionError> {
-        if self
+        let updated = self
             .inner
             .store
             .set_session_data(session_handle, &to_text(data))
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(SessionError::unauthorised())
-        }
+            .await?;
+        session_found(updated)
     }
 
     /// Replace the stored access-token claims (protected names dropped). Takes effect in the next token minted
@@ -769,16 +774,12 @@ impl SessionEngine {
         payload: &Map<String, Value>,
     ) -> Result<(), SessionError> {
         let payload = tokens::strip_protected(payload);
-        if self
+        let updated = self
             .inner
             .store
             .set_access_token_payload(session_handle, &to_text(&payload))
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(SessionError::unauthorised())
-        }
+            .await?;
+        session_found(updated)
     }
 
     /// Merge `update` into the claims of the verified token `at` (`null` deletes a key, protected names are

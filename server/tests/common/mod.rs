@@ -263,6 +263,21 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
         .collect()
 }
 
+/// Asserts a response cleared a cookie session: `front-token: remove`, and both token cookies emptied with an
+/// expiry at the epoch.
+pub fn assert_cookies_cleared(headers: &HeaderMap) {
+    assert_eq!(header(headers, "front-token"), Some("remove"));
+    for name in ["sAccessToken", "sRefreshToken"] {
+        let c = set_cookie(headers, name).unwrap_or_else(|| panic!("{name} is cleared"));
+        assert_eq!(c.value, "", "{name} emptied");
+        assert_eq!(
+            c.attr("Expires"),
+            Some(Some("Thu, 01 Jan 1970 00:00:00 GMT")),
+            "{name} expired"
+        );
+    }
+}
+
 pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<SetCookie> {
     set_cookies(headers).into_iter().find(|c| c.name == name)
 }
