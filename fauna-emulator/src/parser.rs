@@ -327,6 +327,15 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Node, SyntaxError> {
+        self.nested(Self::expr_inner)
+    }
+
+    /// Runs `parse` one nesting level deeper; past `MAX_DEPTH` the query is rejected instead of overflowing the
+    /// stack.
+    fn nested(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<Node, SyntaxError>,
+    ) -> Result<Node, SyntaxError> {
         self.depth += 1;
         let r = if self.depth > MAX_DEPTH {
             let t = self.peek();
@@ -335,7 +344,7 @@ impl Parser {
                 span: (t.start, t.end),
             })
         } else {
-            self.expr_inner()
+            parse(self)
         };
         self.depth -= 1;
         r
@@ -461,18 +470,7 @@ impl Parser {
     }
 
     fn expr_guarded_unary(&mut self) -> Result<Node, SyntaxError> {
-        self.depth += 1;
-        let r = if self.depth > MAX_DEPTH {
-            let t = self.peek();
-            Err(SyntaxError {
-                message: "Expression nested too deeply".into(),
-                span: (t.start, t.end),
-            })
-        } else {
-            self.unary()
-        };
-        self.depth -= 1;
-        r
+        self.nested(Self::unary)
     }
 
     fn postfix(&mut self, mut node: Node) -> Result<Node, SyntaxError> {
