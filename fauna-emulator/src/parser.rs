@@ -262,20 +262,29 @@ impl Parser {
         if self.is_punct(p) {
             Ok(self.bump())
         } else {
-            let t = self.peek();
-            Err(SyntaxError {
-                message: format!("Expected `{p}`, found {}", describe(&t.kind)),
-                span: (t.start, t.end),
-            })
+            Err(self.expected(&format!("`{p}`")))
         }
     }
 
-    fn unexpected(&self) -> SyntaxError {
+    /// A syntax error at the current token.
+    fn error_here(&self, message: impl Into<String>) -> SyntaxError {
         let t = self.peek();
         SyntaxError {
-            message: format!("Unexpected {}", describe(&t.kind)),
+            message: message.into(),
             span: (t.start, t.end),
         }
+    }
+
+    /// "Expected <what>, found <current token>".
+    fn expected(&self, what: &str) -> SyntaxError {
+        self.error_here(format!(
+            "Expected {what}, found {}",
+            describe(&self.peek().kind)
+        ))
+    }
+
+    fn unexpected(&self) -> SyntaxError {
+        self.error_here(format!("Unexpected {}", describe(&self.peek().kind)))
     }
 
     fn prev_end(&self) -> usize {
@@ -316,13 +325,7 @@ impl Parser {
                 self.bump();
                 Ok(s)
             }
-            _ => {
-                let t = self.peek();
-                Err(SyntaxError {
-                    message: format!("Expected an identifier, found {}", describe(&t.kind)),
-                    span: (t.start, t.end),
-                })
-            }
+            _ => Err(self.expected("an identifier")),
         }
     }
 
@@ -338,11 +341,7 @@ impl Parser {
     ) -> Result<Node, SyntaxError> {
         self.depth += 1;
         let r = if self.depth > MAX_DEPTH {
-            let t = self.peek();
-            Err(SyntaxError {
-                message: "Expression nested too deeply".into(),
-                span: (t.start, t.end),
-            })
+            Err(self.error_here("Expression nested too deeply"))
         } else {
             parse(self)
         };
@@ -424,11 +423,7 @@ impl Parser {
                 "+" | "-" => 6,
                 "*" | "/" | "%" => 7,
                 "|" | "&" | "^" | "**" => {
-                    let t = self.peek();
-                    return Err(SyntaxError {
-                        message: format!("Operator `{op}` is not emulated"),
-                        span: (t.start, t.end),
-                    });
+                    return Err(self.error_here(format!("Operator `{op}` is not emulated")));
                 }
                 _ => break,
             };
@@ -575,11 +570,9 @@ impl Parser {
             }
             let name = self.field_name()?;
             if self.is_punct(":") {
-                let t = self.peek();
-                return Err(SyntaxError {
-                    message: "Aliased projection fields (`name: expr`) are not emulated".into(),
-                    span: (t.start, t.end),
-                });
+                return Err(
+                    self.error_here("Aliased projection fields (`name: expr`) are not emulated")
+                );
             }
             let nested = if self.eat("{") {
                 Some(self.projection(depth + 1)?)
@@ -602,13 +595,7 @@ impl Parser {
                 self.bump();
                 Ok(s)
             }
-            _ => {
-                let t = self.peek();
-                Err(SyntaxError {
-                    message: format!("Expected a field name, found {}", describe(&t.kind)),
-                    span: (t.start, t.end),
-                })
-            }
+            _ => Err(self.expected("a field name")),
         }
     }
 
