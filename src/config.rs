@@ -12,6 +12,8 @@
 //! assert_eq!(n.max_retry_attempts_for_session_refresh, 10);
 //! ```
 
+use alloc::string::String;
+
 use crate::scope::{self, ScopeError};
 
 /// How the backend is asked to transfer tokens (`st-auth-mode`).

@@ -7,6 +7,8 @@
 //! assert_eq!(get("a=1; sFrontToken=xyz; b=2", FRONT_TOKEN), Some("xyz"));
 //! ```
 
+use alloc::string::String;
+
 /// Front token (`front-token` header as received): user id, access-token expiry and payload.
 pub const FRONT_TOKEN: &str = "sFrontToken";
 /// Client timestamp (ms) of the last front-token write: the session's version and existence marker.

@@ -1,5 +1,7 @@
 //! The crate's error type.
 
+use alloc::string::String;
+
 use crate::config::ConfigError;
 use crate::front_token::FrontTokenError;
 

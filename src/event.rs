@@ -1,5 +1,7 @@
 //! Session events, fired exactly when the SuperTokens frontend SDK fires them.
 
+use alloc::string::String;
+
 /// Something happened to the session. The JavaScript API passes `{action, userContext, ...}` to `onHandleEvent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {

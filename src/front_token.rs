@@ -12,6 +12,9 @@
 //! assert!(fauna_session::front_token::decode("not base64!").is_err());
 //! ```
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Why a front token (header or cookie) could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FrontTokenError {

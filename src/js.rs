@@ -4,6 +4,9 @@
 //! Config values are read with `Reflect` (no serde), errors are thrown as `Error` objects, and a failed refresh
 //! is thrown as the refresh endpoint's `Response`, as the SuperTokens SDK does.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -92,7 +95,7 @@ fn opt_bool(obj: &JsValue, key: &'static str) -> Result<Option<bool>, ConfigErro
 fn opt_status(obj: &JsValue, key: &'static str) -> Result<Option<u16>, ConfigError> {
     opt(obj, key)
         .map(|v| match v.as_f64() {
-            Some(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => Ok(n as u16),
+            Some(n) if (100.0..=599.0).contains(&n) && f64::from(n as u16) == n => Ok(n as u16),
             _ => Err(ConfigError::InvalidOption(key)),
         })
         .transpose()

@@ -42,6 +42,7 @@
 //! | feature | what |
 //! |---|---|
 //! | `js` | the `#[wasm_bindgen]` JavaScript API (`js` module when built for wasm32) — the npm build; also makes `lol_alloc`'s free-list allocator the `#[global_allocator]` on wasm32 (smaller than dlmalloc), so a crate that sets its own must not enable `js` |
+//! | `std` (default) | the Rust API (`Session`, on gloo-net) and the standard library; the npm build turns it off and is `no_std` (its panics trap) |
 //! | `serde` | `Session::access_token_payload::<T>()` and `front_token::parse` deserialise into your types |
 //!
 //! ## State and single flight
@@ -55,12 +56,14 @@
 //!
 //! ## Size
 //!
-//! `scripts/size-report.sh` builds the npm flavour (`--profile wasm-release --features js`, `wasm-bindgen
-//! --target web`, `wasm-opt -Oz` with the npm build's Binaryen) and prints raw and `gzip -9` sizes of the wasm and
-//! its JS glue. What keeps it small: no `core::fmt` on our paths (messages are concatenated `&str`s, numbers go
-//! through JavaScript), JavaScript values read with `Reflect` instead of serde, one closure shape
-//! ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s) and one spawned-future type for every callback,
-//! shared bindings where web-sys has one per type, and a small allocator.
+//! `scripts/size-report.sh` builds the npm flavour (`--profile wasm-release --no-default-features --features js`,
+//! `wasm-bindgen --target web`, `wasm-opt -Oz` with the npm build's Binaryen, then the package's own shrink step)
+//! and prints raw and `gzip -9` sizes of the wasm and its JS glue. What keeps it small: the npm flavour is
+//! `no_std` (no std panic machinery; a panic traps), no `core::fmt` on our paths (messages are concatenated
+//! `&str`s, numbers go through JavaScript), JavaScript values read with `Reflect` instead of serde, one closure
+//! shape ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s) and one spawned-future type for every
+//! callback, shared bindings where web-sys has one per type, a small allocator, and short import/export names
+//! with a minified glue in the package.
 //!
 //! ## Testing
 //!
@@ -71,6 +74,11 @@
 //!   cargo test -p fauna-session --target wasm32-unknown-unknown --features js` (the server URL can be changed at
 //!   compile time with `FAUNA_SESSION_TEST_SERVER`).
 #![deny(missing_docs)]
+// The npm build (`--no-default-features --features js`) is `no_std`: it leaves out std's panic machinery and
+// the `core::fmt` code it drags in. Everything else (native builds, Rust apps) has `std`.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
 
 pub mod config;
 pub mod cookies;
@@ -85,7 +93,7 @@ pub use event::Event;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "std"))]
 pub use wasm::session::{Session, Subscription};
 
 /// The JavaScript API (feature `js`): the functions the npm package exports, callable from Rust too.
@@ -105,3 +113,21 @@ pub mod js;
 // the allocator is never used from two threads at once.
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// The npm build's panic handler (it has no std): trap. Our code does not panic on any input (it parses with
+/// `get`/`checked_*` and never indexes or unwraps), so this only guards against bugs; a trap surfaces in
+/// JavaScript as a `RuntimeError: unreachable`.
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(
+    target_arch = "wasm32",
+    not(feature = "std"),
+    target_feature = "atomics"
+))]
+compile_error!(
+    "the no_std (npm) build assumes one thread: build it without the `atomics` target feature"
+);

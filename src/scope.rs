@@ -18,6 +18,9 @@
 //! assert_eq!(should_intercept("https://a.b.example.com", "https://api.example.com", Some(".example.com")), Ok(true));
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 /// A value that could not be normalised. The messages are the SuperTokens SDK's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {

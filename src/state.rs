@@ -10,6 +10,9 @@
 //! assert_eq!(after_lock(&pre, &pre), AfterLock::Refresh);
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::event::Event;
 
 /// What the frontend cookies say about the session.

@@ -1,8 +1,13 @@
 //! The interceptor: the SuperTokens request algorithm (`doRequest`) and the single-flight refresh
 //! (`onUnauthorisedResponse`), working on the frontend cookies so every tab shares one session.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::boxed::Box;
+use alloc::string::String;
+#[cfg(feature = "std")]
+use alloc::vec::Vec;
+
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::JsCast;
@@ -57,6 +62,7 @@ impl Fail {
         }
     }
     /// For Rust: JavaScript values become [`Error`] variants.
+    #[cfg(feature = "std")]
     pub(crate) fn into_error(self) -> Error {
         match self {
             Fail::Err(e) => e,
@@ -78,6 +84,8 @@ pub(crate) enum Unauthorised {
     ApiError(JsValue),
 }
 
+/// A Rust API event subscriber.
+#[cfg(feature = "std")]
 type Listener = Rc<dyn Fn(&Event)>;
 
 /// The one interceptor of this page.
@@ -85,14 +93,19 @@ pub(crate) struct Engine {
     cfg: RefCell<Rc<(Normalised, Hooks)>>,
     /// `window.fetch` as it was before we patched it; the refresh call always goes through it.
     original_fetch: Function,
+    #[cfg(feature = "std")]
     listeners: RefCell<Vec<(u32, Listener)>>,
+    #[cfg(feature = "std")]
     next_listener: Cell<u32>,
     fetch_patched: Cell<bool>,
 }
 
-thread_local! {
+#[cfg(feature = "std")]
+std::thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
 }
+#[cfg(not(feature = "std"))]
+static ENGINE: sys::Local<RefCell<Option<Rc<Engine>>>> = sys::Local::new(RefCell::new(None));
 
 /// The engine, if `init` ran.
 pub(crate) fn current() -> Result<Rc<Engine>, Error> {
@@ -114,7 +127,9 @@ pub(crate) fn install(cfg: Normalised, hooks: Hooks) -> Rc<Engine> {
     let engine = Rc::new(Engine {
         cfg: RefCell::new(Rc::new((cfg, hooks))),
         original_fetch,
+        #[cfg(feature = "std")]
         listeners: RefCell::new(Vec::new()),
+        #[cfg(feature = "std")]
         next_listener: Cell::new(0),
         fetch_patched: Cell::new(false),
     });
@@ -350,17 +365,20 @@ impl Engine {
             }
             let _ = f.call1(&JsValue::UNDEFINED, &o);
         }
+        #[cfg(feature = "std")]
         let listeners: Vec<Listener> = self
             .listeners
             .borrow()
             .iter()
             .map(|(_, l)| l.clone())
             .collect();
+        #[cfg(feature = "std")]
         for l in listeners {
             l(event);
         }
     }
 
+    #[cfg(feature = "std")]
     pub(crate) fn subscribe(&self, f: Listener) -> u32 {
         let id = self.next_listener.get();
         self.next_listener.set(id.wrapping_add(1));
@@ -368,6 +386,7 @@ impl Engine {
         id
     }
 
+    #[cfg(feature = "std")]
     pub(crate) fn unsubscribe(&self, id: u32) {
         self.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }

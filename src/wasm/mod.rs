@@ -2,6 +2,7 @@
 
 pub(crate) mod engine;
 pub(crate) mod lock;
+#[cfg(feature = "std")]
 pub(crate) mod session;
 pub(crate) mod sys;
 pub(crate) mod xhr;

@@ -1,6 +1,6 @@
 //! The Rust API, for Yew and Leptos apps.
 
-use std::rc::Rc;
+use alloc::rc::Rc;
 
 use super::engine::{self, Engine, Fail, Hooks};
 use super::sys;

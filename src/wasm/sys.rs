@@ -1,5 +1,9 @@
 //! Small browser helpers: cookies, localStorage, clocks, timers, JS object access.
 
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::string::String;
+
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -26,6 +30,27 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = href)]
     fn href_of(this: &Href) -> String;
 }
+
+/// A `static` of the `no_std` (npm) build, where `thread_local!` does not exist; the same `with` as
+/// [`std::thread::LocalKey`].
+#[cfg(not(feature = "std"))]
+pub(crate) struct Local<T>(T);
+
+#[cfg(not(feature = "std"))]
+impl<T> Local<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Local(value)
+    }
+    pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
+}
+
+// SAFETY: the no_std build is single-threaded (lib.rs refuses to compile it with the `atomics` target feature),
+// so a `Local` is never reached from two threads.
+#[cfg(not(feature = "std"))]
+#[allow(unsafe_code)]
+unsafe impl<T> Sync for Local<T> {}
 
 /// `message.clone()` of a `Request` or `Response`.
 pub(crate) fn clone_message(message: &JsValue) -> Result<JsValue, JsValue> {
@@ -159,7 +184,7 @@ pub(crate) fn callback(
 }
 
 /// The one future type every spawn site runs as (one instantiation of the executor's generic code).
-type Task = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>;
+type Task = core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, JsValue>>>>;
 
 /// Runs `task` to completion as a `Promise` (all spawn sites share one monomorphised executor path).
 pub(crate) fn promise(task: Task) -> Promise {
@@ -167,7 +192,7 @@ pub(crate) fn promise(task: Task) -> Promise {
 }
 
 /// Runs `task` in the background.
-pub(crate) fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+pub(crate) fn spawn(task: impl core::future::Future<Output = ()> + 'static) {
     let _ = promise(Box::pin(async move {
         task.await;
         Ok(JsValue::UNDEFINED)
