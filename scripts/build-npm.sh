@@ -9,7 +9,8 @@
 # Needs, no downloads outside the registries: wasm-pack (cargo install wasm-pack
 # --locked), wasm-bindgen on PATH at exactly the version in Cargo.lock, the
 # wasm32-unknown-unknown target, node/npm (wasm-opt comes from the npm `binaryen`
-# package, installed here on first use; WASM_OPT=/path/to/wasm-opt overrides).
+# package, esbuild for pkg-template/build-tools/shrink.mjs from npm too, both installed
+# there on first use; WASM_OPT=/path/to/wasm-opt overrides).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,14 +30,14 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
 [ "$have" = "$want" ] || die "wasm-bindgen CLI is '${have:-missing}', Cargo.lock wants $want: cargo install wasm-bindgen-cli --version $want"
 
-# wasm-opt: Binaryen 132 from the npm registry (pkg-template/build-tools, locked).
-# Not Debian's Binaryen 108: its output of this module fails to instantiate
-# ("WebAssembly.Table.set(): Argument 1 is invalid for table").
+# pkg-template/build-tools (locked, from the npm registry): wasm-opt from Binaryen 132, and
+# esbuild for shrink.mjs. Not Debian's Binaryen 108: its output of this module fails to
+# instantiate ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 TOOLS="$ROOT/pkg-template/build-tools"
-if [ -z "${WASM_OPT:-}" ]; then
-  [ -x "$TOOLS/node_modules/.bin/wasm-opt" ] || (cd "$TOOLS" && npm ci --no-audit --no-fund --silent)
-  WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
+if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/esbuild" ]; then
+  (cd "$TOOLS" && npm ci --no-audit --no-fund --silent)
 fi
+WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -60,6 +61,9 @@ for target in bundler web; do
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     -o "$wasm" "$wasm"
   echo "   wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
+  # Short wasm import/export names (JS glue rewritten to match), minified glue; the
+  # public JS API and the .d.ts files are unchanged. See the script's header.
+  node "$TOOLS/shrink.mjs" "$OUT/$target" "$target"
 done
 
 node "$ROOT/pkg-template/merge-package-json.mjs" \
