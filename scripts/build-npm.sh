@@ -51,14 +51,16 @@ for target in bundler web; do
     --out-name fauna_session \
     --profile wasm-release \
     --no-opt \
-    -- --features js
+    -- --no-default-features --features js
   wasm="$OUT/$target/fauna_session_bg.wasm"
   before=$(stat -c %s "$wasm")
   # The feature flags match what rustc enables for wasm32 (harmless when the
-  # target_features section is present, required when it is not).
+  # target_features section is present, required when it is not); the optimised
+  # module needs neither that section nor `producers`, so both are stripped.
   "$WASM_OPT" -Oz \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --strip-producers --strip-target-features \
     -o "$wasm" "$wasm"
   echo "   wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
   # Short wasm import/export names (JS glue rewritten to match), minified glue; the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Size of the npm build of the browser library: wasm + JS glue, raw and gzip -9.
-# Builds `--profile wasm-release --features js` for wasm32, runs wasm-bindgen --target web, wasm-opt -Oz
+# Builds the npm flavour (`--profile wasm-release --no-default-features --features js`, no_std) for wasm32,
+# runs wasm-bindgen --target web, wasm-opt -Oz
 # (WASM_OPT overrides which wasm-opt) and pkg-template/build-tools/shrink.mjs, as scripts/build-npm.sh does;
 # also prints the figure before shrink.mjs.
 # Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-target/size-report}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build -p fauna-session --lib --target wasm32-unknown-unknown --profile wasm-release --features js >&2
+cargo build -p fauna-session --lib --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features js >&2
 rm -rf "$OUT" && mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" --out-name fauna_session \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/fauna_session.wasm"
@@ -23,6 +24,7 @@ WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 echo "wasm-opt: $("$WASM_OPT" --version)" >&2
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --strip-producers --strip-target-features \
   -o "$OUT/fauna_session_bg.opt.wasm" "$OUT/fauna_session_bg.wasm"
 mv "$OUT/fauna_session_bg.opt.wasm" "$OUT/fauna_session_bg.wasm"
 size() { wc -c <"$1" | tr -d ' '; }
