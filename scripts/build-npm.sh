@@ -54,6 +54,8 @@ for target in bundler web; do
     -- --no-default-features --features js
   wasm="$OUT/$target/fauna_session_bg.wasm"
   before=$(stat -c %s "$wasm")
+  # Dead core::fmt code (only panic messages point at it; the no_std build's panics trap).
+  node "$TOOLS/snip-fmt.mjs" "$wasm"
   # The feature flags match what rustc enables for wasm32 (harmless when the
   # target_features section is present, required when it is not); the optimised
   # module needs neither that section nor `producers`, so both are stripped.

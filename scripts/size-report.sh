@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Size of the npm build of the browser library: wasm + JS glue, raw and gzip -9.
 # Builds the npm flavour (`--profile wasm-release --no-default-features --features js`, no_std) for wasm32,
-# runs wasm-bindgen --target web, wasm-opt -Oz
-# (WASM_OPT overrides which wasm-opt) and pkg-template/build-tools/shrink.mjs, as scripts/build-npm.sh does;
-# also prints the figure before shrink.mjs.
+# then as scripts/build-npm.sh does: wasm-bindgen --target web, pkg-template/build-tools/snip-fmt.mjs,
+# wasm-opt -Oz (WASM_OPT overrides which wasm-opt) and pkg-template/build-tools/shrink.mjs.
+# Also prints the figure before shrink.mjs.
 # Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,7 @@ if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/e
 fi
 WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 echo "wasm-opt: $("$WASM_OPT" --version)" >&2
+node "$TOOLS/snip-fmt.mjs" "$OUT/fauna_session_bg.wasm" >&2
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --strip-producers --strip-target-features \

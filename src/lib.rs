@@ -57,13 +57,14 @@
 //! ## Size
 //!
 //! `scripts/size-report.sh` builds the npm flavour (`--profile wasm-release --no-default-features --features js`,
-//! `wasm-bindgen --target web`, `wasm-opt -Oz` with the npm build's Binaryen, then the package's own shrink step)
-//! and prints raw and `gzip -9` sizes of the wasm and its JS glue. What keeps it small: the npm flavour is
-//! `no_std` (no std panic machinery; a panic traps), no `core::fmt` on our paths (messages are concatenated
-//! `&str`s, numbers go through JavaScript), JavaScript values read with `Reflect` instead of serde, one closure
-//! shape ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s) and one spawned-future type for every
-//! callback, shared bindings where web-sys has one per type, a small allocator, and short import/export names
-//! with a minified glue in the package.
+//! `wasm-bindgen --target web`, `wasm-opt -Oz` with the npm build's Binaryen, and the package's own steps before
+//! and after it) and prints raw and `gzip -9` sizes of the wasm and its JS glue. What keeps it small: the npm
+//! flavour is `no_std` (no std panic machinery; a panic traps, and the `core::fmt` code only panic messages point
+//! at is snipped from the wasm), no `core::fmt` on our paths (messages are concatenated `&str`s, numbers go through
+//! JavaScript), JavaScript values read with `Reflect` instead of serde, one closure shape
+//! ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s) and one spawned-future type for every callback,
+//! shared bindings where web-sys has one per type, a small allocator, and short import/export names with a
+//! minified glue in the package.
 //!
 //! ## Testing
 //!

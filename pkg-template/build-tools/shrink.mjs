@@ -43,12 +43,9 @@
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { transformSync } from "esbuild";
+import { die, checkModule, sections, parseImports, parseExports, u32Bytes, nameBytes, rebuild } from "./wasm-module.mjs";
 
 const [dir, target] = process.argv.slice(2);
-const die = (msg) => {
-  console.error(`shrink: ${msg}`);
-  process.exit(1);
-};
 if (!dir || !["web", "bundler"].includes(target)) die("usage: shrink.mjs <dir> <web|bundler>");
 
 const NAME = "fauna_session";
@@ -59,114 +56,8 @@ const expected = target === "web" ? [`${NAME}.js`] : [`${NAME}.js`, `${NAME}_bg.
 for (const f of expected) if (!jsFiles.includes(f)) die(`${join(dir, f)} is missing`);
 const glue = Object.fromEntries(jsFiles.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
 
-// ---------------------------------------------------------------- wasm sections
-
-class Reader {
-  constructor(buf, pos = 0) {
-    this.buf = buf;
-    this.pos = pos;
-  }
-  byte() {
-    if (this.pos >= this.buf.length) die("truncated wasm");
-    return this.buf[this.pos++];
-  }
-  u32() {
-    let result = 0, shift = 0, b;
-    do {
-      b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return result;
-  }
-  bytes(n) {
-    if (this.pos + n > this.buf.length) die("truncated wasm");
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  name() {
-    return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes(this.u32()));
-  }
-  limits() {
-    const flags = this.byte();
-    this.u32();
-    if (flags & 1) this.u32();
-  }
-  reftype() {
-    const t = this.byte();
-    if (t === 0x63 || t === 0x64) this.u32(); // (ref null? heaptype): index or abstract type
-  }
-}
-
-const u32Bytes = (n) => {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return Buffer.from(out);
-};
-const nameBytes = (s) => {
-  const b = Buffer.from(s, "utf8");
-  return Buffer.concat([u32Bytes(b.length), b]);
-};
-
 const wasm = readFileSync(wasmPath);
-if (wasm.readUInt32BE(0) !== 0x0061736d || wasm.readUInt32LE(4) !== 1) die(`${wasmPath} is not a wasm module`);
-
-/** Sections as { id, start, end } of their payloads. */
-function sections(buf) {
-  const r = new Reader(buf, 8);
-  const out = [];
-  while (r.pos < buf.length) {
-    const id = r.byte();
-    const size = r.u32();
-    out.push({ id, start: r.pos, end: r.pos + size });
-    r.pos += size;
-  }
-  return out;
-}
-
-/** Import entries: { module, name, desc: Buffer (the kind byte and its type) }. */
-function parseImports(payload) {
-  const r = new Reader(payload);
-  const n = r.u32();
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const module = r.name();
-    const name = r.name();
-    const descStart = r.pos;
-    const kind = r.byte();
-    if (kind === 0) r.u32(); // func: type index
-    else if (kind === 1) (r.reftype(), r.limits()); // table
-    else if (kind === 2) r.limits(); // memory
-    else if (kind === 3) (r.reftype(), r.byte()); // global: valtype, mutability
-    else if (kind === 4) (r.byte(), r.u32()); // tag: attribute, type index
-    else die(`unknown import kind ${kind} for ${module}.${name}`);
-    out.push({ module, name, desc: payload.subarray(descStart, r.pos) });
-  }
-  if (r.pos !== payload.length) die("import section has trailing bytes");
-  return out;
-}
-
-/** Export entries: { name, desc: Buffer (kind byte and index) }. */
-function parseExports(payload) {
-  const r = new Reader(payload);
-  const n = r.u32();
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const name = r.name();
-    const descStart = r.pos;
-    r.byte();
-    r.u32();
-    out.push({ name, desc: payload.subarray(descStart, r.pos) });
-  }
-  if (r.pos !== payload.length) die("export section has trailing bytes");
-  return out;
-}
+checkModule(wasm, wasmPath);
 
 const secs = sections(wasm);
 const importSec = secs.find((s) => s.id === 2);
@@ -275,19 +166,15 @@ const newImports = imports.map((i) =>
   i.module === BG_MODULE ? { ...i, module: newModule, name: importMap.get(i.name) } : i,
 );
 const newExports = exports.map((e) => (exportMap.has(e.name) ? { ...e, name: exportMap.get(e.name) } : e));
-const section = (id, entries, encode) => {
-  const payload = Buffer.concat([u32Bytes(entries.length), ...entries.map(encode)]);
-  return Buffer.concat([Buffer.from([id]), u32Bytes(payload.length), payload]);
-};
-const parts = [wasm.subarray(0, 8)];
-for (const s of secs) {
-  const headerStart = s.start - 1 - u32Bytes(s.end - s.start).length;
-  if (s === importSec)
-    parts.push(section(2, newImports, (i) => Buffer.concat([nameBytes(i.module), nameBytes(i.name), i.desc])));
-  else if (s === exportSec) parts.push(section(7, newExports, (e) => Buffer.concat([nameBytes(e.name), e.desc])));
-  else parts.push(wasm.subarray(headerStart, s.end));
-}
-const newWasm = Buffer.concat(parts);
+const entries = (list, encode) => Buffer.concat([u32Bytes(list.length), ...list.map(encode)]);
+const newWasm = rebuild(
+  wasm,
+  secs,
+  new Map([
+    [importSec, entries(newImports, (i) => Buffer.concat([nameBytes(i.module), nameBytes(i.name), i.desc]))],
+    [exportSec, entries(newExports, (e) => Buffer.concat([nameBytes(e.name), e.desc]))],
+  ]),
+);
 if (!WebAssembly.validate(newWasm)) die("the rewritten wasm does not validate");
 // Re-parse: sections of the rewritten module must round-trip.
 {

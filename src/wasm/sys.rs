@@ -32,7 +32,7 @@ extern "C" {
 }
 
 /// A `static` of the `no_std` (npm) build, where `thread_local!` does not exist; the same `with` as
-/// [`std::thread::LocalKey`].
+/// `std::thread::LocalKey`.
 #[cfg(not(feature = "std"))]
 pub(crate) struct Local<T>(T);
 
