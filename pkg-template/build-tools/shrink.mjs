@@ -31,12 +31,12 @@
 //     Kept: `memory` and exports whose name is also a JS export of the glue (the API:
 //     init, getUserId, …), so `InitOutput` keeps its meaningful members; exports the
 //     glue never uses (nothing to match them against); imports of other modules
-//     (snippets), whose names are those files' exports. The internal members of
-//     `InitOutput` (web .d.ts) and of fauna_session_bg.wasm.d.ts (__wbindgen_malloc, the
-//     closure shims, …) keep their old names in the untouched .d.ts files: no app uses
-//     them, but the raw wasm exports of those are now the short names.
+//     (snippets), whose names are those files' exports. The .d.ts files get the renamed
+//     exports too (the internal members of `InitOutput` in the web build's .d.ts, and
+//     fauna_session_bg.wasm.d.ts: __wbindgen_malloc, the closure shims, …), so they keep
+//     describing the wasm; nothing else in them changes.
 //  2. Minifies every .js file of the glue with esbuild (ESM in, ESM out; exported names
-//     are kept, so the .d.ts files, which this script never touches, still match; a file
+//     are kept, so the .d.ts files still match the JS API; a file
 //     with `import … from` lines is only parse-checked, see below). The
 //     `new URL("fauna_session_bg.wasm", import.meta.url)` that Vite and webpack rewrite
 //     is checked to survive; the `@ts-self-types` comment is kept.
@@ -216,8 +216,18 @@ for (const [f, text] of Object.entries(out)) {
   minified[f] = (selfTypes ? selfTypes + "\n" : "") + code;
 }
 
+// The .d.ts files name the wasm's exports (`InitOutput`, fauna_session_bg.wasm.d.ts): rename them there too.
+const types = {};
+for (const f of readdirSync(dir).filter((f) => f.endsWith(".d.ts"))) {
+  let text = readFileSync(join(dir, f), "utf8");
+  for (const [oldName, newName] of exportMap) text = text.replace(word(oldName), newName);
+  for (const oldName of exportMap.keys()) if (word(oldName).test(text)) die(`${f}: ${oldName} is still there`);
+  types[f] = text;
+}
+
 writeFileSync(wasmPath, newWasm);
 for (const [f, code] of Object.entries(minified)) writeFileSync(join(dir, f), code);
+for (const [f, text] of Object.entries(types)) writeFileSync(join(dir, f), text);
 
 const jsBefore = Object.values(glue).reduce((n, t) => n + Buffer.byteLength(t), 0);
 const jsAfter = Object.values(minified).reduce((n, t) => n + Buffer.byteLength(t), 0);
