@@ -30,14 +30,8 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
 [ "$have" = "$want" ] || die "wasm-bindgen CLI is '${have:-missing}', Cargo.lock wants $want: cargo install wasm-bindgen-cli --version $want"
 
-# pkg-template/build-tools (locked, from the npm registry): wasm-opt from Binaryen 132, and
-# esbuild for shrink.mjs. Not Debian's Binaryen 108: its output of this module fails to
-# instantiate ("WebAssembly.Table.set(): Argument 1 is invalid for table").
-TOOLS="$ROOT/pkg-template/build-tools"
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/esbuild" ]; then
-  (cd "$TOOLS" && npm ci --no-audit --no-fund --silent)
-fi
-WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
+# snip-fmt + wasm-opt (optimise_wasm) and shrink.mjs (shrink_package), shared with size-report.sh.
+. "$ROOT/scripts/wasm-post.sh"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -54,20 +48,9 @@ for target in bundler web; do
     -- --no-default-features --features js
   wasm="$OUT/$target/fauna_session_bg.wasm"
   before=$(stat -c %s "$wasm")
-  # Dead core::fmt code (only panic messages point at it; the no_std build's panics trap).
-  node "$TOOLS/snip-fmt.mjs" "$wasm"
-  # The feature flags match what rustc enables for wasm32 (harmless when the
-  # target_features section is present, required when it is not); the optimised
-  # module needs neither that section nor `producers`, so both are stripped.
-  "$WASM_OPT" -Oz \
-    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    --strip-producers --strip-target-features \
-    -o "$wasm" "$wasm"
-  echo "   wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
-  # Short wasm import/export names (JS glue rewritten to match), minified glue; the
-  # public JS API and the .d.ts files are unchanged. See the script's header.
-  node "$TOOLS/shrink.mjs" "$OUT/$target" "$target"
+  optimise_wasm "$wasm"
+  echo "   snip-fmt + wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
+  shrink_package "$OUT/$target" "$target"
 done
 
 node "$ROOT/pkg-template/merge-package-json.mjs" \

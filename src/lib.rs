@@ -115,8 +115,8 @@ pub mod js;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-/// The npm build's panic handler (it has no std): trap. Our code does not panic on any input (it parses with
-/// `get`/`checked_*` and never indexes or unwraps), so this only guards against bugs; a trap surfaces in
+/// The npm build's panic handler (it has no std): trap. Our code is written not to panic (it parses with
+/// `get`/`checked_*` instead of indexing and does not unwrap), so this guards against bugs; a trap surfaces in
 /// JavaScript as a `RuntimeError: unreachable`.
 #[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "std")))]
 #[panic_handler]

@@ -2,11 +2,10 @@
 //! (`onUnauthorisedResponse`), working on the frontend cookies so every tab shares one session.
 
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::string::String;
 #[cfg(feature = "std")]
 use alloc::vec::Vec;
-
-use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Promise};

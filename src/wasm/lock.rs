@@ -4,10 +4,10 @@
 //! automatically when a tab dies. Elsewhere (insecure origins, old browsers) the `browser-tabs-lock` protocol on
 //! `localStorage` (key `browser-tabs-lock-key-<name>`), which the SuperTokens JS SDK also speaks.
 
-use alloc::string::String;
-
 use alloc::rc::Rc;
+use alloc::string::String;
 use core::cell::RefCell;
+
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

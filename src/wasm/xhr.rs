@@ -13,11 +13,10 @@
 //! all replays the swallowed 401 completion. Requests to other URLs, and synchronous requests' responses, are
 //! passed through untouched.
 
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-
-use alloc::rc::Rc;
 use core::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Reflect};
