@@ -122,15 +122,6 @@ fn has_byte(s: &str, b: u8) -> bool {
     find_any(s, &[b]).is_some()
 }
 
-/// `s.trim_end_matches(b)` for an ASCII `b`.
-pub(crate) fn trim_end_byte(s: &str, b: u8) -> &str {
-    let mut end = s.len();
-    while end > 0 && s.as_bytes().get(end - 1) == Some(&b) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("")
-}
-
 /// `s.trim_start_matches(b)` for an ASCII `b`.
 pub(crate) fn trim_start_byte(s: &str, b: u8) -> &str {
     let mut start = 0;
@@ -446,7 +437,6 @@ mod tests {
                     s.trim_start_matches(c),
                     "{s:?} {c:?}"
                 );
-                assert_eq!(trim_end_byte(s, b), s.trim_end_matches(c), "{s:?} {c:?}");
             }
             let ws = format!(" \t{s}\n\r\x0c");
             assert_eq!(
