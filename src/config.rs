@@ -16,6 +16,7 @@ use alloc::string::String;
 
 use fauna_session_protocol::path;
 
+use crate::fauna::{FaunaConfig, FaunaConfigError, FaunaSettings};
 use crate::scope::{self, ScopeError};
 
 /// How the backend is asked to transfer tokens (`st-auth-mode`): `fauna-session-protocol`'s `TokenTransfer`
@@ -45,6 +46,9 @@ pub struct Config {
     pub is_in_iframe: bool,
     /// Refresh-and-retry cycles allowed per request. Default 10; 0 never refreshes on a 401.
     pub max_retry_attempts_for_session_refresh: u32,
+    /// Fauna requests managed by the session (`Authorization: Bearer <faunadbToken>`, refreshed before it would
+    /// expire, a Fauna 401 refreshes and retries once). Default none.
+    pub fauna: Option<FaunaConfig>,
 }
 
 impl Config {
@@ -61,6 +65,7 @@ impl Config {
             auto_add_credentials: true,
             is_in_iframe: false,
             max_retry_attempts_for_session_refresh: 10,
+            fauna: None,
         }
     }
 
@@ -78,6 +83,10 @@ impl Config {
         }
         let session_token_backend_domain = match &self.session_token_backend_domain {
             Some(d) => Some(scope::normalise_session_scope(d)?),
+            None => None,
+        };
+        let fauna = match &self.fauna {
+            Some(f) => Some(f.normalise()?),
             None => None,
         };
         let mut base = api_domain.clone();
@@ -99,12 +108,13 @@ impl Config {
             auto_add_credentials: self.auto_add_credentials,
             is_in_iframe: self.is_in_iframe,
             max_retry_attempts_for_session_refresh: self.max_retry_attempts_for_session_refresh,
+            fauna,
         })
     }
 }
 
 /// A validated configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Normalised {
     /// `scheme://host[:port]`.
     pub api_domain: String,
@@ -130,6 +140,8 @@ pub struct Normalised {
     pub is_in_iframe: bool,
     /// See [`Config::max_retry_attempts_for_session_refresh`].
     pub max_retry_attempts_for_session_refresh: u32,
+    /// See [`Config::fauna`].
+    pub fauna: Option<FaunaSettings>,
 }
 
 impl Normalised {
@@ -169,6 +181,9 @@ pub enum ConfigError {
     /// `apiDomain` missing from the JavaScript config object.
     #[error("Please provide a valid domain name")]
     MissingApiDomain,
+    /// The `fauna` options were rejected.
+    #[error("{0}")]
+    Fauna(#[from] FaunaConfigError),
     /// An option of the wrong JavaScript type.
     #[error("Invalid config option: {0}")]
     InvalidOption(&'static str),
@@ -186,6 +201,7 @@ impl ConfigError {
                 "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.".into()
             }
             ConfigError::MissingApiDomain => ScopeError::InvalidDomain.message().into(),
+            ConfigError::Fauna(e) => e.message().into(),
             ConfigError::InvalidOption(name) => {
                 let mut s = String::from("Invalid config option: ");
                 s.push_str(name);

@@ -122,6 +122,15 @@ fn has_byte(s: &str, b: u8) -> bool {
     find_any(s, &[b]).is_some()
 }
 
+/// `s.trim_end_matches(b)` for an ASCII `b`.
+pub(crate) fn trim_end_byte(s: &str, b: u8) -> &str {
+    let mut end = s.len();
+    while end > 0 && s.as_bytes().get(end - 1) == Some(&b) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
 /// `s.trim_start_matches(b)` for an ASCII `b`.
 pub(crate) fn trim_start_byte(s: &str, b: u8) -> &str {
     let mut start = 0;
@@ -411,6 +420,23 @@ pub fn should_intercept(
     }
 }
 
+/// Origin (`scheme://host[:port]`, host lowercased, default port left out) and path (`/` at least, without query
+/// or fragment) of an absolute `http(s)` URL with a lowercase scheme (as `new URL(…).href` gives it), as the
+/// WHATWG URL parser reads them; `None` for anything else.
+///
+/// ```
+/// use fauna_session::scope::origin_and_path;
+/// assert_eq!(origin_and_path("http://Db.Example.com:80/query/1?x#y"), Some(("http://db.example.com".into(), "/query/1")));
+/// assert_eq!(origin_and_path("https://db.example.com:8443"), Some(("https://db.example.com:8443".into(), "/")));
+/// assert_eq!(origin_and_path("/query/1"), None);
+/// ```
+pub fn origin_and_path(url: &str) -> Option<(String, &str)> {
+    let p = parse(url)?;
+    let mut origin = String::from(if p.https { "https://" } else { "http://" });
+    origin.push_str(&p.host());
+    Some((origin, p.path))
+}
+
 /// Host name of an absolute `http(s)` URL, lowercased (used by the browser backend).
 pub fn hostname(url: &str) -> Option<String> {
     parse(url).map(|p| p.hostname)
@@ -437,6 +463,7 @@ mod tests {
                     s.trim_start_matches(c),
                     "{s:?} {c:?}"
                 );
+                assert_eq!(trim_end_byte(s, b), s.trim_end_matches(c), "{s:?} {c:?}");
             }
             let ws = format!(" \t{s}\n\r\x0c");
             assert_eq!(
