@@ -2,6 +2,8 @@
 //! `POST {base}/signin`, `GET {base}/emailpassword/email/exists`, `GET {base}/jwt/jwks.json`,
 //! `GET {base}/.well-known/openid-configuration` (also at the root).
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,6 +19,7 @@ use crate::engine::SessionEngine;
 use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
 use crate::metrics::Metrics;
+use crate::throttle::{PerIpLimiter, RetryLater};
 use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
     bearer_token, cookie_values, has_tokens,
@@ -24,7 +27,9 @@ use crate::transport::{
 use crate::users::{SignInError, SignUpError, User, normalise_email};
 
 impl SessionEngine {
-    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
+    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP
+    /// rate limits of [`SessionConfig::rate_limits`](crate::SessionConfig::rate_limits) applied (serve the app
+    /// with `into_make_service_with_connect_info::<SocketAddr>()` so they see each client's address).
     /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
     pub fn router(&self) -> Router {
         let base = self.config().base_path();
@@ -45,6 +50,10 @@ impl SessionEngine {
             .route("/.well-known/openid-configuration", get(openid))
             .with_state(self.clone())
             .layer(self.layer())
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(PerIpLimiter::new(&base, &self.config().rate_limits)),
+                crate::throttle::per_ip::limit,
+            ))
     }
 
     /// The layer that lets handlers extract [`Session`] and writes token changes into responses.
@@ -341,6 +350,7 @@ async fn signup(
             "email",
             "This email already exists. Please sign in instead.",
         )]),
+        Err(SignUpError::Busy(_)) => RetryLater::busy().into_response(),
         Err(SignUpError::Store(e)) => fail(&pending, e.into()),
     }
 }
@@ -363,6 +373,7 @@ async fn signin(
         Err(SignInError::WrongCredentials) => {
             Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response()
         }
+        Err(SignInError::Busy(_)) => RetryLater::busy().into_response(),
         Err(SignInError::Store(e)) => fail(&pending, e.into()),
     }
 }

@@ -19,6 +19,8 @@ use crate::config::{AntiCsrf, SameSite, SessionConfig};
 use crate::engine::SessionEngine;
 use crate::extract::Session;
 use crate::fauna::{FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments};
+use crate::hashing::HashPool;
+use crate::limits::LimitArgs;
 use crate::store::{SessionStore, SqlStore, StoreError};
 use crate::users::{SqlUserStore, UserStore};
 
@@ -109,6 +111,9 @@ pub struct Args {
     /// Where email/password users live: `sql` or `fauna` (needs --fauna-secret).
     #[arg(long, env = "FAUNA_SESSION_USER_STORE", default_value = "sql", value_parser = ["sql", "fauna"])]
     pub user_store: String,
+    /// Rate limits, back-off and capacity bounds.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 impl Args {
@@ -128,6 +133,7 @@ impl Args {
             cookie_domain: self.cookie_domain.clone(),
             anti_csrf: self.anti_csrf,
             key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
+            rate_limits: self.limits.rate_limits(),
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
                 None => SessionConfig::default().hooks,
@@ -154,7 +160,8 @@ impl Args {
 
     /// The user store these arguments select, over `store`.
     pub fn user_store(&self, store: Arc<dyn SessionStore>) -> Result<Arc<dyn UserStore>, String> {
-        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::new(store));
+        let pool = HashPool::new(self.limits.hash_pool());
+        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::with_pool(store, pool));
         match (self.user_store.as_str(), self.fauna_config()) {
             ("fauna", Some(f)) => Ok(Arc::new(FaunaUserStore::new(&f))),
             ("fauna", None) => Err("--user-store fauna needs --fauna-secret".into()),
@@ -242,9 +249,12 @@ pub async fn serve(args: &Args, config: SessionConfig) -> Result<(), Box<dyn std
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     maintenance.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -3,6 +3,7 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod pg;
+pub mod process;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
