@@ -85,9 +85,12 @@ pub mod config;
 pub mod cookies;
 mod error;
 pub mod event;
+pub mod failure;
+pub mod fauna;
 pub mod front_token;
 pub mod scope;
 pub mod state;
+pub mod tabs;
 
 pub use error::Error;
 pub use event::Event;
