@@ -43,7 +43,7 @@ impl HashPoolConfig {
 pub struct PoolBusy;
 
 /// Seconds a client refused with [`PoolBusy`] is told to wait (`Retry-After`).
-pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+pub(crate) const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// Runs CPU- and memory-heavy password work on a bounded number of blocking threads. Cheap to clone
 /// (clones share the bound).

@@ -4,11 +4,12 @@
 //! `429 Too Many Requests` when a limit on the client or the account is reached, `503 Service Unavailable`
 //! when the server is at capacity. Neither ends a session: a browser library must retry later.
 
-pub mod client_ip;
-pub mod per_ip;
+mod client_ip;
+pub(crate) mod per_ip;
 
 pub use client_ip::{ClientIp, TrustedProxies};
-pub use per_ip::{PerIpLimiter, RateLimits};
+pub(crate) use per_ip::PerIpLimiter;
+pub use per_ip::RateLimits;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,18 +18,18 @@ use serde_json::json;
 
 /// A "come back in `retry_after_secs`" answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryLater {
+pub(crate) struct RetryLater {
     /// 429 or 503.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The `message` of the body.
-    pub message: &'static str,
+    pub(crate) message: &'static str,
     /// `Retry-After`, seconds (at least 1).
-    pub retry_after_secs: u64,
+    pub(crate) retry_after_secs: u64,
 }
 
 impl RetryLater {
     /// `429 {"message": "too many requests"}`.
-    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+    pub(crate) fn too_many_requests(retry_after_secs: u64) -> Self {
         Self {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: "too many requests",
@@ -37,7 +38,7 @@ impl RetryLater {
     }
 
     /// `503 {"message": "server busy"}`: password hashing is at capacity.
-    pub fn busy() -> Self {
+    pub(crate) fn busy() -> Self {
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: "server busy",

@@ -61,7 +61,7 @@ struct Route {
 }
 
 /// The per-IP limits of one router, as an axum middleware state ([`limit`]).
-pub struct PerIpLimiter {
+pub(crate) struct PerIpLimiter {
     routes: Vec<Route>,
     proxies: TrustedProxies,
     warned_no_peer: AtomicBool,
@@ -90,7 +90,7 @@ fn key(ip: IpAddr) -> IpAddr {
 
 impl PerIpLimiter {
     /// The limits of `limits` on the FDI routes under `base_path` (normalised, e.g. `/auth`).
-    pub fn new(base_path: &str, limits: &RateLimits) -> Self {
+    pub(crate) fn new(base_path: &str, limits: &RateLimits) -> Self {
         let spec = [
             (Method::POST, "/signin", limits.sign_in_per_minute),
             (Method::POST, "/signup", limits.sign_up_per_minute),
@@ -158,7 +158,7 @@ impl PerIpLimiter {
 
 /// Middleware: records the request's [`ClientIp`] and answers `429 {"message": "too many requests"}` with
 /// `Retry-After` when the client is over its limit on the route.
-pub async fn limit(
+pub(crate) async fn limit(
     State(limiter): State<Arc<PerIpLimiter>>,
     mut req: Request,
     next: Next,

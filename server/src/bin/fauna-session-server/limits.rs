@@ -1,38 +1,37 @@
 //! The server's limits as command-line flags and environment variables ([`LimitArgs`], flattened into the
 //! binary's arguments). Each limit has a default that is on; see the README's server section.
 
-use crate::hashing::HashPoolConfig;
-use crate::throttle::{RateLimits, TrustedProxies};
+use fauna_session_server::{HashPoolConfig, RateLimits, TrustedProxies};
 
 /// Flags and environment variables of the server's limits.
 #[derive(Debug, Clone, clap::Args)]
-pub struct LimitArgs {
+pub(crate) struct LimitArgs {
     /// Password hashes (argon2id, 19 MiB each) computed at once [default: the number of cores].
     #[arg(long, env = "FAUNA_SESSION_PASSWORD_HASH_THREADS", value_name = "N")]
-    pub password_hash_threads: Option<usize>,
+    pub(crate) password_hash_threads: Option<usize>,
     /// Password hashes that may wait for a thread; sign-ins and sign-ups beyond that answer
     /// 503 with Retry-After [default: 4 per thread].
     #[arg(long, env = "FAUNA_SESSION_PASSWORD_HASH_QUEUE", value_name = "N")]
-    pub password_hash_queue: Option<usize>,
+    pub(crate) password_hash_queue: Option<usize>,
     /// Sign-ins per minute per client IP (429 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNIN", value_name = "N", default_value_t = RateLimits::default().sign_in_per_minute)]
-    pub rate_limit_signin: u32,
+    pub(crate) rate_limit_signin: u32,
     /// Sign-ups per minute per client IP (429 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNUP", value_name = "N", default_value_t = RateLimits::default().sign_up_per_minute)]
-    pub rate_limit_signup: u32,
+    pub(crate) rate_limit_signup: u32,
     /// Email-exists checks per minute per client IP (429 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_EMAIL_EXISTS", value_name = "N", default_value_t = RateLimits::default().email_exists_per_minute)]
-    pub rate_limit_email_exists: u32,
+    pub(crate) rate_limit_email_exists: u32,
     /// Session refreshes per minute per client IP (429 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_REFRESH", value_name = "N", default_value_t = RateLimits::default().refresh_per_minute)]
-    pub rate_limit_refresh: u32,
+    pub(crate) rate_limit_refresh: u32,
     /// Sign-outs per minute per client IP (429 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNOUT", value_name = "N", default_value_t = RateLimits::default().sign_out_per_minute)]
-    pub rate_limit_signout: u32,
+    pub(crate) rate_limit_signout: u32,
     /// A reverse proxy (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) whose X-Forwarded-For names the client
     /// (repeatable; env: comma-separated). Without it the socket peer is the client.
     #[arg(long = "trusted-proxy", env = "FAUNA_SESSION_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',', value_parser = parse_cidr)]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A CIDR, or a bare address as its /32 or /128.
@@ -45,7 +44,7 @@ fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
 
 impl LimitArgs {
     /// The per-IP rate limits these arguments describe.
-    pub fn rate_limits(&self) -> RateLimits {
+    pub(crate) fn rate_limits(&self) -> RateLimits {
         RateLimits {
             sign_in_per_minute: self.rate_limit_signin,
             sign_up_per_minute: self.rate_limit_signup,
@@ -57,7 +56,7 @@ impl LimitArgs {
     }
 
     /// The password-hashing pool these arguments describe.
-    pub fn hash_pool(&self) -> HashPoolConfig {
+    pub(crate) fn hash_pool(&self) -> HashPoolConfig {
         let default = match self.password_hash_threads {
             Some(n) => HashPoolConfig::for_threads(n),
             None => HashPoolConfig::default(),
