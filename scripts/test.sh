@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: native Rust tests (server on SQLite and PostgreSQL, Fauna emulator and
-# integration, browser-library logic), the browser library in headless Chromium against the real server, the npm
-# package checks, and the end-to-end tests of the example app. Installs what is missing first (scripts/setup.sh).
+# integration, browser-library logic), the browser library in Chromium, Firefox and WebKit against the real server,
+# the npm package checks, and the end-to-end tests of the example app. Installs what is missing first (scripts/setup.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,9 +24,18 @@ native_tests() {
   cargo test --workspace
 }
 
-# The browser library in headless Chromium (wasm-bindgen-test) against the real server binary. The test page is
-# pinned to 127.0.0.1:8000, the origin the server allows; the server runs with 2-second access tokens.
+# The browser library (wasm-bindgen-test) against the real server binary, in one engine: chromium (chromedriver),
+# firefox (Firefox ESR through geckodriver) or webkit (WebKitWebDriver driving WebKitGTK's MiniBrowser, on a virtual
+# display). The test page is pinned to 127.0.0.1:8000, the origin the server allows; the server runs with 2-second
+# access tokens.
 browser_tests() {
+  local driver
+  case $1 in
+    chromium) driver=(env CHROMEDRIVER=/usr/bin/chromedriver) ;;
+    firefox) driver=(env GECKODRIVER="$(command -v geckodriver)") ;;
+    webkit) driver=(xvfb-run -a env SAFARIDRIVER=/usr/bin/WebKitWebDriver) ;;
+    *) echo "unknown browser engine $1"; return 1 ;;
+  esac
   cargo build -p fauna-session-server || return 1
   local tmp; tmp=$(mktemp -d)
   "$server_bin" --listen 127.0.0.1:3001 --website-origin http://127.0.0.1:8000 --access-token-lifetime 2 \
@@ -35,8 +44,8 @@ browser_tests() {
   local up=0
   for _ in $(seq 100); do curl -sf http://127.0.0.1:3001/health >/dev/null && { up=1; break; }; sleep 0.2; done
   if [ "$up" != 1 ]; then cat "$tmp/server.log"; kill "$srv" 2>/dev/null; return 1; fi
-  CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=180 \
-    cargo test -p fauna-session --target wasm32-unknown-unknown --features js
+  WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=180 \
+    "${driver[@]}" cargo test -p fauna-session --target wasm32-unknown-unknown --features js --no-fail-fast
   local rc=$?
   kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
   [ "$rc" = 0 ] || tail -n 40 "$tmp/server.log"
@@ -58,7 +67,9 @@ e2e_tests() {
 
 stage "native tests (cargo test --workspace)" native_tests
 stage "fauna-js driver against the emulator" fauna_js_tests
-stage "browser library in headless Chromium" browser_tests
+stage "browser library in headless Chromium" browser_tests chromium
+stage "browser library in Firefox ESR" browser_tests firefox
+stage "browser library in WebKit" browser_tests webkit
 stage "npm package and end-to-end tests" e2e_tests
 
 printf '\n======== summary ========\n'

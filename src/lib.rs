@@ -97,6 +97,8 @@ pub use event::Event;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(all(target_arch = "wasm32", feature = "serde"))]
+pub use wasm::fauna_client::Fauna;
 #[cfg(all(target_arch = "wasm32", feature = "std"))]
 pub use wasm::session::{Session, Subscription};
 
