@@ -14,38 +14,14 @@
 
 use alloc::string::String;
 
+use fauna_session_protocol::path;
+
 use crate::fauna::{FaunaConfig, FaunaConfigError, FaunaSettings};
 use crate::scope::{self, ScopeError};
 
-/// How the backend is asked to transfer tokens (`st-auth-mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TokenTransferMethod {
-    /// HttpOnly cookies set by the backend (the default).
-    #[default]
-    Cookie,
-    /// `st-access-token`/`st-refresh-token` response headers, stored in frontend cookies and sent as
-    /// `Authorization: Bearer`.
-    Header,
-}
-
-impl TokenTransferMethod {
-    /// The `st-auth-mode` header value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenTransferMethod::Cookie => "cookie",
-            TokenTransferMethod::Header => "header",
-        }
-    }
-
-    /// Parses `"cookie"` or `"header"`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "cookie" => Some(TokenTransferMethod::Cookie),
-            "header" => Some(TokenTransferMethod::Header),
-            _ => None,
-        }
-    }
-}
+/// How the backend is asked to transfer tokens (`st-auth-mode`): `fauna-session-protocol`'s `TokenTransfer`
+/// (the server uses the same type), under the SuperTokens option's name.
+pub use fauna_session_protocol::TokenTransfer as TokenTransferMethod;
 
 /// Options of `init`, before validation. Build with [`Config::new`] and set fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,9 +56,9 @@ impl Config {
     pub fn new(api_domain: impl Into<String>) -> Self {
         Config {
             api_domain: api_domain.into(),
-            api_base_path: "/auth".into(),
-            session_expired_status_code: 401,
-            invalid_claim_status_code: 403,
+            api_base_path: path::DEFAULT_API_BASE_PATH.into(),
+            session_expired_status_code: fauna_session_protocol::SESSION_EXPIRED_STATUS,
+            invalid_claim_status_code: fauna_session_protocol::INVALID_CLAIM_STATUS,
             token_transfer_method: TokenTransferMethod::Cookie,
             session_token_frontend_domain: None,
             session_token_backend_domain: None,
@@ -116,9 +92,9 @@ impl Config {
         let mut base = api_domain.clone();
         base.push_str(&api_base_path);
         let mut refresh_url = base.clone();
-        refresh_url.push_str("/session/refresh");
+        refresh_url.push_str(path::REFRESH);
         let mut sign_out_url = base;
-        sign_out_url.push_str("/signout");
+        sign_out_url.push_str(path::SIGN_OUT);
         Ok(Normalised {
             api_domain,
             api_base_path,

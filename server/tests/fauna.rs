@@ -132,6 +132,7 @@ impl Fauna {
         let stats: Value = self
             .http
             .get(format!("{}/_emulator/stats", self.endpoint()))
+            .bearer_auth("secret")
             .send()
             .await
             .unwrap()
@@ -145,6 +146,7 @@ impl Fauna {
         let res = self
             .http
             .post(format!("{}/_emulator/fault", self.endpoint()))
+            .bearer_auth("secret")
             .json(&json!({"status": status, "count": count}))
             .send()
             .await
@@ -757,6 +759,7 @@ async fn slow_fauna_times_out_instead_of_hanging() {
     let res = fauna
         .http
         .post(format!("{}/_emulator/fault", fauna.endpoint()))
+        .bearer_auth("secret")
         .json(&json!({"delay_ms": 30_000, "count": 1}))
         .send()
         .await
