@@ -26,7 +26,7 @@ pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 /// Shared state of a running emulator.
 #[derive(Clone)]
-pub struct Shared {
+pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) evaluator: std::sync::mpsc::Sender<Job>,
@@ -58,11 +58,11 @@ impl Shared {
 }
 
 /// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Deadlines below this are answered 440, as the engine does when a client's
 /// `x-query-timeout-ms` is shorter than the time any query needs.
-pub const MIN_QUERY_DEADLINE_MS: u64 = 2;
+pub(crate) const MIN_QUERY_DEADLINE_MS: u64 = 2;
 
 const ALLOW_HEADERS: &str = "accept-encoding, authorization, content-type, x-driver-env, \
 x-faunadb-api-version, x-fauna-driver, x-fauna-source, x-fauna-tags, x-format, x-last-seen-txn, \
@@ -75,7 +75,7 @@ x-query-bytes-out, x-query-time, x-storage-bytes-read, x-storage-bytes-write, x-
 x-txn-time, x-faunadb-build";
 
 /// Builds the router.
-pub fn router(shared: Shared) -> Router {
+pub(crate) fn router(shared: Shared) -> Router {
     let development = Router::new()
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/fault", post(fault))

@@ -45,6 +45,7 @@ pub use config::{Config, Privileges, TokenRole, TokenRoleError};
 pub use db::SetupError;
 
 /// A bound, not yet serving emulator.
+#[derive(Debug)]
 pub struct Emulator {
     listener: tokio::net::TcpListener,
     router: axum::Router,

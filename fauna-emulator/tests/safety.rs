@@ -58,8 +58,7 @@ async fn non_loopback_bind_is_refused_without_insecure_listen() {
         ..Config::default()
     })
     .await
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
     assert!(err.to_string().contains("--insecure-listen"), "{err}");
 }

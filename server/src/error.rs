@@ -38,6 +38,14 @@ pub enum SessionError {
     /// The database failed. 503; nothing was changed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Concurrent requests kept changing the session while this one tried to write it (every compare-and-swap
+    /// attempt lost). 503 `{"message":"session busy, try again"}`; nothing was changed.
+    #[error("session changed concurrently too often: {0}")]
+    Contended(&'static str),
+    /// A server-side bug or setup mistake (e.g. the [`Session`](crate::Session) extractor on a route without
+    /// [`SessionLayer`](crate::SessionLayer), no signing key loaded). 500 `{"message":"internal error"}`.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// One failed claim check, as sent in an INVALID_CLAIMS body.
@@ -64,7 +72,8 @@ impl SessionError {
             }
             Self::InvalidClaims(_) => S::FORBIDDEN,
             Self::BadInput(_) => S::BAD_REQUEST,
-            Self::Hook(_) | Self::Store(_) => S::SERVICE_UNAVAILABLE,
+            Self::Hook(_) | Self::Store(_) | Self::Contended(_) => S::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -83,6 +92,8 @@ impl SessionError {
             // store errors may carry connection details, so only their kind is said.
             Self::Hook(e) => json!({"message": e.to_string()}),
             Self::Store(_) => json!({"message": "session store unavailable"}),
+            Self::Contended(_) => json!({"message": "session busy, try again"}),
+            Self::Internal(_) => json!({"message": "internal error"}),
         }
     }
 

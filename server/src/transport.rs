@@ -9,25 +9,26 @@ use crate::config::SessionConfig;
 use crate::crypto::b64std;
 
 /// Access-token cookie name.
-pub const ACCESS_TOKEN_COOKIE: &str = "sAccessToken";
+pub(crate) const ACCESS_TOKEN_COOKIE: &str = "sAccessToken";
 /// Refresh-token cookie name.
-pub const REFRESH_TOKEN_COOKIE: &str = "sRefreshToken";
+pub(crate) const REFRESH_TOKEN_COOKIE: &str = "sRefreshToken";
 /// Legacy cookie whose presence forces a refresh.
-pub const LEGACY_ID_REFRESH_COOKIE: &str = "sIdRefreshToken";
+pub(crate) const LEGACY_ID_REFRESH_COOKIE: &str = "sIdRefreshToken";
 /// Access-token response header (header mode).
-pub const ACCESS_TOKEN_HEADER: &str = "st-access-token";
+pub(crate) const ACCESS_TOKEN_HEADER: &str = "st-access-token";
 /// Refresh-token response header (header mode).
-pub const REFRESH_TOKEN_HEADER: &str = "st-refresh-token";
+pub(crate) const REFRESH_TOKEN_HEADER: &str = "st-refresh-token";
 /// Front-token response header.
-pub const FRONT_TOKEN_HEADER: &str = "front-token";
+pub(crate) const FRONT_TOKEN_HEADER: &str = "front-token";
 /// Anti-CSRF request and response header.
-pub const ANTI_CSRF_HEADER: &str = "anti-csrf";
+pub(crate) const ANTI_CSRF_HEADER: &str = "anti-csrf";
 /// Request header choosing the transport at session creation.
-pub const AUTH_MODE_HEADER: &str = "st-auth-mode";
+pub(crate) const AUTH_MODE_HEADER: &str = "st-auth-mode";
 /// Recipe id request header (also satisfies VIA_CUSTOM_HEADER anti-CSRF).
-pub const RID_HEADER: &str = "rid";
+pub(crate) const RID_HEADER: &str = "rid";
 /// Headers a browser app must be allowed to read.
-pub const EXPOSED_HEADERS: &str = "front-token, anti-csrf, st-access-token, st-refresh-token";
+pub(crate) const EXPOSED_HEADERS: &str =
+    "front-token, anti-csrf, st-access-token, st-refresh-token";
 
 /// How tokens travel between server and client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +74,7 @@ pub fn parse_cookies<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<(&'a 
 }
 
 /// All values of cookie `name` on a request.
-pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+pub(crate) fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
     let values = headers
         .get_all(COOKIE)
         .iter()
@@ -86,7 +87,7 @@ pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
 }
 
 /// The `Authorization: Bearer …` token, if any.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = v.split_once(' ')?;
     let token = token.trim();
@@ -94,7 +95,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Whether the request carries any session tokens in `transfer`.
-pub fn has_tokens(headers: &HeaderMap, transfer: TokenTransfer) -> bool {
+pub(crate) fn has_tokens(headers: &HeaderMap, transfer: TokenTransfer) -> bool {
     match transfer {
         TokenTransfer::Header => bearer_token(headers).is_some(),
         TokenTransfer::Cookie => {
@@ -304,7 +305,7 @@ fn append_cookie(
 }
 
 /// IMF-fixdate (`Thu, 01 Jan 1970 00:00:00 GMT`) of Unix seconds.
-pub fn http_date(secs: i64) -> String {
+pub(crate) fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
