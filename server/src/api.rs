@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use fauna_session_protocol::{header as wire_header, path};
 use serde_json::{Map, Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -21,7 +22,7 @@ use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
 use crate::throttle::{PerIpLimiter, RetryLater};
 use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
-    bearer_token, cookie_values, has_tokens,
+    bearer_token, cookie_values, has_tokens, transfer_for_new_session,
 };
 use crate::users::{SignInError, SignUpError, User, normalise_email};
 
@@ -30,10 +31,10 @@ use crate::users::{SignInError, SignUpError, User, normalise_email};
 pub(crate) fn routes(engine: &SessionEngine) -> Router {
     let base = engine.config().base_path();
     Router::new()
-        .route(&format!("{base}/session/refresh"), post(refresh))
-        .route(&format!("{base}/signout"), post(signout))
-        .route(&format!("{base}/signup"), post(signup))
-        .route(&format!("{base}/signin"), post(signin))
+        .route(&format!("{base}{}", path::REFRESH), post(refresh))
+        .route(&format!("{base}{}", path::SIGN_OUT), post(signout))
+        .route(&format!("{base}{}", path::SIGN_UP), post(signup))
+        .route(&format!("{base}{}", path::SIGN_IN), post(signin))
         .route(
             &format!("{base}/emailpassword/email/exists"),
             get(email_exists),
@@ -70,26 +71,8 @@ pub(crate) fn cors_layer(config: &SessionConfig) -> CorsLayer {
             http::Method::DELETE,
             http::Method::OPTIONS,
         ])
-        .allow_headers(
-            [
-                "content-type",
-                "rid",
-                "fdi-version",
-                "anti-csrf",
-                "authorization",
-                "st-auth-mode",
-            ]
-            .map(http::HeaderName::from_static),
-        )
-        .expose_headers(
-            [
-                "front-token",
-                "anti-csrf",
-                "st-access-token",
-                "st-refresh-token",
-            ]
-            .map(http::HeaderName::from_static),
-        )
+        .allow_headers(wire_header::CORS_ALLOWED_HEADERS.map(http::HeaderName::from_static))
+        .expose_headers(wire_header::EXPOSED_HEADERS.map(http::HeaderName::from_static))
 }
 
 /// An error answer that also clears tokens when the protocol says so.
@@ -307,7 +290,7 @@ async fn start_session(
     headers: &HeaderMap,
     user: &User,
 ) -> Response {
-    let transfer = TokenTransfer::for_new_session(headers);
+    let transfer = transfer_for_new_session(headers);
     match engine
         .create_session(&user.id, Map::new(), Map::new(), transfer)
         .await

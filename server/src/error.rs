@@ -79,13 +79,14 @@ impl SessionError {
 
     /// JSON body of this error as the protocol defines it.
     pub fn body(&self) -> serde_json::Value {
+        use fauna_session_protocol::body;
         use serde_json::json;
         match self {
-            Self::TryRefreshToken => json!({"message": "try refresh token"}),
-            Self::Unauthorised { .. } => json!({"message": "unauthorised"}),
-            Self::TokenTheftDetected { .. } => json!({"message": "token theft detected"}),
+            Self::TryRefreshToken => json!({"message": body::TRY_REFRESH_TOKEN}),
+            Self::Unauthorised { .. } => json!({"message": body::UNAUTHORISED}),
+            Self::TokenTheftDetected { .. } => json!({"message": body::TOKEN_THEFT_DETECTED}),
             Self::InvalidClaims(errs) => {
-                json!({"message": "invalid claim", "claimValidationErrors": errs})
+                json!({"message": body::INVALID_CLAIM, "claimValidationErrors": errs})
             }
             Self::BadInput(m) => json!({"message": m}),
             // Names the failing service and the cause (hook errors keep endpoints and secrets out of their text);

@@ -63,12 +63,13 @@ pub use config::{AntiCsrf, SameSite, SessionConfig};
 pub use engine::{NewTokens, SessionEngine, SessionInformation, Verified};
 pub use error::{ClaimValidationError, SessionError};
 pub use extract::{Session, SessionLayer, SessionRejection, SessionService, VerifyOptions};
+pub use fauna_session_protocol::TokenTransfer;
 pub use hashing::{HashPool, HashPoolConfig, PoolBusy};
 pub use keys::{KeyInfo, SigningKeys};
 pub use metrics::Metrics;
 pub use throttle::{ClientIp, RateLimits, TrustedProxies};
 pub use tokens::AccessToken;
-pub use transport::{IssuedAccessToken, IssuedRefreshToken, TokenTransfer};
+pub use transport::{IssuedAccessToken, IssuedRefreshToken};
 
 /// Internals the fuzz tests and benches drive directly. Not a stable API.
 #[doc(hidden)]

@@ -51,7 +51,7 @@ pub use session::FaunaSession;
 pub use users::{FaunaUserStore, WithFaunaUserDocuments};
 
 /// Key of the Fauna secret in the access-token payload or the session data.
-pub const FAUNADB_TOKEN_KEY: &str = "faunadbToken";
+pub const FAUNADB_TOKEN_KEY: &str = fauna_session_protocol::FAUNADB_TOKEN_CLAIM;
 
 /// A Fauna secret. Never printed: `Debug` and `Display` show `<redacted>`.
 #[derive(Clone, Default, PartialEq, Eq)]
