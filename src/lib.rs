@@ -88,9 +88,11 @@ pub mod event;
 pub mod failure;
 pub mod fauna;
 pub mod front_token;
+pub mod headers;
 pub mod scope;
 pub mod state;
 pub mod tabs;
+mod text;
 
 pub use error::Error;
 pub use event::Event;
