@@ -167,8 +167,8 @@ fn config_error(e: ConfigError) -> JsValue {
     Fail::Err(e.into()).into_js()
 }
 
-/// Configures the session and patches `window.fetch` and `XMLHttpRequest` (once per page; a second call only
-/// replaces the configuration). Throws on an invalid configuration.
+/// Configures the session and patches `window.fetch`, and with `compat` `XMLHttpRequest` (once per page; a second
+/// call only replaces the configuration). Throws on an invalid configuration.
 #[wasm_bindgen]
 pub fn init(config: SessionConfig) -> Result<(), JsValue> {
     let JsConfig { config, hooks } = read_config(&config).map_err(config_error)?;
