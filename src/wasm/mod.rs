@@ -12,6 +12,7 @@
 //! | `fetch` | the request algorithm for `fetch`, the `window.fetch` patch |
 //! | `xhr` | the same for `XMLHttpRequest` (`compat`) |
 //! | `api` | the session API both front doors share |
+//! | `fauna_client` | the typed FQL v10 client of the Rust API (`std` + `serde`) |
 //! | `session` | the Rust API (`std`) |
 //!
 //! The header rules are the pure [`crate::headers`]; the decisions of the refresh, [`crate::state`].
@@ -24,6 +25,8 @@ pub(crate) mod sys;
 
 pub(crate) mod api;
 pub(crate) mod events;
+#[cfg(feature = "serde")]
+pub(crate) mod fauna_client;
 pub(crate) mod fetch;
 pub(crate) mod frontend;
 pub(crate) mod hooks;

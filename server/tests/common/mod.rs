@@ -1,6 +1,11 @@
 //! Shared test harness: the server on a loopback port over SQLite (temp dir) or PostgreSQL (own cluster), and
 //! small HTTP helpers.
-#![allow(dead_code, missing_docs)]
+#![allow(
+    dead_code,
+    missing_docs,
+    unreachable_pub,
+    missing_debug_implementations
+)]
 
 pub mod pg;
 
@@ -9,7 +14,7 @@ use std::time::Duration;
 
 use axum::routing::post;
 use axum::{Json, Router};
-use fauna_session_server::cli::{AppOptions, app};
+use fauna_session_server::app::{AppOptions, app};
 use fauna_session_server::store::SqlStore;
 use fauna_session_server::{Session, SessionConfig, SessionEngine};
 use reqwest::header::HeaderMap;
