@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, ConfigError, TokenTransferMethod};
+use crate::fauna::FaunaConfig;
 use crate::wasm::settings::{self, Hooks, Settings};
 use crate::wasm::{Fail, api, sys};
 
@@ -58,6 +59,13 @@ export interface SessionConfig {
     Promise<{ url: string; requestInit: RequestInit }> | { url: string; requestInit: RequestInit };
   postAPIHook?: (context: ApiHookContext & { fetchResponse: Response }) => Promise<void> | void;
   onHandleEvent?: (event: SessionEvent) => void;
+  /**
+   * Fauna requests managed by the session: every request to this endpoint (scheme, host and port exact) gets
+   * `Authorization: Bearer <faunadbToken>` (and none of the session's headers), refreshed first when it would live
+   * less than `minValiditySeconds` (default 5); a Fauna 401 refreshes the session once and retries once. Create the
+   * `fauna` driver's `Client` once, with any placeholder secret.
+   */
+  fauna?: { endpoint: string; minValiditySeconds?: number };
 }
 export interface FaunadbTokenOptions {
   /** The returned token stays valid at least this long (refreshing first when it would not). Default 0. */
@@ -155,12 +163,30 @@ fn read_config(obj: &JsValue) -> Result<JsConfig, ConfigError> {
             n as u32
         };
     }
+    if let Some(f) = opt(obj, "fauna") {
+        c.fauna = Some(read_fauna(&f)?);
+    }
     let hooks = Hooks {
         pre_api: opt_function(obj, "preAPIHook")?,
         post_api: opt_function(obj, "postAPIHook")?,
         on_event: opt_function(obj, "onHandleEvent")?,
     };
     Ok(JsConfig { config: c, hooks })
+}
+
+/// `fauna: { endpoint, minValiditySeconds }`.
+fn read_fauna(f: &JsValue) -> Result<FaunaConfig, ConfigError> {
+    let endpoint = match opt(f, "endpoint").and_then(|v| v.as_string()) {
+        Some(e) if f.is_object() => e,
+        _ => return Err(ConfigError::InvalidOption("fauna.endpoint")),
+    };
+    let mut fauna = FaunaConfig::new(endpoint);
+    if let Some(v) = opt(f, "minValiditySeconds") {
+        fauna.min_validity_seconds = v
+            .as_f64()
+            .ok_or(ConfigError::InvalidOption("fauna.minValiditySeconds"))?;
+    }
+    Ok(fauna)
 }
 
 fn config_error(e: ConfigError) -> JsValue {
