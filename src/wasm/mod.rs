@@ -13,8 +13,8 @@
 //! | `fetch` | the request algorithm for `fetch`, the `window.fetch` patch |
 //! | `xhr` | the same for `XMLHttpRequest` (`compat`) |
 //! | `api` | the session API both front doors share |
+//! | `fauna_client` | the typed FQL v10 client of the Rust API (`std` + `serde`) |
 //! | `session` | the Rust API (`std`) |
-//! | `fauna_client` | the Rust API's typed FQL v10 client (`serde`) |
 //!
 //! The header rules are the pure [`crate::headers`]; the decisions of the refresh, [`crate::state`].
 

@@ -8,6 +8,7 @@
 )]
 
 pub mod pg;
+pub mod process;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

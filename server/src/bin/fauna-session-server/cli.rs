@@ -14,7 +14,9 @@ use fauna_session_server::fauna::{
 };
 use fauna_session_server::store::{SqlStore, StoreError};
 use fauna_session_server::users::{SqlUserStore, UserStore};
-use fauna_session_server::{AntiCsrf, SameSite, SessionConfig, SessionEngine};
+use fauna_session_server::{AntiCsrf, HashPool, SameSite, SessionConfig, SessionEngine};
+
+use crate::limits::LimitArgs;
 
 /// Command-line and environment configuration of the server.
 #[derive(Debug, Clone, Parser)]
@@ -103,6 +105,9 @@ pub(crate) struct Args {
     /// Where email/password users live: `sql` or `fauna` (needs --fauna-secret).
     #[arg(long, env = "FAUNA_SESSION_USER_STORE", default_value = "sql", value_parser = ["sql", "fauna"])]
     pub(crate) user_store: String,
+    /// Rate limits, back-off and capacity bounds.
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 impl Args {
@@ -122,6 +127,7 @@ impl Args {
             cookie_domain: self.cookie_domain.clone(),
             anti_csrf: self.anti_csrf,
             key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
+            rate_limits: self.limits.rate_limits(),
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
                 None => SessionConfig::default().hooks,
@@ -148,7 +154,8 @@ impl Args {
 
     /// The user store these arguments select, over `store`.
     pub(crate) fn user_store(&self, store: Arc<SqlStore>) -> Result<Arc<dyn UserStore>, String> {
-        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::new(store));
+        let pool = HashPool::new(self.limits.hash_pool());
+        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::with_pool(store, pool));
         match (self.user_store.as_str(), self.fauna_config()) {
             ("fauna", Some(f)) => Ok(Arc::new(FaunaUserStore::new(&f))),
             ("fauna", None) => Err("--user-store fauna needs --fauna-secret".into()),
@@ -180,9 +187,12 @@ pub(crate) async fn serve(
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     maintenance.abort();
     store.close().await;
     tracing::info!("stopped");
