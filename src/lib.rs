@@ -40,16 +40,10 @@
 //! [`fauna`] (which requests are Fauna's, token validity, the FQL v10 wire format), [`tabs`] (cross-tab messages,
 //! bounded lock waits), [`failure`] (which refresh failures end a session, corrupt stored state). The wire names
 //! come from the `fauna-session-protocol` crate, which the server uses too. The browser backend (`wasm32` only,
-<<<<<<< HEAD
-//! private) puts them to work in modules by concern, none importing a later one: `sys` (browser bindings), `lock`,
-//! `settings` (what `init` configured), `events`, `frontend` (the cookie state), `hooks`, `refresh` (single
-//! flight), `fetch`, `xhr`, `api` (the session API both front doors share), `session` (Rust).
-=======
 //! private) puts them to work in modules by concern, none importing a later one: `sys` (browser bindings),
 //! `lock`, `settings` (what `init` configured), `events`, `frontend` (the cookie state), `hooks`, `refresh`
-//! (single flight), `fetch`, `xhr`, `api` (the session API both front doors share), `session` and
-//! `fauna_client` (Rust).
->>>>>>> main
+//! (single flight), `fauna_requests` (Fauna requests managed by the session), `fetch`, `xhr`, `api` (the session
+//! API both front doors share), `session` and `fauna_client` (Rust).
 //!
 //! ## Cargo features
 //!
