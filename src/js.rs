@@ -222,6 +222,7 @@ pub fn init(config: SessionConfig) -> Result<(), JsValue> {
         .normalise(&sys::page_hostname())
         .map_err(config_error)?;
     settings::install(Settings { config, hooks });
+    crate::wasm::events::follow_other_tabs();
     if patch_globals {
         crate::wasm::intercept();
     }

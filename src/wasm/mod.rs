@@ -5,7 +5,8 @@
 //! | `sys` | browser bindings and helpers: cookies, storage, clocks, the native `fetch`, JS objects, callbacks |
 //! | `lock` | the cross-tab refresh lock (Web Locks; the localStorage lock with `compat`) |
 //! | `settings` | what `init` configured: the validated config and the JS hooks |
-//! | `events` | session events to `onHandleEvent` and to Rust subscribers |
+//! | `tab_sync` | session events sent to and received from the origin's other tabs (`BroadcastChannel`, `storage`) |
+//! | `events` | session events to `onHandleEvent`, to Rust subscribers and to the other tabs |
 //! | `frontend` | frontend session state: the protocol's cookies, the front token, tokens from responses |
 //! | `hooks` | `preAPIHook`/`postAPIHook` around the refresh and sign-out calls |
 //! | `refresh` | the single-flight refresh |
@@ -37,6 +38,7 @@ pub(crate) mod refresh;
 #[cfg(feature = "std")]
 pub(crate) mod session;
 pub(crate) mod settings;
+pub(crate) mod tab_sync;
 #[cfg(feature = "compat")]
 pub(crate) mod xhr;
 
