@@ -66,6 +66,21 @@ pub(crate) async fn token(settings: &Settings, min_validity_ms: f64) -> Result<S
     Err(Error::FaunaTokenTooShort.into())
 }
 
+/// A copy of the headers a `fetch(input, init)` call sends: `init.headers` if given, else the `Request`'s.
+pub(crate) fn request_headers(
+    request: Option<&Request>,
+    init: &JsValue,
+) -> Result<Headers, JsValue> {
+    let init_headers = sys::get(init, "headers");
+    if !init_headers.is_undefined() && !init_headers.is_null() {
+        Headers::new_with_headers(init_headers.unchecked_ref())
+    } else if let Some(r) = request {
+        Headers::new_with_headers(&sys::headers(r))
+    } else {
+        Headers::new()
+    }
+}
+
 /// True if `url` (absolute) is a request to the configured Fauna endpoint.
 pub(crate) fn is_fauna(settings: &Settings, url: &str) -> bool {
     settings
@@ -87,14 +102,7 @@ pub(crate) async fn send(
         .as_ref()
         .map_or(0.0, |f| f.min_validity_ms);
     let request = input.dyn_ref::<Request>();
-    let init_headers = sys::get(init, "headers");
-    let base = if !init_headers.is_undefined() && !init_headers.is_null() {
-        Headers::new_with_headers(init_headers.unchecked_ref())?
-    } else if let Some(r) = request {
-        Headers::new_with_headers(&sys::headers(r))?
-    } else {
-        Headers::new()?
-    };
+    let base = request_headers(request, init)?;
     let mut retried = false;
     loop {
         let token = match token(settings, min_validity_ms).await {

@@ -43,14 +43,7 @@ pub(crate) async fn do_request(input: JsValue, init: JsValue) -> Result<Response
     } else {
         sys::object()
     };
-    let init_headers = sys::get(&init, "headers");
-    let base = if !init_headers.is_undefined() && !init_headers.is_null() {
-        Headers::new_with_headers(init_headers.unchecked_ref())?
-    } else if let Some(r) = request {
-        Headers::new_with_headers(&sys::headers(r))?
-    } else {
-        Headers::new()?
-    };
+    let base = fauna_requests::request_headers(request, &init)?;
     if let Some(auth) = base.get(header::AUTHORIZATION)?
         && headers::is_own_bearer(&auth, sys::cookie(crate::cookies::ACCESS_TOKEN).as_deref())
     {
