@@ -21,7 +21,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 cd "$HERE"
 
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+# Installed as the lock file says (again when a newer lock file added a package, e.g. the bundlers).
+for dep in playwright-core typescript vite webpack rollup @rollup/plugin-node-resolve; do
+  [ -d "node_modules/$dep" ] || { npm ci --no-audit --no-fund; break; }
+done
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 export DEMO_PORT=${DEMO_PORT:-$(free_port)}
