@@ -116,6 +116,9 @@ pub struct SessionConfig {
     /// [`LockoutConfig`]). Applied by [`SessionEngine::new`](crate::SessionEngine::new); wrap your own
     /// [`UserStore`](crate::users::UserStore) in [`AccountLockout`](crate::AccountLockout) otherwise.
     pub lockout: LockoutConfig,
+    /// Serve `GET {base}/emailpassword/email/exists` (default true). It tells anyone whether an email has an
+    /// account; turn it off when the sign-up form does not need it.
+    pub email_exists_route: bool,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -154,6 +157,7 @@ impl Default for SessionConfig {
             hooks: Arc::new(NoHooks),
             rate_limits: RateLimits::default(),
             lockout: LockoutConfig::default(),
+            email_exists_route: true,
         }
     }
 }
