@@ -1,0 +1,2 @@
+// Types of the `fauna-session/compat` entry: the same API as the default entry.
+export * from "./index.js";
