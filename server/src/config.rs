@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::hooks::{NoHooks, SessionHooks};
+use crate::lockout::LockoutConfig;
 use crate::throttle::RateLimits;
 
 /// Cookie `SameSite` attribute.
@@ -111,6 +112,10 @@ pub struct SessionConfig {
     pub hooks: Arc<dyn SessionHooks>,
     /// Per-client-IP rate limits on the FDI routes (default: on, see [`RateLimits`]).
     pub rate_limits: RateLimits,
+    /// Per-account back-off after failed sign-ins, counted in the session database (default: on, see
+    /// [`LockoutConfig`]). Applied by [`SessionEngine::new`](crate::SessionEngine::new); wrap your own
+    /// [`UserStore`](crate::users::UserStore) in [`AccountLockout`](crate::AccountLockout) otherwise.
+    pub lockout: LockoutConfig,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -126,6 +131,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("cookie_domain", &self.cookie_domain)
             .field("anti_csrf", &self.anti_csrf())
             .field("rate_limits", &self.rate_limits)
+            .field("lockout", &self.lockout)
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +153,7 @@ impl Default for SessionConfig {
             maintenance_interval: Duration::from_secs(60),
             hooks: Arc::new(NoHooks),
             rate_limits: RateLimits::default(),
+            lockout: LockoutConfig::default(),
         }
     }
 }

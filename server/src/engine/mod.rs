@@ -21,6 +21,7 @@ use crate::crypto::random_bytes;
 use crate::error::SessionError;
 use crate::extract::SessionLayer;
 use crate::keys::SigningKeys;
+use crate::lockout::AccountLockout;
 use crate::metrics::Metrics;
 use crate::store::{KeyStore, SessionStore, SqlStore, StoreError};
 use crate::tokens::AccessToken;
@@ -72,20 +73,7 @@ struct Inner {
     verified: VerificationCache,
 }
 
-/// The session authority. Cheap to clone (shared state behind an `Arc`).
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::sync::Arc;
-/// use fauna_session_server::{SessionConfig, SessionEngine, TokenTransfer, store::SqlStore};
-///
-/// let store = SqlStore::connect("sqlite://fauna-session.sqlite?mode=rwc").await?;
-/// let engine = SessionEngine::new(SessionConfig::default(), Arc::new(store)).await?;
-/// let tokens = engine.create_session("42", Default::default(), Default::default(), TokenTransfer::Header).await?;
-/// let verified = engine.verify_access_token(&tokens.access_token.token).await?;
-/// assert_eq!(verified.access_token.sub, "42");
-/// # Ok(()) }
-/// ```
+#[doc = include_str!("../docs/engine.md")]
 #[derive(Clone)]
 pub struct SessionEngine {
     inner: Arc<Inner>,
@@ -110,10 +98,15 @@ fn to_text(map: &Map<String, Value>) -> String {
 }
 
 impl SessionEngine {
-    /// An engine on the SQL `store`, with the email/password users in the same database ([`SqlUserStore`]).
-    /// Loads (or creates) the refresh-token key and the signing keys.
+    /// An engine on the SQL `store`, with the email/password users in the same database ([`SqlUserStore`]),
+    /// their sign-ins guarded by the per-account back-off of [`SessionConfig::lockout`]. Loads (or creates)
+    /// the refresh-token key and the signing keys.
     pub async fn new(config: SessionConfig, store: Arc<SqlStore>) -> Result<Self, SessionError> {
-        let users = Arc::new(SqlUserStore::new(store.clone()));
+        let users = Arc::new(AccountLockout::new(
+            SqlUserStore::new(store.clone()),
+            store.clone(),
+            config.lockout,
+        ));
         Self::with_user_store(config, store, users).await
     }
 
