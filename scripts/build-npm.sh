@@ -5,7 +5,7 @@
 #   pkg/index.js       entry that initialises the web build (pkg-template/index.js)
 #   pkg/web/           wasm-pack --target web      (native ESM, Vite, webpack 5)
 #   pkg/bundler/       wasm-pack --target bundler  (bundlers with wasm-ESM support)
-#   pkg/compat.js      the `fauna-session/compat` entry (pkg-template/compat.js): same API, built with the cargo
+#   pkg/compat.js      the `fauna-session/compat` entry (pkg-template/index.js on the compat build): same API, cargo
 #   pkg/compat/web/    feature `compat` (XMLHttpRequest interception, the localStorage lock), --target web
 #
 # Needs, no downloads outside the registries: wasm-pack (cargo install wasm-pack
@@ -63,7 +63,8 @@ node "$ROOT/pkg-template/merge-package-json.mjs" \
 for dir in bundler web compat/web; do
   rm -f "$OUT/$dir/package.json" "$OUT/$dir/README.md" "$OUT/$dir/.gitignore" "$OUT/$dir"/LICENSE*
 done
-cp "$ROOT"/pkg-template/{index.js,index.d.ts,compat.js,compat.d.ts,README.md} "$OUT/"
+cp "$ROOT"/pkg-template/{index.js,index.d.ts,compat.d.ts,README.md} "$OUT/"
+compat_entry "$OUT/compat.js"
 for f in "$ROOT"/LICENSE*; do [ -e "$f" ] && cp "$f" "$OUT/"; done
 
 echo "== package ready: $OUT"

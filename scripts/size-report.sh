@@ -9,7 +9,7 @@
 # `getAccessTokenPayloadSecurely`, bundled and minified by the same esbuild (--bundle --minify --format=esm), plus
 # for ours the .wasm the bundle loads. Ours are built as scripts/build-npm.sh builds them (cargo --profile
 # wasm-release --no-default-features --features js[,compat], wasm-bindgen --target web, then scripts/wasm-post.sh:
-# snip-fmt.mjs, wasm-opt -Oz, shrink.mjs) with the package's own entry files (pkg-template/index.js, compat.js).
+# snip-fmt.mjs, wasm-opt -Oz, shrink.mjs) with the package's own entry files (pkg-template/index.js, and compat.js made from it).
 # Sizes are raw and `gzip -9` bytes.
 #
 # Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
@@ -26,7 +26,8 @@ ESBUILD=$TOOLS/node_modules/.bin/esbuild
 echo "wasm-opt: $("$WASM_OPT" --version); esbuild $("$ESBUILD" --version)" >&2
 
 rm -rf "$OUT" && mkdir -p "$OUT/pkg"
-cp pkg-template/index.js pkg-template/compat.js "$OUT/pkg/"
+cp pkg-template/index.js "$OUT/pkg/"
+compat_entry "$OUT/pkg/compat.js"
 
 # build FEATURES DIR: one flavour of the wasm and its glue, post-processed as the package ships it.
 build() {
