@@ -73,7 +73,7 @@ const perRequest = Object.fromEntries(LIBS.map((l) => [l, []]));
 const loadInit = Object.fromEntries(LIBS.map((l) => [l, []]));
 const f = (x, w = 10) => x.toFixed(0).padStart(w);
 console.log(`${N} sequential fetches per library per round, ${ROUNDS} rounds (order rotates each round)`);
-console.log(`round ${LIBS.map((l) => `${l} µs/req`.padStart(26)).join("")}${LIBS.slice(1).map((l) => `${l} load+init ms`.padStart(32)).join("")}`);
+console.log(`round ${LIBS.map((l) => ` ${l} µs/req`.padStart(28)).join("")}${LIBS.slice(1).map((l) => ` ${l} load+init ms`.padStart(34)).join("")}`);
 for (let r = 0; r < ROUNDS; r++) {
   const order = LIBS.map((_, i) => LIBS[(i + r) % LIBS.length]);
   for (const lib of order) {
@@ -83,8 +83,8 @@ for (let r = 0; r < ROUNDS; r++) {
     await page.close();
   }
   console.log(
-    `${String(r + 1).padStart(5)} ${LIBS.map((l) => f(perRequest[l][r], 26)).join("")}` +
-      LIBS.slice(1).map((l) => loadInit[l][r].toFixed(1).padStart(32)).join(""),
+    `${String(r + 1).padStart(5)} ${LIBS.map((l) => f(perRequest[l][r], 28)).join("")}` +
+      LIBS.slice(1).map((l) => loadInit[l][r].toFixed(1).padStart(34)).join(""),
   );
 }
 // Overhead per round (each library against the native fetch of the same round), then the median.

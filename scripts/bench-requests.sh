@@ -6,7 +6,8 @@
 # the time from `import()` to `init` returning. Medians over rounds.
 #
 # Usage: scripts/bench-requests.sh [N=200] [ROUNDS=7]
-# Builds what scripts/size-report.sh builds (into target/bench-requests/build), and the server (debug build).
+# Builds what scripts/size-report.sh builds (into target/bench-requests/build), and the server (debug build);
+# BENCH_SKIP_BUILD=1 reuses both.
 # Chromium: /usr/bin/chromium (CHROMIUM overrides) through e2e/'s playwright-core. Free loopback ports only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,14 +18,16 @@ OUT=target/bench-requests
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 TOOLS=$ROOT/pkg-template/build-tools
 
-bash scripts/size-report.sh "$OUT/build" >&2
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  bash scripts/size-report.sh "$OUT/build" >&2
+  cargo build -q -p fauna-session-server >&2
+fi
 [ -d e2e/node_modules/playwright-core ] || (cd e2e && npm ci --no-audit --no-fund --silent) >&2
-cargo build -q -p fauna-session-server >&2
 
 WWW=$OUT/www
 rm -rf "$WWW" && mkdir -p "$WWW"
 # The libraries as an app bundles them (esbuild --bundle --minify --format=esm), exporting their API to the page.
-printf 'export * from "../build/pkg/index.js";\n' >"$OUT/ours-entry.mjs"
+printf 'export * from "./build/pkg/index.js";\n' >"$OUT/ours-entry.mjs"
 printf 'export { default } from "supertokens-website";\n' >"$OUT/st-entry.mjs"
 for lib in ours st; do
   NODE_PATH=$TOOLS/node_modules "$TOOLS/node_modules/.bin/esbuild" "$OUT/$lib-entry.mjs" --bundle --minify \
