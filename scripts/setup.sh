@@ -10,8 +10,9 @@ SUDO=""
 
 # --- Debian packages -------------------------------------------------------------------------------------------
 # chromium + chromium-driver: browser tests and Playwright; binaryen: wasm-opt for the npm build;
-# postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script; curl: readiness probes.
-apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl)
+# postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script; curl: readiness probes;
+# python3-aiosmtpd: the real SMTP server the account (email) tests start on loopback.
+apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl python3-aiosmtpd)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

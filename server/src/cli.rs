@@ -15,7 +15,9 @@ use axum::{Json, Router};
 use clap::Parser;
 use serde_json::json;
 
+use crate::accounts::{AccountsConfig, EmailVerification};
 use crate::config::{AntiCsrf, SameSite, SessionConfig};
+use crate::email::{EmailConfig, EmailError, Mailer};
 use crate::engine::SessionEngine;
 use crate::extract::Session;
 use crate::fauna::{FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments};
@@ -109,9 +111,89 @@ pub struct Args {
     /// Where email/password users live: `sql` or `fauna` (needs --fauna-secret).
     #[arg(long, env = "FAUNA_SESSION_USER_STORE", default_value = "sql", value_parser = ["sql", "fauna"])]
     pub user_store: String,
+    /// SMTP server for password-reset and verification emails: `smtp://host:port`,
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://user:pass@host` (TLS). Unset: email is off.
+    #[arg(long, env = "FAUNA_SESSION_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of the emails, e.g. `My App <no-reply@example.com>`.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_EMAIL_FROM",
+        default_value = "no-reply@localhost"
+    )]
+    pub email_from: String,
+    /// Origin of the website the email links open (default: the first --website-origin, else the API domain).
+    #[arg(long, env = "FAUNA_SESSION_WEBSITE_DOMAIN")]
+    pub website_domain: Option<String>,
+    /// Path of the website's auth pages (`<website-domain><path>/reset-password`, `…/verify-email`).
+    #[arg(long, env = "FAUNA_SESSION_WEBSITE_BASE_PATH", default_value = "/auth")]
+    pub website_base_path: String,
+    /// App name shown in the emails.
+    #[arg(long, env = "FAUNA_SESSION_APP_NAME", default_value = "Fauna Session")]
+    pub app_name: String,
+    /// Folder of email templates replacing the built-in ones (`password-reset.{subject,txt,html}`,
+    /// `email-verification.{subject,txt,html}`).
+    #[arg(long, env = "FAUNA_SESSION_EMAIL_TEMPLATES")]
+    pub email_templates: Option<PathBuf>,
+    /// Email verification: `off` (default), `optional` (routes and the `st-ev` claim) or `required` (protected
+    /// routes answer 403 invalid claim until the email is verified).
+    #[arg(long, env = "FAUNA_SESSION_EMAIL_VERIFICATION", default_value = "off")]
+    pub email_verification: EmailVerification,
+    /// Lifetime of a password-reset link, seconds.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_PASSWORD_RESET_TOKEN_LIFETIME",
+        default_value_t = 3600
+    )]
+    pub password_reset_token_lifetime: u64,
+    /// Lifetime of an email-verification link, seconds.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_EMAIL_VERIFICATION_TOKEN_LIFETIME",
+        default_value_t = 86_400
+    )]
+    pub email_verification_token_lifetime: u64,
 }
 
 impl Args {
+    /// The email settings, when `--smtp-url` is given.
+    pub fn email_config(&self) -> Option<EmailConfig> {
+        let smtp_url = self.smtp_url.clone().filter(|u| !u.trim().is_empty())?;
+        let website_domain = self
+            .website_domain
+            .clone()
+            .or_else(|| self.website_origins.first().cloned())
+            .unwrap_or_else(|| {
+                self.api_domain
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", self.listen))
+            });
+        Some(EmailConfig {
+            smtp_url,
+            from: self.email_from.clone(),
+            website_domain,
+            website_base_path: self.website_base_path.clone(),
+            app_name: self.app_name.clone(),
+            templates_dir: self.email_templates.clone(),
+            ..EmailConfig::default()
+        })
+    }
+
+    /// The account settings these arguments describe (builds the mailer).
+    pub fn accounts_config(&self) -> Result<AccountsConfig, EmailError> {
+        Ok(AccountsConfig {
+            mailer: self.email_config().as_ref().map(Mailer::new).transpose()?,
+            email_verification: self.email_verification,
+            password_reset_token_lifetime: Duration::from_secs(
+                self.password_reset_token_lifetime.max(60),
+            ),
+            email_verification_token_lifetime: Duration::from_secs(
+                self.email_verification_token_lifetime.max(60),
+            ),
+            ..AccountsConfig::default()
+        })
+    }
+
     /// The engine configuration these arguments describe.
     pub fn session_config(&self) -> SessionConfig {
         SessionConfig {
@@ -224,8 +306,13 @@ pub fn app(engine: &SessionEngine, options: &AppOptions) -> Router {
     app.layer(engine.cors_layer())
 }
 
-/// Connect the store, build the engine (with `config`), serve until SIGINT/SIGTERM.
-pub async fn serve(args: &Args, config: SessionConfig) -> Result<(), Box<dyn std::error::Error>> {
+/// Connect the store, build the engine (with `config`, its account settings from `args`), serve until
+/// SIGINT/SIGTERM.
+pub async fn serve(
+    args: &Args,
+    mut config: SessionConfig,
+) -> Result<(), Box<dyn std::error::Error>> {
+    config.accounts = args.accounts_config()?;
     let store = SqlStore::connect(&args.database_url)
         .await
         .map_err(|e: StoreError| format!("database: {e}"))?;
@@ -242,9 +329,12 @@ pub async fn serve(args: &Args, config: SessionConfig) -> Result<(), Box<dyn std
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     maintenance.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::accounts::AccountsConfig;
 use crate::hooks::{NoHooks, SessionHooks};
 
 /// Cookie `SameSite` attribute.
@@ -108,6 +109,8 @@ pub struct SessionConfig {
     pub maintenance_interval: Duration,
     /// Hooks run at session creation, refresh and revocation (default: none).
     pub hooks: Arc<dyn SessionHooks>,
+    /// Password reset, email verification and devices (default: email off, verification off).
+    pub accounts: AccountsConfig,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -122,6 +125,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("cookie_same_site", &self.cookie_same_site())
             .field("cookie_domain", &self.cookie_domain)
             .field("anti_csrf", &self.anti_csrf())
+            .field("accounts", &self.accounts)
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +146,7 @@ impl Default for SessionConfig {
             key_publish_ahead: Duration::from_secs(60),
             maintenance_interval: Duration::from_secs(60),
             hooks: Arc::new(NoHooks),
+            accounts: AccountsConfig::default(),
         }
     }
 }

@@ -176,7 +176,8 @@ fn parts_context(parts: &Parts) -> Result<(SessionEngine, PendingChanges), Sessi
 
 impl Session {
     /// Find and verify the session of a request (token order per fdi-backend.md §2.6). `Ok(None)` when the
-    /// request carries no access token.
+    /// request carries no access token. The global claim checks the [`Session`] extractor runs (email
+    /// verification in `Required` mode) are not run here.
     pub async fn from_parts(
         engine: &SessionEngine,
         pending: &PendingChanges,
@@ -314,7 +315,15 @@ impl Session {
 
 async fn extract(parts: &Parts) -> Result<Option<Session>, SessionRejection> {
     let (engine, pending) = parts_context(parts)?;
-    match Session::from_parts(&engine, &pending, parts, VerifyOptions::default()).await {
+    let found = match Session::from_parts(&engine, &pending, parts, VerifyOptions::default()).await
+    {
+        // Global claim checks (email verification in `Required` mode).
+        Ok(Some(mut s)) => crate::accounts::require_verified(&mut s)
+            .await
+            .map(|()| Some(s)),
+        other => other,
+    };
+    match found {
         Ok(s) => Ok(s),
         Err(e) => {
             if e.clears_tokens() {

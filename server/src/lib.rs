@@ -6,7 +6,8 @@
 //! - RS256 JWT access tokens in the SuperTokens V5 shape, keys rotating in the database, JWKS published;
 //! - opaque rotating refresh tokens with theft detection ([`refresh`], docs/design.md);
 //! - cookie and header transport, `front-token`, anti-CSRF ([`transport`]);
-//! - email/password sign-up and sign-in ([`users`]);
+//! - email/password sign-up and sign-in ([`users`]); password reset and email verification by email, and
+//!   every device's session listed and revocable ([`accounts`], [`email`]);
 //! - storage in SQLite or PostgreSQL ([`store`]);
 //! - claim checks on routes, answering the protocol's 403 invalid claim ([`claims`]);
 //! - hooks around the session lifecycle ([`hooks`]) — the Fauna integration mints a Fauna token per session.
@@ -38,11 +39,13 @@
 
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod api;
 pub mod claims;
 pub mod cli;
 pub mod config;
 mod crypto;
+pub mod email;
 pub mod engine;
 pub mod error;
 pub mod extract;

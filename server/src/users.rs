@@ -50,6 +50,13 @@ pub trait UserStore: Send + Sync + 'static {
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError>;
     /// Whether an email is registered.
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError>;
+    /// The user with this (normalised) email, if any.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this id, if any.
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError>;
+    /// Replace a user's password (already checked against the password rules) and void what the old one
+    /// gave outside the sessions (e.g. the user's Fauna tokens). `false` if the user is gone.
+    async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError>;
 }
 
 /// Normalise an email the way sign-up and sign-in compare them: trimmed, lower-cased.
@@ -168,6 +175,36 @@ impl UserStore for SqlUserStore {
 
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
         Ok(self.store.user_by_email(email).await?.is_some())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.store.user_by_email(email).await?.map(|row| User {
+            id: row.user_id,
+            email: row.email,
+            time_joined: row.time_joined,
+        }))
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        let Some(accounts) = self.store.accounts() else {
+            return Ok(None);
+        };
+        Ok(accounts
+            .user_by_id(user_id)
+            .await?
+            .map(|(email, time_joined)| User {
+                id: user_id.to_owned(),
+                email,
+                time_joined,
+            }))
+    }
+
+    async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError> {
+        let Some(accounts) = self.store.accounts() else {
+            return Ok(false);
+        };
+        let hash = hash_password(password.to_owned()).await?;
+        accounts.set_password_hash(user_id, &hash).await
     }
 }
 

@@ -159,4 +159,9 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn insert_user(&self, user: &UserRow) -> Result<bool, StoreError>;
     /// A user by normalised email.
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError>;
+    /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
+    /// those features off.
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        None
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod pg;
+pub mod smtp;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -113,6 +114,20 @@ fn test_routes() -> Router {
 impl TestServer {
     /// Start with the default config adjusted by `f`.
     pub async fn start(backend: Backend, f: impl FnOnce(&mut SessionConfig)) -> Self {
+        Self::start_with_users(backend, f, |store| {
+            Arc::new(fauna_session_server::users::SqlUserStore::new(store))
+        })
+        .await
+    }
+
+    /// Like [`start`](Self::start), with the user store `users` makes over the session store.
+    pub async fn start_with_users(
+        backend: Backend,
+        f: impl FnOnce(&mut SessionConfig),
+        users: impl FnOnce(
+            Arc<dyn fauna_session_server::store::SessionStore>,
+        ) -> Arc<dyn fauna_session_server::users::UserStore>,
+    ) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
         let store = SqlStore::connect_with(&database_url, Duration::from_millis(300))
             .await
@@ -127,7 +142,8 @@ impl TestServer {
             ..SessionConfig::default()
         };
         f(&mut config);
-        let engine = SessionEngine::new(config, Arc::new(store.clone()))
+        let shared: Arc<dyn fauna_session_server::store::SessionStore> = Arc::new(store.clone());
+        let engine = SessionEngine::with_user_store(config, shared.clone(), users(shared))
             .await
             .expect("engine");
         let router = app(
@@ -139,7 +155,11 @@ impl TestServer {
         )
         .merge(test_routes().layer(engine.layer()));
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
