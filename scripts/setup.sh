@@ -11,8 +11,9 @@ SUDO=""
 # --- Debian packages -------------------------------------------------------------------------------------------
 # chromium + chromium-driver: browser tests and Playwright; binaryen: wasm-opt for the npm build;
 # postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script; curl: readiness probes;
-# python3-aiosmtpd: the real SMTP server the account (email) tests start on loopback.
-apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl python3-aiosmtpd)
+# firefox-esr, and webkit2gtk-driver (WebKitWebDriver + MiniBrowser) with xvfb/xauth for its display: the browser
+# tests in Firefox and WebKit; python3-aiosmtpd: the real SMTP server the account (email) tests start on loopback.
+apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl firefox-esr webkit2gtk-driver xvfb xauth python3-aiosmtpd)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,6 +50,12 @@ fi
 if ! command -v wasm-pack >/dev/null 2>&1; then
   log "cargo install wasm-pack"
   cargo install wasm-pack --locked 2>/dev/null || cargo install wasm-pack
+fi
+
+# geckodriver drives Firefox for the browser tests (Debian has no package of it).
+if ! command -v geckodriver >/dev/null 2>&1; then
+  log "cargo install geckodriver (about 8 minutes on 2 cores)"
+  cargo install geckodriver --locked 2>/dev/null || cargo install geckodriver
 fi
 
 log "done"

@@ -14,37 +14,14 @@
 
 use alloc::string::String;
 
+use fauna_session_protocol::path;
+
+use crate::fauna::{FaunaConfig, FaunaConfigError, FaunaSettings};
 use crate::scope::{self, ScopeError};
 
-/// How the backend is asked to transfer tokens (`st-auth-mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TokenTransferMethod {
-    /// HttpOnly cookies set by the backend (the default).
-    #[default]
-    Cookie,
-    /// `st-access-token`/`st-refresh-token` response headers, stored in frontend cookies and sent as
-    /// `Authorization: Bearer`.
-    Header,
-}
-
-impl TokenTransferMethod {
-    /// The `st-auth-mode` header value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenTransferMethod::Cookie => "cookie",
-            TokenTransferMethod::Header => "header",
-        }
-    }
-
-    /// Parses `"cookie"` or `"header"`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "cookie" => Some(TokenTransferMethod::Cookie),
-            "header" => Some(TokenTransferMethod::Header),
-            _ => None,
-        }
-    }
-}
+/// How the backend is asked to transfer tokens (`st-auth-mode`): `fauna-session-protocol`'s `TokenTransfer`
+/// (the server uses the same type), under the SuperTokens option's name.
+pub use fauna_session_protocol::TokenTransfer as TokenTransferMethod;
 
 /// Options of `init`, before validation. Build with [`Config::new`] and set fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +46,9 @@ pub struct Config {
     pub is_in_iframe: bool,
     /// Refresh-and-retry cycles allowed per request. Default 10; 0 never refreshes on a 401.
     pub max_retry_attempts_for_session_refresh: u32,
+    /// Fauna requests managed by the session (`Authorization: Bearer <faunadbToken>`, refreshed before it would
+    /// expire, a Fauna 401 refreshes and retries once). Default none.
+    pub fauna: Option<FaunaConfig>,
 }
 
 impl Config {
@@ -76,15 +56,16 @@ impl Config {
     pub fn new(api_domain: impl Into<String>) -> Self {
         Config {
             api_domain: api_domain.into(),
-            api_base_path: "/auth".into(),
-            session_expired_status_code: 401,
-            invalid_claim_status_code: 403,
+            api_base_path: path::DEFAULT_API_BASE_PATH.into(),
+            session_expired_status_code: fauna_session_protocol::SESSION_EXPIRED_STATUS,
+            invalid_claim_status_code: fauna_session_protocol::INVALID_CLAIM_STATUS,
             token_transfer_method: TokenTransferMethod::Cookie,
             session_token_frontend_domain: None,
             session_token_backend_domain: None,
             auto_add_credentials: true,
             is_in_iframe: false,
             max_retry_attempts_for_session_refresh: 10,
+            fauna: None,
         }
     }
 
@@ -104,12 +85,16 @@ impl Config {
             Some(d) => Some(scope::normalise_session_scope(d)?),
             None => None,
         };
+        let fauna = match &self.fauna {
+            Some(f) => Some(f.normalise()?),
+            None => None,
+        };
         let mut base = api_domain.clone();
         base.push_str(&api_base_path);
         let mut refresh_url = base.clone();
-        refresh_url.push_str("/session/refresh");
+        refresh_url.push_str(path::REFRESH);
         let mut sign_out_url = base;
-        sign_out_url.push_str("/signout");
+        sign_out_url.push_str(path::SIGN_OUT);
         Ok(Normalised {
             api_domain,
             api_base_path,
@@ -123,12 +108,13 @@ impl Config {
             auto_add_credentials: self.auto_add_credentials,
             is_in_iframe: self.is_in_iframe,
             max_retry_attempts_for_session_refresh: self.max_retry_attempts_for_session_refresh,
+            fauna,
         })
     }
 }
 
 /// A validated configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Normalised {
     /// `scheme://host[:port]`.
     pub api_domain: String,
@@ -154,6 +140,8 @@ pub struct Normalised {
     pub is_in_iframe: bool,
     /// See [`Config::max_retry_attempts_for_session_refresh`].
     pub max_retry_attempts_for_session_refresh: u32,
+    /// See [`Config::fauna`].
+    pub fauna: Option<FaunaSettings>,
 }
 
 impl Normalised {
@@ -193,6 +181,9 @@ pub enum ConfigError {
     /// `apiDomain` missing from the JavaScript config object.
     #[error("Please provide a valid domain name")]
     MissingApiDomain,
+    /// The `fauna` options were rejected.
+    #[error("{0}")]
+    Fauna(#[from] FaunaConfigError),
     /// An option of the wrong JavaScript type.
     #[error("Invalid config option: {0}")]
     InvalidOption(&'static str),
@@ -210,6 +201,7 @@ impl ConfigError {
                 "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.".into()
             }
             ConfigError::MissingApiDomain => ScopeError::InvalidDomain.message().into(),
+            ConfigError::Fauna(e) => e.message().into(),
             ConfigError::InvalidOption(name) => {
                 let mut s = String::from("Invalid config option: ");
                 s.push_str(name);

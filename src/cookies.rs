@@ -1,4 +1,5 @@
-//! The frontend cookies that hold session state, shared by every tab and readable by the SuperTokens JS SDK.
+//! The frontend cookies that hold session state, shared by every tab and readable by the SuperTokens JS SDK
+//! (their names come from `fauna-session-protocol`).
 //!
 //! ```
 //! use fauna_session::cookies::{build, get, FRONT_TOKEN, FOREVER};
@@ -9,18 +10,20 @@
 
 use alloc::string::String;
 
+use fauna_session_protocol::cookie;
+
 /// Front token (`front-token` header as received): user id, access-token expiry and payload.
-pub const FRONT_TOKEN: &str = "sFrontToken";
+pub const FRONT_TOKEN: &str = cookie::FRONT_TOKEN;
 /// Client timestamp (ms) of the last front-token write: the session's version and existence marker.
-pub const LAST_ACCESS_TOKEN_UPDATE: &str = "st-last-access-token-update";
+pub const LAST_ACCESS_TOKEN_UPDATE: &str = cookie::LAST_ACCESS_TOKEN_UPDATE;
 /// Anti-CSRF token (cookie mode with anti-CSRF `VIA_TOKEN`).
-pub const ANTI_CSRF: &str = "sAntiCsrf";
+pub const ANTI_CSRF: &str = cookie::ANTI_CSRF;
 /// Header-mode access token.
-pub const ACCESS_TOKEN: &str = "st-access-token";
+pub const ACCESS_TOKEN: &str = cookie::HEADER_ACCESS_TOKEN;
 /// Header-mode refresh token.
-pub const REFRESH_TOKEN: &str = "st-refresh-token";
+pub const REFRESH_TOKEN: &str = cookie::HEADER_REFRESH_TOKEN;
 /// Legacy cookie, cleared on every front-token write.
-pub const LEGACY_ID_REFRESH_TOKEN: &str = "sIRTFrontend";
+pub const LEGACY_ID_REFRESH_TOKEN: &str = cookie::LEGACY_FRONTEND_ID_REFRESH_TOKEN;
 /// `localStorage` key of the persisted clock skew.
 pub const CLOCK_SKEW_KEY: &str = "__st_clockSkewInMillis";
 

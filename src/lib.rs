@@ -14,8 +14,9 @@
 //!   `getJWTPayloadSecurely()`), `getAccessToken()`, `attemptRefreshingSession()`, `signOut()` and
 //!   `getFaunadbToken({ minValiditySeconds })`, typed in the generated `.d.ts`.
 //! * **Rust** (always; for Yew and Leptos apps): `Session` (wasm32 only) with `fetch(gloo_net::http::Request)`,
-//!   `access_token_payload::<T>()` (feature `serde`), `faunadb_token(min_validity)`, `sign_out()`,
-//!   `attempt_refreshing_session()` and `Session::on_event`. It does not touch `window.fetch` unless asked
+//!   `fauna().query::<T>(fql, args)` (feature `serde`: a typed FQL v10 client whose Fauna token the session
+//!   manages, see [`fauna`]), `access_token_payload::<T>()` (feature `serde`), `faunadb_token(min_validity)`,
+//!   `sign_out()`, `attempt_refreshing_session()` and `Session::on_event`. It does not touch `window.fetch` unless asked
 //!   (`Session::intercept_global_fetch`). A dependency on this crate without `js` exports no JavaScript.
 //!
 //! ```no_run
@@ -35,7 +36,9 @@
 //! Everything that is a decision rather than a browser call lives in target-independent modules and is unit
 //! tested natively: [`scope`] (which URLs are intercepted), [`config`] (defaults and validation), [`cookies`]
 //! (cookie strings), [`front_token`] (token decoding), [`state`] (local session state, post-lock decisions,
-//! events, retry budget, clock skew). The browser backend (`wasm32` only) puts them to work.
+//! events, retry budget, clock skew), [`fauna`] (which requests are Fauna's, token validity, the FQL v10 wire
+//! format), [`tabs`] (cross-tab messages, bounded lock waits), [`failure`] (which refresh failures end a session,
+//! corrupt stored state). The browser backend (`wasm32` only) puts them to work.
 //!
 //! ## Cargo features
 //!
@@ -69,11 +72,14 @@
 //! ## Testing
 //!
 //! * pure logic, natively: `cargo test -p fauna-session --features serde`;
-//! * the browser backend, in headless Chromium against a running `fauna-session-server`
-//!   (`--listen 127.0.0.1:3001 --website-origin http://127.0.0.1:8000 --access-token-lifetime 2 --metrics`):
+//! * the browser backend, in Chromium, Firefox and WebKit (`scripts/test.sh`'s browser stages) against a running
+//!   `fauna-session-server` (`--listen 127.0.0.1:3001 --website-origin http://127.0.0.1:8000
+//!   --access-token-lifetime 2 --metrics --fauna-frontend-access`, Fauna at the emulator):
 //!   `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=120
-//!   cargo test -p fauna-session --target wasm32-unknown-unknown --features js` (the server URL can be changed at
-//!   compile time with `FAUNA_SESSION_TEST_SERVER`).
+//!   FAUNA_SESSION_TEST_FAUNA=http://127.0.0.1:<emulator port> cargo test -p fauna-session --target
+//!   wasm32-unknown-unknown --features js,serde` (`GECKODRIVER=…` for Firefox, `SAFARIDRIVER=WebKitWebDriver`
+//!   under `xvfb-run -a` for WebKit; the server URL can be changed at compile time with
+//!   `FAUNA_SESSION_TEST_SERVER`).
 #![deny(missing_docs)]
 // The npm build (`--no-default-features --features js`) is `no_std`: it leaves out std's panic machinery and
 // the `core::fmt` code it drags in. Everything else (native builds, Rust apps) has `std`.
@@ -85,15 +91,20 @@ pub mod config;
 pub mod cookies;
 mod error;
 pub mod event;
+pub mod failure;
+pub mod fauna;
 pub mod front_token;
 pub mod scope;
 pub mod state;
+pub mod tabs;
 
 pub use error::Error;
 pub use event::Event;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(all(target_arch = "wasm32", feature = "serde"))]
+pub use wasm::fauna_client::Fauna;
 #[cfg(all(target_arch = "wasm32", feature = "std"))]
 pub use wasm::session::{Session, Subscription};
 

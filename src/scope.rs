@@ -420,6 +420,23 @@ pub fn should_intercept(
     }
 }
 
+/// Origin (`scheme://host[:port]`, host lowercased, default port left out) and path (`/` at least, without query
+/// or fragment) of an absolute `http(s)` URL with a lowercase scheme (as `new URL(…).href` gives it), as the
+/// WHATWG URL parser reads them; `None` for anything else.
+///
+/// ```
+/// use fauna_session::scope::origin_and_path;
+/// assert_eq!(origin_and_path("http://Db.Example.com:80/query/1?x#y"), Some(("http://db.example.com".into(), "/query/1")));
+/// assert_eq!(origin_and_path("https://db.example.com:8443"), Some(("https://db.example.com:8443".into(), "/")));
+/// assert_eq!(origin_and_path("/query/1"), None);
+/// ```
+pub fn origin_and_path(url: &str) -> Option<(String, &str)> {
+    let p = parse(url)?;
+    let mut origin = String::from(if p.https { "https://" } else { "http://" });
+    origin.push_str(&p.host());
+    Some((origin, p.path))
+}
+
 /// Host name of an absolute `http(s)` URL, lowercased (used by the browser backend).
 pub fn hostname(url: &str) -> Option<String> {
     parse(url).map(|p| p.hostname)

@@ -29,13 +29,16 @@ export function runFrames(server, n, perFrame, noLocks) {
       }
     };
     window.addEventListener("message", onMsg);
+    // Absolute URLs: a srcdoc frame's base URL is the parent's in Chromium and Firefox, but WebKit resolves a
+    // module specifier in it against about:srcdoc, where "/wasm-bindgen-test.js" does not load.
+    const origin = location.origin;
     for (let i = 0; i < n; i++) {
       const f = document.createElement("iframe");
       f.srcdoc = `<script type="module">
         ${noLocks ? 'Object.defineProperty(navigator, "locks", { value: undefined, configurable: true });' : ""}
         try {
-          const m = await import("/wasm-bindgen-test.js");
-          await m.default({ module_or_path: "/wasm-bindgen-test_bg.wasm" });
+          const m = await import("${origin}/wasm-bindgen-test.js");
+          await m.default({ module_or_path: "${origin}/wasm-bindgen-test_bg.wasm" });
           m.init({ apiDomain: "${server}" });
           window.addEventListener("message", async (ev) => {
             if (!ev.data || ev.data.type !== "go") return;
@@ -43,7 +46,7 @@ export function runFrames(server, n, perFrame, noLocks) {
             parent.postMessage({ fs: 1, type: "done", statuses: rs.map(r => r.status) }, "*");
           });
           parent.postMessage({ fs: 1, type: "ready" }, "*");
-        } catch (e) { parent.postMessage({ fs: 1, type: "error", message: String((e && e.stack) || e) }, "*"); }
+        } catch (e) { parent.postMessage({ fs: 1, type: "error", message: String(e) + " " + String(e && e.stack) }, "*"); }
       <\/script>`;
       document.body.appendChild(f);
       frames.push(f);

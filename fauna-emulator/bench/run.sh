@@ -31,4 +31,4 @@ run() {
 run "trivial query (1), root key" secret '{"query":"1"}'
 run "token mint (sign-in/refresh query), server key" "$SERVER" "$MINT"
 run "user token reads its identity" "$TOKEN" '{"query":"Query.identity()!.name"}'
-echo "== live tokens after the run: $(curl -s "http://127.0.0.1:$PORT/_emulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["live_tokens"])')"
+echo "== live tokens after the run: $(curl -s -H 'authorization: Bearer secret' "http://127.0.0.1:$PORT/_emulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["live_tokens"])')"

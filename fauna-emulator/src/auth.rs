@@ -15,7 +15,7 @@ use crate::value::DocRef;
 
 /// The built-in roles and token identities.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Role {
+pub(crate) enum Role {
     /// Everything, schema and keys included.
     Admin,
     /// All documents (native collections but `Key` included), no schema or keys.
@@ -35,7 +35,7 @@ pub enum Role {
 
 /// Who is asking, and in which database.
 #[derive(Debug, Clone)]
-pub struct Auth {
+pub(crate) struct Auth {
     /// Database path (`""` = root).
     pub db: String,
     /// Role.
@@ -43,19 +43,19 @@ pub struct Auth {
 }
 
 /// Random bytes from the OS.
-pub fn random<const N: usize>() -> [u8; N] {
+pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     getrandom::getrandom(&mut buf).expect("the OS random source is available");
     buf
 }
 
 /// SHA-256 of a secret.
-pub fn hash_secret(secret: &str) -> [u8; 32] {
+pub(crate) fn hash_secret(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
 /// A new key secret (40 characters, `fnA…`).
-pub fn key_secret(key_id: u64) -> String {
+pub(crate) fn key_secret(key_id: u64) -> String {
     let mut bytes = Vec::with_capacity(30);
     bytes.extend_from_slice(&[126, 112]);
     bytes.extend_from_slice(&key_id.to_be_bytes());
@@ -64,7 +64,7 @@ pub fn key_secret(key_id: u64) -> String {
 }
 
 /// A new token secret (51 characters, `fnE…`).
-pub fn token_secret(token_id: u64, db_global_id: u64) -> String {
+pub(crate) fn token_secret(token_id: u64, db_global_id: u64) -> String {
     let mut bytes = Vec::with_capacity(38);
     bytes.extend_from_slice(&[126, 113]);
     bytes.extend_from_slice(&token_id.to_be_bytes());
@@ -74,7 +74,7 @@ pub fn token_secret(token_id: u64, db_global_id: u64) -> String {
 }
 
 /// Salted hash of a password.
-pub fn hash_password(password: &str, salt: &[u8; 16]) -> [u8; 32] {
+pub(crate) fn hash_password(password: &str, salt: &[u8; 16]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(salt);
     h.update(password.as_bytes());
@@ -82,12 +82,12 @@ pub fn hash_password(password: &str, salt: &[u8; 16]) -> [u8; 32] {
 }
 
 /// Constant-time equality of two hashes.
-pub fn hashes_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
+pub(crate) fn hashes_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.ct_eq(b).into()
 }
 
 /// Extracts the secret from an `Authorization` header value (`Bearer <s>` or `Basic base64(<s>:)`).
-pub fn secret_from_header(value: &str) -> Option<String> {
+pub(crate) fn secret_from_header(value: &str) -> Option<String> {
     let mut parts = value.split_whitespace();
     let scheme = parts.next()?;
     let rest = parts.next()?;
@@ -188,7 +188,12 @@ fn apply_scope(st: &State, db: &str, base: &Role, scope: Option<&str>) -> Option
 }
 
 /// Authenticates a secret (with optional scope suffix) at transaction time `ts_micros`.
-pub fn authenticate(st: &State, config: &Config, full: &str, ts_micros: i64) -> Option<Auth> {
+pub(crate) fn authenticate(
+    st: &State,
+    config: &Config,
+    full: &str,
+    ts_micros: i64,
+) -> Option<Auth> {
     let (secret, scope) = match full.split_once(':') {
         Some((s, scope)) => (s, Some(scope)),
         None => (full, None),

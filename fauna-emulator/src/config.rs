@@ -1,5 +1,5 @@
 //! Emulator configuration: listen address, root key, pre-declared databases and collections,
-//! and the role user tokens get.
+//! the role user tokens get, and who may reach it (loopback binds, allowed browser origins).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -107,6 +107,12 @@ impl fmt::Display for TokenRole {
 }
 
 /// Emulator settings. Defaults match the self-hosted engine: `127.0.0.1:8443`, root key `secret`.
+///
+/// The emulator's root key is admin and its default is public, so by default it is only reachable
+/// from the machine it runs on: [`Emulator::bind`](crate::Emulator::bind) refuses a non-loopback
+/// address unless `insecure_listen` is set, browsers may only call it from loopback origins (or
+/// the listed `allowed_origins`), and a loopback emulator only answers requests whose `Host` is a
+/// loopback name (a DNS-rebinding page cannot reach it).
 #[derive(Clone)]
 pub struct Config {
     /// Address to listen on.
@@ -121,6 +127,13 @@ pub struct Config {
     pub token_role: TokenRole,
     /// The value of the `x-faunadb-build` response header.
     pub build: String,
+    /// Browser origins (`scheme://host[:port]`) allowed to call the emulator (CORS with
+    /// credentials). Empty: loopback origins only (`http(s)://localhost`, `*.localhost`,
+    /// `127.x.x.x`, `[::1]`, any port). A request carrying another `Origin` is answered 403.
+    pub allowed_origins: Vec<String>,
+    /// Allow listening on a non-loopback address (and skip the loopback `Host` check). Anyone who
+    /// can reach the port and knows the root key is admin.
+    pub insecure_listen: bool,
 }
 
 impl fmt::Debug for Config {
@@ -132,6 +145,8 @@ impl fmt::Debug for Config {
             .field("collections", &self.collections)
             .field("token_role", &self.token_role.to_string())
             .field("build", &self.build)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("insecure_listen", &self.insecure_listen)
             .finish()
     }
 }
@@ -145,7 +160,69 @@ impl Default for Config {
             collections: Vec::new(),
             token_role: TokenRole::default(),
             build: format!("fauna-emulator-{}", env!("CARGO_PKG_VERSION")),
+            allowed_origins: Vec::new(),
+            insecure_listen: false,
         }
+    }
+}
+
+/// Whether `host` (a URL host: name, IPv4, or `[IPv6]`) names this machine.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let ip = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(&host);
+    ip.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host of an authority `host[:port]` (IPv6 keeps its brackets); `None` when malformed.
+fn authority_host(authority: &str) -> Option<&str> {
+    if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let rest = &authority[end + 1..];
+        (rest.is_empty() || rest.strip_prefix(':').is_some_and(is_port))
+            .then_some(&authority[..=end])
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) if is_port(port) => Some(host),
+            Some(_) => None,
+            None => Some(authority),
+        }
+        .filter(|h| !h.is_empty())
+    }
+}
+
+fn is_port(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Config {
+    /// Whether a browser page at `origin` may call the emulator.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        if !self.allowed_origins.is_empty() {
+            let origin = origin.trim_end_matches('/');
+            return self
+                .allowed_origins
+                .iter()
+                .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin));
+        }
+        let authority = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        authority
+            .and_then(authority_host)
+            .is_some_and(is_loopback_host)
+    }
+
+    /// Whether a request with this `Host` header may be answered: any host when
+    /// `insecure_listen`, else loopback names only.
+    pub fn host_allowed(&self, host: Option<&str>) -> bool {
+        self.insecure_listen || host.and_then(authority_host).is_some_and(is_loopback_host)
     }
 }
 
@@ -169,5 +246,58 @@ mod tests {
         assert!("Comment".parse::<TokenRole>().is_err());
         assert!("Comment:fly".parse::<TokenRole>().is_err());
         assert_eq!("".parse::<TokenRole>().unwrap(), TokenRole::default());
+    }
+
+    #[test]
+    fn default_origins_are_loopback_only() {
+        let c = Config::default();
+        for ok in [
+            "http://localhost:5173",
+            "http://127.0.0.1:8000",
+            "https://127.0.0.2",
+            "http://[::1]:3000",
+            "http://app.localhost:3001",
+            "http://LOCALHOST",
+        ] {
+            assert!(c.origin_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.com",
+            "http://127.0.0.1.nip.io:8000",
+            "https://example.com",
+            "null",
+            "file://",
+            "http://localhost:80:80",
+            "http://[::2]:3000",
+            "ws://localhost:3000",
+        ] {
+            assert!(!c.origin_allowed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn listed_origins_replace_the_default() {
+        let c = Config {
+            allowed_origins: vec!["https://app.example.com/".into()],
+            ..Config::default()
+        };
+        assert!(c.origin_allowed("https://app.example.com"));
+        assert!(!c.origin_allowed("http://app.example.com"));
+        assert!(!c.origin_allowed("http://localhost:3000"));
+    }
+
+    #[test]
+    fn hosts() {
+        let c = Config::default();
+        assert!(c.host_allowed(Some("127.0.0.1:8443")));
+        assert!(c.host_allowed(Some("localhost")));
+        assert!(c.host_allowed(Some("[::1]:8443")));
+        assert!(!c.host_allowed(Some("rebind.evil.com:8443")));
+        assert!(!c.host_allowed(None));
+        let open = Config {
+            insecure_listen: true,
+            ..Config::default()
+        };
+        assert!(open.host_allowed(Some("fauna.internal:8443")));
     }
 }

@@ -7,11 +7,11 @@ use crate::time::now_micros;
 use crate::value::{Obj, Value};
 
 /// Names of the native collections every database has.
-pub const NATIVE_COLLECTIONS: [&str; 3] = ["Token", "Key", "Credential"];
+pub(crate) const NATIVE_COLLECTIONS: [&str; 3] = ["Token", "Key", "Credential"];
 
 /// A stored document.
 #[derive(Debug, Clone)]
-pub struct Doc {
+pub(crate) struct Doc {
     /// Last write, microseconds since the epoch.
     pub ts: i64,
     /// Expiry, nanoseconds since the epoch.
@@ -26,7 +26,7 @@ pub struct Doc {
 
 impl Doc {
     /// A new document with `fields`, written at `ts`.
-    pub fn new(ts: i64, fields: Obj) -> Doc {
+    pub(crate) fn new(ts: i64, fields: Obj) -> Doc {
         Doc {
             ts,
             ttl: None,
@@ -37,14 +37,14 @@ impl Doc {
     }
 
     /// Whether the document's ttl has passed at `ts` (microseconds).
-    pub fn expired(&self, ts: i64) -> bool {
+    pub(crate) fn expired(&self, ts: i64) -> bool {
         self.ttl.is_some_and(|ttl| ts.saturating_mul(1000) >= ttl)
     }
 }
 
 /// A collection and its documents.
 #[derive(Debug, Clone)]
-pub struct Collection {
+pub(crate) struct Collection {
     /// Creation time (microseconds).
     pub ts: i64,
     /// Documents by id.
@@ -53,7 +53,7 @@ pub struct Collection {
 
 /// A database.
 #[derive(Debug, Clone)]
-pub struct Database {
+pub(crate) struct Database {
     /// The global id embedded in token secrets.
     pub global_id: u64,
     /// Collections by name (natives included).
@@ -86,7 +86,7 @@ impl Database {
 
 /// Counters served by `GET /_emulator/stats`.
 #[derive(Debug, Clone, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Requests to `/query/1`, whatever the outcome.
     pub queries: u64,
     /// Requests to `/query/1` by HTTP status.
@@ -95,7 +95,7 @@ pub struct Stats {
 
 /// An injected fault: the next `remaining` queries are answered with `status`.
 #[derive(Debug, Clone)]
-pub struct Fault {
+pub(crate) struct Fault {
     /// HTTP status to answer (429, 503, 500, …).
     pub status: u16,
     /// How many more queries get it.
@@ -104,7 +104,7 @@ pub struct Fault {
 
 /// The whole emulated cluster.
 #[derive(Debug)]
-pub struct State {
+pub(crate) struct State {
     /// Databases by path (`""` is the root database).
     pub dbs: BTreeMap<String, Database>,
     /// Counters.
@@ -133,7 +133,7 @@ pub enum SetupError {
 }
 
 /// Whether `name` is a valid collection or database name.
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -144,7 +144,7 @@ pub fn valid_name(name: &str) -> bool {
 
 impl State {
     /// The initial state for `config`.
-    pub fn new(config: &Config) -> Result<State, SetupError> {
+    pub(crate) fn new(config: &Config) -> Result<State, SetupError> {
         let ts = now_micros();
         let mut st = State {
             dbs: BTreeMap::new(),
@@ -185,20 +185,20 @@ impl State {
     }
 
     /// A new document id: a positive 63-bit number, increasing, shaped like the engine's.
-    pub fn new_id(&mut self) -> u64 {
+    pub(crate) fn new_id(&mut self) -> u64 {
         let candidate = (u64::try_from(now_micros() / 1000).unwrap_or(0)) << 17;
         self.last_id = candidate.max(self.last_id + 1);
         self.last_id
     }
 
     /// The next transaction time (microseconds, strictly increasing).
-    pub fn next_txn_ts(&mut self) -> i64 {
+    pub(crate) fn next_txn_ts(&mut self) -> i64 {
         self.last_txn = now_micros().max(self.last_txn + 1);
         self.last_txn
     }
 
     /// Starts a transaction on database `db`.
-    pub fn begin(&mut self, db: &str) -> Txn<'_> {
+    pub(crate) fn begin(&mut self, db: &str) -> Txn<'_> {
         let ts = self.next_txn_ts();
         Txn {
             st: self,
@@ -213,7 +213,7 @@ impl State {
     }
 
     /// Live (unexpired) tokens in every database.
-    pub fn live_tokens(&self) -> usize {
+    pub(crate) fn live_tokens(&self) -> usize {
         let now = now_micros();
         self.dbs
             .values()
@@ -242,7 +242,7 @@ enum Undo {
 }
 
 /// A transaction on one database. Dropping it without [`Txn::commit`] rolls its writes back.
-pub struct Txn<'a> {
+pub(crate) struct Txn<'a> {
     st: &'a mut State,
     /// The database path.
     pub db: String,
@@ -289,12 +289,12 @@ impl Txn<'_> {
     }
 
     /// Whether collection `name` exists in this database.
-    pub fn has_collection(&self, name: &str) -> bool {
+    pub(crate) fn has_collection(&self, name: &str) -> bool {
         self.database().colls.contains_key(name)
     }
 
     /// Names and creation times of the user collections.
-    pub fn user_collections(&self) -> Vec<(String, i64)> {
+    pub(crate) fn user_collections(&self) -> Vec<(String, i64)> {
         self.database()
             .colls
             .iter()
@@ -304,32 +304,32 @@ impl Txn<'_> {
     }
 
     /// Creation time of a collection.
-    pub fn collection_ts(&self, name: &str) -> Option<i64> {
+    pub(crate) fn collection_ts(&self, name: &str) -> Option<i64> {
         self.database().colls.get(name).map(|c| c.ts)
     }
 
     /// Child databases of this database (only the root has children).
-    pub fn has_child_database(&self, name: &str) -> bool {
+    pub(crate) fn has_child_database(&self, name: &str) -> bool {
         self.db.is_empty() && !name.is_empty() && self.st.dbs.contains_key(name)
     }
 
     /// Time of the last schema write in this database.
-    pub fn schema_version(&self) -> i64 {
+    pub(crate) fn schema_version(&self) -> i64 {
         self.database().schema_version
     }
 
     /// The global id of this database.
-    pub fn global_id(&self) -> u64 {
+    pub(crate) fn global_id(&self) -> u64 {
         self.database().global_id
     }
 
     /// A new document id.
-    pub fn new_id(&mut self) -> u64 {
+    pub(crate) fn new_id(&mut self) -> u64 {
         self.st.new_id()
     }
 
     /// Creates a user collection.
-    pub fn create_collection(&mut self, name: &str) {
+    pub(crate) fn create_collection(&mut self, name: &str) {
         let ts = self.ts;
         let db = self.database_mut();
         db.colls.insert(
@@ -345,7 +345,7 @@ impl Txn<'_> {
     }
 
     /// Reads a live (unexpired) document.
-    pub fn get(&mut self, coll: &str, id: u64) -> Option<Doc> {
+    pub(crate) fn get(&mut self, coll: &str, id: u64) -> Option<Doc> {
         let ts = self.ts;
         let doc = self
             .database()
@@ -361,7 +361,7 @@ impl Txn<'_> {
     }
 
     /// Reads a document without counting it (for rendering results).
-    pub fn peek(&self, coll: &str, id: u64) -> Option<&Doc> {
+    pub(crate) fn peek(&self, coll: &str, id: u64) -> Option<&Doc> {
         self.database()
             .colls
             .get(coll)?
@@ -371,7 +371,7 @@ impl Txn<'_> {
     }
 
     /// Ids of the live documents of a collection, ascending.
-    pub fn ids(&mut self, coll: &str) -> Vec<u64> {
+    pub(crate) fn ids(&mut self, coll: &str) -> Vec<u64> {
         let ts = self.ts;
         self.database()
             .colls
@@ -387,7 +387,7 @@ impl Txn<'_> {
     }
 
     /// Writes a document (create or replace).
-    pub fn put(&mut self, coll: &str, id: u64, mut doc: Doc) {
+    pub(crate) fn put(&mut self, coll: &str, id: u64, mut doc: Doc) {
         doc.ts = self.ts;
         self.writes += 1;
         self.bytes_written += approx_size(&doc);
@@ -405,7 +405,7 @@ impl Txn<'_> {
     }
 
     /// Deletes a document; returns whether it existed.
-    pub fn remove(&mut self, coll: &str, id: u64) -> bool {
+    pub(crate) fn remove(&mut self, coll: &str, id: u64) -> bool {
         let Some(c) = self.database_mut().colls.get_mut(coll) else {
             return false;
         };
@@ -423,7 +423,7 @@ impl Txn<'_> {
     }
 
     /// Keeps the writes.
-    pub fn commit(mut self) {
+    pub(crate) fn commit(mut self) {
         self.undo.clear();
         self.st.txns_since_sweep += 1;
         if self.st.txns_since_sweep >= 1000 {

@@ -11,7 +11,7 @@ use crate::value::{Closure, DocRef, Module, Obj, Value};
 
 /// Why a query failed.
 #[derive(Debug, Clone)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// A validation (compile-time) failure: 400 `invalid_query`.
     Check {
         /// The diagnostic.
@@ -109,7 +109,7 @@ enum Action {
 }
 
 /// Runs queries for one request.
-pub struct Interp<'t, 's> {
+pub(crate) struct Interp<'t, 's> {
     txn: &'t mut Txn<'s>,
     auth: &'t Auth,
     config: &'t Config,
@@ -122,7 +122,7 @@ pub struct Interp<'t, 's> {
 
 impl<'t, 's> Interp<'t, 's> {
     /// An interpreter with `bindings` (query arguments) in scope.
-    pub fn new(
+    pub(crate) fn new(
         txn: &'t mut Txn<'s>,
         auth: &'t Auth,
         config: &'t Config,
@@ -178,7 +178,7 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     /// Evaluates a node.
-    pub fn eval(&mut self, node: &Node) -> R<Value> {
+    pub(crate) fn eval(&mut self, node: &Node) -> R<Value> {
         self.depth += 1;
         if self.depth > 512 {
             return Err(rt("stack_overflow", "Stack overflow.", node.span));
@@ -466,7 +466,12 @@ impl<'t, 's> Interp<'t, 's> {
     }
 
     /// Calls a function value.
-    pub fn apply(&mut self, f: &Closure, args: Vec<Value>, span: (usize, usize)) -> R<Value> {
+    pub(crate) fn apply(
+        &mut self,
+        f: &Closure,
+        args: Vec<Value>,
+        span: (usize, usize),
+    ) -> R<Value> {
         if args.len() != f.params.len() {
             return Err(rt(
                 "invalid_function_invocation",
@@ -1455,7 +1460,7 @@ fn null_doc(coll: &str, id: u64, cause: &'static str) -> Value {
 }
 
 /// The error `!` (or use) of a null document gives.
-pub fn null_doc_error(coll: &str, id: &str, cause: &str, span: (usize, usize)) -> Failure {
+pub(crate) fn null_doc_error(coll: &str, id: &str, cause: &str, span: (usize, usize)) -> Failure {
     match cause {
         "permission denied" => denied(span),
         "deleted" => rt(

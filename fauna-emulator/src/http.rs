@@ -1,5 +1,5 @@
-//! The HTTP layer: `POST /query/1`, `GET /ping`, CORS, and the development-only
-//! `/_emulator/*` endpoints.
+//! The HTTP layer: `POST /query/1`, `GET /ping`, CORS for allowed origins only, and the
+//! development-only `/_emulator/*` endpoints (root key required).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -26,7 +26,7 @@ pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 /// Shared state of a running emulator.
 #[derive(Clone)]
-pub struct Shared {
+pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) evaluator: std::sync::mpsc::Sender<Job>,
@@ -58,11 +58,11 @@ impl Shared {
 }
 
 /// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Deadlines below this are answered 440, as the engine does when a client's
 /// `x-query-timeout-ms` is shorter than the time any query needs.
-pub const MIN_QUERY_DEADLINE_MS: u64 = 2;
+pub(crate) const MIN_QUERY_DEADLINE_MS: u64 = 2;
 
 const ALLOW_HEADERS: &str = "accept-encoding, authorization, content-type, x-driver-env, \
 x-faunadb-api-version, x-fauna-driver, x-fauna-source, x-fauna-tags, x-format, x-last-seen-txn, \
@@ -75,12 +75,18 @@ x-query-bytes-out, x-query-time, x-storage-bytes-read, x-storage-bytes-write, x-
 x-txn-time, x-faunadb-build";
 
 /// Builds the router.
-pub fn router(shared: Shared) -> Router {
+pub(crate) fn router(shared: Shared) -> Router {
+    let development = Router::new()
+        .route("/_emulator/stats", get(stats))
+        .route("/_emulator/fault", post(fault))
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            root_key_only,
+        ));
     Router::new()
         .route("/query/1", any(query))
         .route("/ping", get(ping))
-        .route("/_emulator/stats", get(stats))
-        .route("/_emulator/fault", post(fault))
+        .merge(development)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             shared.clone(),
@@ -89,10 +95,57 @@ pub fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
+/// `/_emulator/*` answer only the root key itself (unscoped): they can change every answer.
+async fn root_key_only(AxState(shared): AxState<Shared>, req: Request, next: Next) -> Response {
+    let secret = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(auth::secret_from_header);
+    let root = auth::hash_secret(&shared.config.root_key);
+    match secret {
+        Some(s) if auth::hashes_equal(&auth::hash_secret(&s), &root) => next.run(req).await,
+        _ => {
+            let (status, body) = protocol_error(
+                401,
+                "unauthorized",
+                "The /_emulator endpoints need the root key: Authorization: Bearer <root key>",
+                None,
+            );
+            json_response(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED),
+                &body,
+            )
+        }
+    }
+}
+
+/// 403 for a request the emulator does not serve: a foreign `Host` (DNS rebinding) or `Origin`.
+fn forbidden(message: &str) -> Response {
+    let (_, body) = protocol_error(403, "forbidden", message, None);
+    json_response(StatusCode::FORBIDDEN, &body)
+}
+
 async fn common_headers(AxState(shared): AxState<Shared>, req: Request, next: Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let host = host.or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let origin_ok = origin
+        .as_ref()
+        .is_none_or(|o| o.to_str().is_ok_and(|o| shared.config.origin_allowed(o)));
+    let host_ok = shared.config.host_allowed(host);
     let preflight = req.method() == Method::OPTIONS && origin.is_some();
-    let mut res = if preflight {
+    let mut res = if !host_ok {
+        forbidden(
+            "Host not allowed: a loopback fauna-emulator answers loopback host names only \
+             (--insecure-listen lifts this)",
+        )
+    } else if !origin_ok {
+        forbidden("Origin not allowed: list it with --allow-origin (default: loopback origins)")
+    } else if preflight {
         StatusCode::OK.into_response()
     } else {
         next.run(req).await
@@ -101,7 +154,7 @@ async fn common_headers(AxState(shared): AxState<Shared>, req: Request, next: Ne
     if let Ok(v) = HeaderValue::from_str(&shared.config.build) {
         h.insert("x-faunadb-build", v);
     }
-    if let Some(origin) = origin {
+    if let Some(origin) = origin.filter(|_| origin_ok && host_ok) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         h.insert(
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,

@@ -2,7 +2,7 @@
 
 /// A lexical token with its byte span in the query text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Token {
+pub(crate) struct Token {
     /// What was read.
     pub kind: Tok,
     /// Byte offset of the first character.
@@ -15,7 +15,7 @@ pub struct Token {
 
 /// Token kinds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// An identifier or keyword.
     Ident(String),
     /// An integer literal.
@@ -32,7 +32,7 @@ pub enum Tok {
 
 /// A syntax error at a byte offset.
 #[derive(Debug, Clone)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     /// What is wrong.
     pub message: String,
     /// Byte span.
@@ -45,7 +45,7 @@ const PUNCTS: [&str; 33] = [
 ];
 
 /// Splits FQL text into tokens.
-pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
+pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

@@ -45,6 +45,7 @@ pub use config::{Config, Privileges, TokenRole, TokenRoleError};
 pub use db::SetupError;
 
 /// A bound, not yet serving emulator.
+#[derive(Debug)]
 pub struct Emulator {
     listener: tokio::net::TcpListener,
     router: axum::Router,
@@ -61,8 +62,19 @@ impl Emulator {
         }))
     }
 
-    /// Binds `config.listen` (port 0 picks a free port).
+    /// Binds `config.listen` (port 0 picks a free port). A non-loopback address is refused
+    /// (`PermissionDenied`) unless `config.insecure_listen` is set.
     pub async fn bind(config: Config) -> std::io::Result<Emulator> {
+        if !config.listen.ip().is_loopback() && !config.insecure_listen {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "refusing to listen on {}: not a loopback address, and the root key is admin \
+                     (pass --insecure-listen, or set Config::insecure_listen, to allow it)",
+                    config.listen
+                ),
+            ));
+        }
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let router = Self::router(config)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;

@@ -34,8 +34,23 @@ struct Cli {
     /// read and delete itself.
     #[arg(long, env = "FAUNA_EMULATOR_TOKEN_ROLE")]
     token_role: Option<TokenRole>,
+    /// Browser origin allowed to call the emulator, e.g. `http://localhost:5173` (repeatable;
+    /// env: comma-separated) [default: loopback origins: localhost, *.localhost, 127.x, [::1]].
+    /// Requests with another `Origin` are answered 403.
+    #[arg(
+        long = "allow-origin",
+        env = "FAUNA_EMULATOR_ALLOW_ORIGIN",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    allow_origins: Vec<String>,
+    /// Listen on a non-loopback address (refused without this: the root key is admin) and
+    /// answer any `Host` name. Use only on a private network, with a --root-key of your own.
+    #[arg(long, env = "FAUNA_EMULATOR_INSECURE_LISTEN", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    insecure_listen: bool,
     /// A JSON file with any of `listen`, `root_key`, `databases`, `collections`, `token_role`
-    /// (a string as for --token-role, or `{"Coll": ["read", "create"]}`); flags override it.
+    /// (a string as for --token-role, or `{"Coll": ["read", "create"]}`), `allow_origins`,
+    /// `insecure_listen`; flags override it.
     #[arg(long, env = "FAUNA_EMULATOR_CONFIG", value_name = "FILE")]
     config: Option<std::path::PathBuf>,
 }
@@ -64,6 +79,8 @@ fn load_file(path: &std::path::Path, config: &mut Config) -> Result<(), String> 
             "databases",
             "collections",
             "token_role",
+            "allow_origins",
+            "insecure_listen",
         ]
         .contains(&key.as_str())
         {
@@ -80,6 +97,12 @@ fn load_file(path: &std::path::Path, config: &mut Config) -> Result<(), String> 
         config.root_key = k.as_str().ok_or("`root_key` must be a string")?.to_owned();
     }
     config.databases = strings("databases")?;
+    config.allowed_origins = strings("allow_origins")?;
+    if let Some(v) = obj.get("insecure_listen") {
+        config.insecure_listen = v
+            .as_bool()
+            .ok_or("`insecure_listen` must be true or false")?;
+    }
     config.collections = strings("collections")?;
     config.token_role = match obj.get("token_role") {
         None => TokenRole::default(),
@@ -120,6 +143,16 @@ async fn main() {
     config.collections.extend(cli.collections);
     if let Some(role) = cli.token_role {
         config.token_role = role;
+    }
+    if !cli.allow_origins.is_empty() {
+        config.allowed_origins = cli.allow_origins;
+    }
+    config.insecure_listen |= cli.insecure_listen;
+    if config.insecure_listen && config.root_key == Config::default().root_key {
+        eprintln!(
+            "fauna-emulator: WARNING: --insecure-listen with the default root key `secret`: \
+             anyone who reaches the port is admin; set --root-key"
+        );
     }
     let emulator = match Emulator::bind(config).await {
         Ok(e) => e,

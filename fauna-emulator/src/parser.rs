@@ -6,7 +6,7 @@ use crate::lexer::{SyntaxError, Tok, Token, tokenize};
 
 /// A parsed expression with its byte span in the query text.
 #[derive(Debug, Clone)]
-pub struct Node {
+pub(crate) struct Node {
     /// The expression.
     pub expr: Expr,
     /// Byte span `(start, end)`.
@@ -15,7 +15,7 @@ pub struct Node {
 
 /// Expressions of the subset.
 #[derive(Debug, Clone)]
-pub enum Expr {
+pub(crate) enum Expr {
     /// `null`
     Null,
     /// `true` / `false`
@@ -172,11 +172,11 @@ fn take_children(expr: &mut Expr, out: &mut Vec<Node>) {
 
 /// Fields of a projection, each with an optional nested projection.
 #[derive(Debug, Clone)]
-pub struct Projection(pub Vec<(String, Option<Projection>)>);
+pub(crate) struct Projection(pub Vec<(String, Option<Projection>)>);
 
 /// A statement of a block.
 #[derive(Debug, Clone)]
-pub enum Stmt {
+pub(crate) enum Stmt {
     /// `let name = value`
     Let(String, Node),
     /// An expression.
@@ -184,10 +184,10 @@ pub enum Stmt {
 }
 
 /// The name the short-hand lambda `.field` binds its argument to.
-pub const IMPLICIT_PARAM: &str = "$this";
+pub(crate) const IMPLICIT_PARAM: &str = "$this";
 
 /// Parses a whole query (a block of statements).
-pub fn parse(src: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse(src: &str) -> Result<Node, SyntaxError> {
     let tokens = tokenize(src)?;
     let mut p = Parser {
         toks: tokens,

@@ -4,10 +4,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Nanoseconds since 1970-01-01T00:00:00Z.
-pub type Nanos = i64;
+pub(crate) type Nanos = i64;
 
 /// The current wall-clock time in microseconds (the engine's transaction-time precision).
-pub fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -38,7 +38,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// Formats a timestamp as `2023-04-06T03:33:32.226Z`.
-pub fn format(t: Nanos) -> String {
+pub(crate) fn format(t: Nanos) -> String {
     let secs = t.div_euclid(1_000_000_000);
     let frac = t.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
@@ -64,7 +64,7 @@ pub fn format(t: Nanos) -> String {
 }
 
 /// Parses an RFC 3339 timestamp with a `Z`, `+HH:MM` or `+HHMM` offset.
-pub fn parse(s: &str) -> Option<Nanos> {
+pub(crate) fn parse(s: &str) -> Option<Nanos> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = s.get(r)?;
@@ -121,7 +121,7 @@ pub fn parse(s: &str) -> Option<Nanos> {
 }
 
 /// The engine's time units for `Time.add`/`Time.subtract`, in nanoseconds.
-pub fn unit_nanos(unit: &str) -> Option<i64> {
+pub(crate) fn unit_nanos(unit: &str) -> Option<i64> {
     Some(match unit {
         "day" | "days" => 86_400_000_000_000,
         "half day" | "half days" => 43_200_000_000_000,

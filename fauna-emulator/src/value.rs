@@ -8,11 +8,11 @@ use crate::parser::Node;
 use crate::time::Nanos;
 
 /// An FQL object (field order preserved).
-pub type Obj = IndexMap<String, Value>;
+pub(crate) type Obj = IndexMap<String, Value>;
 
 /// A reference to a document of a collection.
 #[derive(Debug, Clone)]
-pub struct DocRef {
+pub(crate) struct DocRef {
     /// Collection name (`User`, `Token`, `Key`, `Credential`, …).
     pub coll: String,
     /// Document id.
@@ -29,7 +29,7 @@ impl PartialEq for DocRef {
 
 /// Modules and collections callable from FQL.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Module {
+pub(crate) enum Module {
     /// A collection (user-defined or native `Token`, `Key`, `Credential`).
     Coll(String),
     /// The `Collection` schema module.
@@ -42,7 +42,7 @@ pub enum Module {
 
 /// A user function (lambda) with its captured variables.
 #[derive(Debug)]
-pub struct Closure {
+pub(crate) struct Closure {
     /// Parameter names.
     pub params: Vec<String>,
     /// Body.
@@ -53,7 +53,7 @@ pub struct Closure {
 
 /// An FQL value.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub(crate) enum Value {
     /// `null`, with the reason `!` reports (`no token`, `missing field`, …).
     Null(Option<Arc<str>>),
     /// Boolean.
@@ -93,15 +93,15 @@ pub enum Value {
 
 impl Value {
     /// `null` without a reason.
-    pub const NULL: Value = Value::Null(None);
+    pub(crate) const NULL: Value = Value::Null(None);
 
     /// A string value.
-    pub fn str(s: impl Into<Arc<str>>) -> Value {
+    pub(crate) fn str(s: impl Into<Arc<str>>) -> Value {
         Value::Str(s.into())
     }
 
     /// The FQL type name, for error messages.
-    pub fn type_name(&self) -> String {
+    pub(crate) fn type_name(&self) -> String {
         match self {
             Value::Null(_) => "Null".into(),
             Value::Bool(_) => "Boolean".into(),
@@ -123,12 +123,12 @@ impl Value {
     }
 
     /// Whether the value is null or a null document.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self, Value::Null(_) | Value::NullDoc { .. })
     }
 
     /// FQL equality (`==`).
-    pub fn fql_eq(&self, other: &Value) -> bool {
+    pub(crate) fn fql_eq(&self, other: &Value) -> bool {
         match (self, other) {
             (a, b) if a.is_null() && b.is_null() => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -154,7 +154,7 @@ impl Value {
     }
 
     /// Whether the value may be stored in a document field.
-    pub fn storable(&self) -> bool {
+    pub(crate) fn storable(&self) -> bool {
         match self {
             Value::Null(_)
             | Value::Bool(_)

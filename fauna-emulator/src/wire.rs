@@ -9,7 +9,7 @@ use crate::value::{DocRef, Module, Obj, Value};
 
 /// The `x-format` of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Plain JSON (the default).
     Simple,
     /// `@int`, `@time`, `@doc`, … tags.
@@ -20,7 +20,7 @@ pub enum Format {
 
 impl Format {
     /// Parses the header value (exact, case-sensitive).
-    pub fn parse(s: &str) -> Option<Format> {
+    pub(crate) fn parse(s: &str) -> Option<Format> {
         match s {
             "simple" => Some(Format::Simple),
             "tagged" => Some(Format::Tagged),
@@ -33,7 +33,7 @@ impl Format {
 /// A JSON value to decode once the database is known: either a plain argument or a
 /// template `value` fragment.
 #[derive(Debug, Clone)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// Variable name it binds.
     pub name: String,
     /// The JSON.
@@ -46,7 +46,7 @@ pub struct Pending {
 
 /// A query's text plus the values its template fragments bind.
 #[derive(Debug, Clone)]
-pub struct QueryText {
+pub(crate) struct QueryText {
     /// FQL source.
     pub text: String,
     /// Values to bind.
@@ -56,7 +56,7 @@ pub struct QueryText {
 const MAX_TEMPLATE_DEPTH: usize = 64;
 
 /// Reads the `query` field: a string or an `{"fql": [...]}` template. `None` = invalid body.
-pub fn query_text(q: &Json) -> Option<QueryText> {
+pub(crate) fn query_text(q: &Json) -> Option<QueryText> {
     match q {
         Json::String(s) => Some(QueryText {
             text: s.clone(),
@@ -129,7 +129,7 @@ fn fragment(f: &Json, out: &mut QueryText, depth: usize) -> Option<()> {
 }
 
 /// Decodes an argument value. Errors are the detail after `Invalid argument '<k>': `.
-pub fn decode(j: &Json, tagged: bool, txn: &mut Txn<'_>) -> Result<Value, String> {
+pub(crate) fn decode(j: &Json, tagged: bool, txn: &mut Txn<'_>) -> Result<Value, String> {
     Ok(match j {
         Json::Null => Value::NULL,
         Json::Bool(b) => Value::Bool(*b),
@@ -281,7 +281,7 @@ fn module_json(name: &str, format: Format) -> Json {
 
 /// Encodes a result value. `nested` is true inside a document's fields, where documents
 /// render as references.
-pub fn encode(v: &Value, format: Format, txn: &Txn<'_>, nested: bool) -> Json {
+pub(crate) fn encode(v: &Value, format: Format, txn: &Txn<'_>, nested: bool) -> Json {
     let tagged = format == Format::Tagged;
     match v {
         Value::Null(_) => Json::Null,

@@ -781,7 +781,7 @@ async fn v32_ping_and_cors() {
     let res = env
         .http
         .request(reqwest::Method::OPTIONS, format!("{}/query/1", env.base))
-        .header("origin", "http://app.example")
+        .header("origin", "http://localhost:5173")
         .header("access-control-request-method", "POST")
         .header(
             "access-control-request-headers",
@@ -792,7 +792,7 @@ async fn v32_ping_and_cors() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let h = res.headers();
-    assert_eq!(h["access-control-allow-origin"], "http://app.example");
+    assert_eq!(h["access-control-allow-origin"], "http://localhost:5173");
     assert_eq!(h["access-control-allow-credentials"], "true");
     assert_eq!(h["access-control-max-age"], "86400");
     let allowed = h["access-control-allow-headers"].to_str().unwrap();
@@ -818,12 +818,12 @@ async fn v32_ping_and_cors() {
         .raw(
             Some(&env.admin),
             Some(json!({"query": "1"}).to_string()),
-            &[("origin", "http://app.example")],
+            &[("origin", "http://localhost:5173")],
         )
         .await;
     assert_eq!(
         r.headers["access-control-allow-origin"],
-        "http://app.example"
+        "http://localhost:5173"
     );
     let r = env
         .raw(

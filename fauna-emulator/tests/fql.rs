@@ -62,6 +62,7 @@ impl Emu {
     async fn stats(&self) -> Value {
         self.http
             .get(format!("{}/_emulator/stats", self.base))
+            .bearer_auth("secret")
             .send()
             .await
             .unwrap()
@@ -477,6 +478,7 @@ async fn stats_and_injected_faults() {
     let res = emu
         .http
         .post(format!("{}/_emulator/fault", emu.base))
+        .bearer_auth("secret")
         .json(&json!({"status": 503, "count": 2}))
         .send()
         .await

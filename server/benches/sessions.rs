@@ -4,7 +4,7 @@
 //! `sqlite   create   2345/s` (no assertions: numbers only). PostgreSQL runs on a throwaway cluster started
 //! like the tests' (needs Debian's `postgresql` server binaries); set `BENCH_SKIP_PG=1` to skip it.
 
-#![allow(missing_docs)]
+#![allow(missing_docs, unreachable_pub)]
 
 #[path = "../tests/common/pg.rs"]
 mod pg;
@@ -149,7 +149,8 @@ async fn bench(label: &str, url: &str) {
 /// The ceiling: RS256 signatures and verifications per second on all cores (every creation and refresh
 /// signs one token; a verification runs RSA once per distinct token, then hits the verification cache).
 fn rsa_ceiling() {
-    use fauna_session_server::tokens::{KeyRing, SigningKey, sign, verify};
+    use fauna_session_server::testing::tokens::{sign, verify};
+    use fauna_session_server::testing::{KeyRing, SigningKey};
     let key = Arc::new(SigningKey::generate(1));
     let ring = KeyRing::default();
     ring.set(vec![key.clone()]);

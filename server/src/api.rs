@@ -1,4 +1,4 @@
-//! FDI endpoints: `POST {base}/session/refresh`, `POST {base}/signout`, `POST {base}/signup`,
+//! The FDI endpoints: `POST {base}/session/refresh`, `POST {base}/signout`, `POST {base}/signup`,
 //! `POST {base}/signin`, `GET {base}/emailpassword/email/exists`, `GET {base}/jwt/jwks.json`,
 //! `GET {base}/.well-known/openid-configuration` (also at the root); the account routes of [`crate::accounts`].
 
@@ -8,92 +8,65 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use fauna_session_protocol::{header as wire_header, path};
 use serde_json::{Map, Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::accounts::ClientIp;
-use crate::config::AntiCsrf;
+use crate::config::{AntiCsrf, SessionConfig};
 use crate::crypto::ct_eq;
 use crate::engine::SessionEngine;
 use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
-use crate::metrics::Metrics;
 use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
-    bearer_token, cookie_values, has_tokens,
+    bearer_token, cookie_values, has_tokens, transfer_for_new_session,
 };
 use crate::users::{SignInError, SignUpError, User, normalise_email};
 
-impl SessionEngine {
-    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
-    /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
-    pub fn router(&self) -> Router {
-        let base = self.config().base_path();
-        Router::new()
-            .route(&format!("{base}/session/refresh"), post(refresh))
-            .route(&format!("{base}/signout"), post(signout))
-            .route(&format!("{base}/signup"), post(signup))
-            .route(&format!("{base}/signin"), post(signin))
-            .route(
-                &format!("{base}/emailpassword/email/exists"),
-                get(email_exists),
-            )
-            .route(&format!("{base}/jwt/jwks.json"), get(jwks))
-            .route(
-                &format!("{base}/.well-known/openid-configuration"),
-                get(openid),
-            )
-            .route("/.well-known/openid-configuration", get(openid))
-            .with_state(self.clone())
-            .merge(crate::accounts::router(self))
-            .layer(self.layer())
-    }
+/// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
+pub(crate) fn routes(engine: &SessionEngine) -> Router {
+    let base = engine.config().base_path();
+    Router::new()
+        .route(&format!("{base}{}", path::REFRESH), post(refresh))
+        .route(&format!("{base}{}", path::SIGN_OUT), post(signout))
+        .route(&format!("{base}{}", path::SIGN_UP), post(signup))
+        .route(&format!("{base}{}", path::SIGN_IN), post(signin))
+        .route(
+            &format!("{base}/emailpassword/email/exists"),
+            get(email_exists),
+        )
+        .route(&format!("{base}/jwt/jwks.json"), get(jwks))
+        .route(
+            &format!("{base}/.well-known/openid-configuration"),
+            get(openid),
+        )
+        .route("/.well-known/openid-configuration", get(openid))
+        .with_state(engine.clone())
+        .merge(crate::accounts::router(engine))
+        .layer(SessionLayer::new(engine.clone()))
+}
 
-    /// The layer that lets handlers extract [`Session`] and writes token changes into responses.
-    pub fn layer(&self) -> SessionLayer {
-        SessionLayer::new(self.clone())
-    }
-
-    /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
-    pub fn cors_layer(&self) -> CorsLayer {
-        let origins: Vec<HeaderValue> = self
-            .config()
-            .website_origins
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
-            .collect();
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
-            .allow_credentials(true)
-            .allow_methods([
-                http::Method::GET,
-                http::Method::POST,
-                http::Method::PUT,
-                http::Method::PATCH,
-                http::Method::DELETE,
-                http::Method::OPTIONS,
-            ])
-            .allow_headers(
-                [
-                    "content-type",
-                    "rid",
-                    "fdi-version",
-                    "anti-csrf",
-                    "authorization",
-                    "st-auth-mode",
-                ]
-                .map(http::HeaderName::from_static),
-            )
-            .expose_headers(
-                [
-                    "front-token",
-                    "anti-csrf",
-                    "st-access-token",
-                    "st-refresh-token",
-                ]
-                .map(http::HeaderName::from_static),
-            )
-    }
+/// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
+pub(crate) fn cors_layer(config: &SessionConfig) -> CorsLayer {
+    let origins: Vec<HeaderValue> = config
+        .website_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            http::Method::GET,
+            http::Method::POST,
+            http::Method::PUT,
+            http::Method::PATCH,
+            http::Method::DELETE,
+            http::Method::OPTIONS,
+        ])
+        .allow_headers(wire_header::CORS_ALLOWED_HEADERS.map(http::HeaderName::from_static))
+        .expose_headers(wire_header::EXPOSED_HEADERS.map(http::HeaderName::from_static))
 }
 
 /// An error answer that also clears tokens when the protocol says so.
@@ -122,13 +95,13 @@ async fn refresh(
     headers: HeaderMap,
 ) -> Response {
     let Some((token, transfer)) = find_refresh_token(&headers) else {
-        Metrics::inc(&engine.metrics().refresh_requests);
+        engine.metrics().refresh_requests.inc();
         return fail(&pending, SessionError::unauthorised());
     };
     if transfer == TokenTransfer::Cookie {
         match engine.config().anti_csrf() {
             AntiCsrf::ViaCustomHeader if !headers.contains_key(RID_HEADER) => {
-                Metrics::inc(&engine.metrics().refresh_requests);
+                engine.metrics().refresh_requests.inc();
                 return fail(&pending, SessionError::unauthorised());
             }
             AntiCsrf::ViaToken => {
@@ -138,7 +111,7 @@ async fn refresh(
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
                 if !ct_eq(sent.as_bytes(), expected.as_bytes()) {
-                    Metrics::inc(&engine.metrics().refresh_requests);
+                    engine.metrics().refresh_requests.inc();
                     return fail(&pending, SessionError::unauthorised());
                 }
             }
@@ -339,7 +312,7 @@ async fn start_session(
     ip: ClientIp,
     user: &User,
 ) -> Response {
-    let transfer = TokenTransfer::for_new_session(headers);
+    let transfer = transfer_for_new_session(headers);
     let claims = match crate::accounts::claims_for_new_session(engine, user).await {
         Ok(c) => c,
         Err(e) => return fail(pending, e),
@@ -370,7 +343,7 @@ async fn signup(
     };
     match engine.users().sign_up(&email, &password).await {
         Ok(user) => {
-            Metrics::inc(&engine.metrics().signups);
+            engine.metrics().signups.inc();
             start_session(&engine, &pending, &headers, ip, &user).await
         }
         Err(SignUpError::EmailExists) => field_error(vec![(
@@ -394,7 +367,7 @@ async fn signin(
     };
     match engine.users().sign_in(&email, &password).await {
         Ok(user) => {
-            Metrics::inc(&engine.metrics().signins);
+            engine.metrics().signins.inc();
             start_session(&engine, &pending, &headers, ip, &user).await
         }
         Err(SignInError::WrongCredentials) => {
@@ -418,21 +391,27 @@ async fn email_exists(
 }
 
 async fn jwks(State(engine): State<SessionEngine>) -> Response {
-    let cache = format!("max-age={}, must-revalidate", engine.jwks_max_age());
+    let cache = format!("max-age={}, must-revalidate", engine.keys().jwks_max_age());
     (
         [
             (header::CACHE_CONTROL, cache),
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned()),
         ],
-        Json(engine.jwks()),
+        Json(engine.keys().jwks()),
     )
         .into_response()
+}
+
+/// The OpenID configuration document.
+fn openid_configuration(config: &SessionConfig) -> Value {
+    let issuer = config.issuer();
+    json!({"issuer": issuer, "jwks_uri": format!("{issuer}/jwt/jwks.json")})
 }
 
 async fn openid(State(engine): State<SessionEngine>) -> Response {
     (
         [(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
-        Json(engine.openid_configuration()),
+        Json(openid_configuration(engine.config())),
     )
         .into_response()
 }

@@ -134,7 +134,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             api_domain: "http://127.0.0.1:3001".into(),
-            api_base_path: "/auth".into(),
+            api_base_path: fauna_session_protocol::path::DEFAULT_API_BASE_PATH.into(),
             website_origins: Vec::new(),
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
@@ -194,7 +194,11 @@ impl SessionConfig {
 
     /// Path of the refresh endpoint, which is also the refresh cookie's `Path`.
     pub fn refresh_path(&self) -> String {
-        format!("{}/session/refresh", self.base_path())
+        format!(
+            "{}{}",
+            self.base_path(),
+            fauna_session_protocol::path::REFRESH
+        )
     }
 
     /// Token issuer (`iss`): `api_domain + base path`.

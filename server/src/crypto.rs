@@ -89,6 +89,11 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A duration in ms, saturating (config values far beyond any clock).
+pub(crate) fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
 /// 16 random bytes with the UUID v4 version and variant bits set.
 pub(crate) fn random_uuid_bytes() -> [u8; 16] {
     let mut b: [u8; 16] = random_bytes();

@@ -38,6 +38,14 @@ pub enum SessionError {
     /// The database failed. 503; nothing was changed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Concurrent requests kept changing the session while this one tried to write it (every compare-and-swap
+    /// attempt lost). 503 `{"message":"session busy, try again"}`; nothing was changed.
+    #[error("session changed concurrently too often: {0}")]
+    Contended(&'static str),
+    /// A server-side bug or setup mistake (e.g. the [`Session`](crate::Session) extractor on a route without
+    /// [`SessionLayer`](crate::SessionLayer), no signing key loaded). 500 `{"message":"internal error"}`.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 /// One failed claim check, as sent in an INVALID_CLAIMS body.
@@ -64,25 +72,29 @@ impl SessionError {
             }
             Self::InvalidClaims(_) => S::FORBIDDEN,
             Self::BadInput(_) => S::BAD_REQUEST,
-            Self::Hook(_) | Self::Store(_) => S::SERVICE_UNAVAILABLE,
+            Self::Hook(_) | Self::Store(_) | Self::Contended(_) => S::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// JSON body of this error as the protocol defines it.
     pub fn body(&self) -> serde_json::Value {
+        use fauna_session_protocol::body;
         use serde_json::json;
         match self {
-            Self::TryRefreshToken => json!({"message": "try refresh token"}),
-            Self::Unauthorised { .. } => json!({"message": "unauthorised"}),
-            Self::TokenTheftDetected { .. } => json!({"message": "token theft detected"}),
+            Self::TryRefreshToken => json!({"message": body::TRY_REFRESH_TOKEN}),
+            Self::Unauthorised { .. } => json!({"message": body::UNAUTHORISED}),
+            Self::TokenTheftDetected { .. } => json!({"message": body::TOKEN_THEFT_DETECTED}),
             Self::InvalidClaims(errs) => {
-                json!({"message": "invalid claim", "claimValidationErrors": errs})
+                json!({"message": body::INVALID_CLAIM, "claimValidationErrors": errs})
             }
             Self::BadInput(m) => json!({"message": m}),
             // Names the failing service and the cause (hook errors keep endpoints and secrets out of their text);
             // store errors may carry connection details, so only their kind is said.
             Self::Hook(e) => json!({"message": e.to_string()}),
             Self::Store(_) => json!({"message": "session store unavailable"}),
+            Self::Contended(_) => json!({"message": "session busy, try again"}),
+            Self::Internal(_) => json!({"message": "internal error"}),
         }
     }
 

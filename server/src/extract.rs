@@ -138,6 +138,9 @@ impl IntoResponse for SessionRejection {
         if let SessionError::Hook(e) = &self.0 {
             tracing::error!(error = %e, "session hook failure");
         }
+        if let SessionError::Internal(what) = &self.0 {
+            tracing::error!(error = %what, "internal error");
+        }
         (self.0.status(), axum::Json(self.0.body())).into_response()
     }
 }
@@ -167,9 +170,9 @@ fn parts_context(parts: &Parts) -> Result<(SessionEngine, PendingChanges), Sessi
         (Some(e), Some(p)) => Ok((e, p)),
         _ => {
             tracing::error!("Session extractor used on a route without SessionLayer");
-            Err(SessionError::Store(crate::store::StoreError::Database(
-                "SessionLayer missing".into(),
-            )))
+            Err(SessionError::Internal(
+                "Session extractor used on a route without SessionLayer",
+            ))
         }
     }
 }

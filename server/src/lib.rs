@@ -4,8 +4,8 @@
 //! protocol (and the `fauna-session` browser library) works against it unchanged:
 //!
 //! - RS256 JWT access tokens in the SuperTokens V5 shape, keys rotating in the database, JWKS published;
-//! - opaque rotating refresh tokens with theft detection ([`refresh`], docs/design.md);
-//! - cookie and header transport, `front-token`, anti-CSRF ([`transport`]);
+//! - opaque rotating refresh tokens with theft detection (docs/design.md);
+//! - cookie and header transport, `front-token`, anti-CSRF ([`Session`], [`SessionLayer`]);
 //! - email/password sign-up and sign-in ([`users`]); password reset and email verification by email, and
 //!   every device's session listed and revocable ([`accounts`], [`email`]);
 //! - storage in SQLite or PostgreSQL ([`store`]);
@@ -40,26 +40,45 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
-pub mod api;
+mod api;
+pub mod app;
 pub mod claims;
-pub mod cli;
-pub mod config;
+mod config;
 mod crypto;
 pub mod email;
-pub mod engine;
-pub mod error;
-pub mod extract;
+mod engine;
+mod error;
+mod extract;
 pub mod fauna;
 pub mod hooks;
-pub mod metrics;
-pub mod refresh;
+mod keys;
+mod lineage;
+mod metrics;
 pub mod store;
-pub mod tokens;
-pub mod transport;
+mod tokens;
+mod transport;
 pub mod users;
+mod verify_cache;
 
 pub use config::{AntiCsrf, SameSite, SessionConfig};
 pub use engine::{NewTokens, SessionEngine, SessionInformation, Verified};
-pub use error::SessionError;
-pub use extract::{PendingChanges, Session, SessionLayer, SessionRejection, VerifyOptions};
-pub use transport::TokenTransfer;
+pub use error::{ClaimValidationError, SessionError};
+pub use extract::{Session, SessionLayer, SessionRejection, SessionService, VerifyOptions};
+pub use fauna_session_protocol::TokenTransfer;
+pub use keys::{KeyInfo, SigningKeys};
+pub use metrics::Metrics;
+pub use tokens::AccessToken;
+pub use transport::{IssuedAccessToken, IssuedRefreshToken};
+
+/// Internals the fuzz tests and benches drive directly. Not a stable API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::keys::{KeyRing, SigningKey};
+    pub use crate::lineage::{RefreshToken, RefreshTokenError};
+    pub use crate::transport::{front_token, parse_cookies, parse_front_token};
+
+    /// JWT encoding and verification.
+    pub mod tokens {
+        pub use crate::tokens::{JwtError, UnverifiedJwt, decode, sign, verify};
+    }
+}

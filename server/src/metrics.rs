@@ -3,37 +3,47 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Event counters of one engine. All counters only grow.
+/// A counter that only grows.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    /// Add one.
+    pub(crate) fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Event counters of one engine, rendered in Prometheus text format. All counters only grow.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Sessions created.
-    pub sessions_created: AtomicU64,
+    pub(crate) sessions_created: Counter,
     /// Refresh requests received.
-    pub refresh_requests: AtomicU64,
+    pub(crate) refresh_requests: Counter,
     /// Refreshes that issued new tokens.
-    pub refresh_success: AtomicU64,
+    pub(crate) refresh_success: Counter,
     /// Token thefts detected (sessions revoked).
-    pub token_theft: AtomicU64,
+    pub(crate) token_theft: Counter,
     /// Verify-time promotions (first use of a refreshed access token).
-    pub verify_promotions: AtomicU64,
+    pub(crate) verify_promotions: Counter,
     /// Sessions revoked (sign-out, revoke, theft).
-    pub sessions_revoked: AtomicU64,
+    pub(crate) sessions_revoked: Counter,
     /// Sign-ups.
-    pub signups: AtomicU64,
+    pub(crate) signups: Counter,
     /// Successful sign-ins.
-    pub signins: AtomicU64,
+    pub(crate) signins: Counter,
 }
 
 impl Metrics {
-    /// Add one to `counter`.
-    pub(crate) fn inc(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Render in Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &AtomicU64); 8] = [
+        let rows: [(&str, &str, &Counter); 8] = [
             (
                 "fauna_session_sessions_created_total",
                 "Sessions created.",
@@ -79,7 +89,7 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Ordering::Relaxed)
+                v.get()
             );
         }
         out

@@ -1,21 +1,15 @@
-//! RS256 access tokens: signing keys, JWT signing and verification, JWKS.
+//! RS256 access tokens: JWT signing and verification, the claims in SuperTokens V5 order.
 //!
 //! Only `RS256` is accepted; the header's `kid` must name a key we hold. Everything else (`alg: none`,
 //! HMAC algorithms, tampered or truncated tokens) is rejected with a [`JwtError`].
 
-use std::sync::{Arc, RwLock};
-
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{
-    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
-};
 use serde_json::{Map, Value, json};
 
 use crate::crypto::{b64url, unb64url};
+use crate::keys::{KeyRing, SigningKey};
 
 /// Claims the engine owns; an app cannot set or overwrite them.
-pub const PROTECTED_CLAIMS: &[&str] = &[
+pub(crate) const PROTECTED_CLAIMS: &[&str] = &[
     "sub",
     "exp",
     "iat",
@@ -50,124 +44,6 @@ pub enum JwtError {
     /// Required claims are missing or of the wrong type.
     #[error("invalid claims")]
     InvalidClaims,
-}
-
-/// An RSA-2048 signing key.
-pub struct SigningKey {
-    /// Key id, `d-<createdAtMs>`.
-    pub kid: String,
-    /// Creation time (ms since epoch).
-    pub created_at_ms: i64,
-    pair: RsaKeyPair,
-    n: Vec<u8>,
-    e: Vec<u8>,
-}
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SigningKey {
-    /// Generate a new key created at `created_at_ms`.
-    pub fn generate(created_at_ms: i64) -> Self {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key generation failed");
-        Self::from_pair(created_at_ms, pair)
-    }
-
-    /// Load a key from its PKCS#8 DER encoding.
-    pub fn from_pkcs8(created_at_ms: i64, der: &[u8]) -> Option<Self> {
-        RsaKeyPair::from_pkcs8(der)
-            .ok()
-            .map(|p| Self::from_pair(created_at_ms, p))
-    }
-
-    fn from_pair(created_at_ms: i64, pair: RsaKeyPair) -> Self {
-        let public = aws_lc_rs::signature::KeyPair::public_key(&pair);
-        let n = public.modulus().big_endian_without_leading_zero().to_vec();
-        let e = public.exponent().big_endian_without_leading_zero().to_vec();
-        Self {
-            kid: format!("d-{created_at_ms}"),
-            created_at_ms,
-            pair,
-            n,
-            e,
-        }
-    }
-
-    /// PKCS#8 DER of the private key (what the store persists).
-    pub fn to_pkcs8(&self) -> Vec<u8> {
-        self.pair
-            .as_der()
-            .expect("PKCS#8 encoding failed")
-            .as_ref()
-            .to_vec()
-    }
-
-    /// The public key as a JWK.
-    pub fn jwk(&self) -> Value {
-        json!({"kty": "RSA", "kid": self.kid, "n": b64url(&self.n), "e": b64url(&self.e), "alg": "RS256", "use": "sig"})
-    }
-
-    fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        self.pair
-            .sign(&RSA_PKCS1_SHA256, &rng, msg, &mut sig)
-            .expect("RSA signing failed");
-        sig
-    }
-
-    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        RsaPublicKeyComponents {
-            n: &self.n,
-            e: &self.e,
-        }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, msg, sig)
-        .is_ok()
-    }
-}
-
-/// The set of keys in use, newest first. Cheap to clone and share.
-#[derive(Debug, Clone, Default)]
-pub struct KeyRing {
-    keys: Arc<RwLock<Arc<Vec<Arc<SigningKey>>>>>,
-}
-
-impl KeyRing {
-    /// Replace the keys (any order).
-    pub fn set(&self, mut keys: Vec<Arc<SigningKey>>) {
-        keys.sort_by_key(|k| std::cmp::Reverse(k.created_at_ms));
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
-    }
-
-    /// Current keys, newest first.
-    pub fn keys(&self) -> Arc<Vec<Arc<SigningKey>>> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The key that signs at `now_ms`: the newest key published for at least `publish_ahead_ms`, or the oldest
-    /// key when none is old enough yet (a fresh deployment).
-    pub fn signing_key(&self, now_ms: i64, publish_ahead_ms: i64) -> Option<Arc<SigningKey>> {
-        let keys = self.keys();
-        keys.iter()
-            .find(|k| k.created_at_ms + publish_ahead_ms <= now_ms)
-            .or_else(|| keys.last())
-            .cloned()
-    }
-
-    /// Look up a key by id.
-    pub fn find(&self, kid: &str) -> Option<Arc<SigningKey>> {
-        self.keys().iter().find(|k| k.kid == kid).cloned()
-    }
-
-    /// The JWKS document.
-    pub fn jwks(&self) -> Value {
-        json!({"keys": self.keys().iter().map(|k| k.jwk()).collect::<Vec<_>>()})
-    }
 }
 
 /// Sign `claims` with `key`, producing a compact JWT with the SuperTokens V5 header.
@@ -331,7 +207,7 @@ impl AccessToken {
 }
 
 /// Copy of `payload` without protected claim names.
-pub fn strip_protected(payload: &Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn strip_protected(payload: &Map<String, Value>) -> Map<String, Value> {
     payload
         .iter()
         .filter(|(k, _)| !PROTECTED_CLAIMS.contains(&k.as_str()))
@@ -341,13 +217,11 @@ pub fn strip_protected(payload: &Map<String, Value>) -> Map<String, Value> {
 
 /// Inputs for building an access token's claims.
 #[derive(Debug)]
-pub struct ClaimsInput<'a> {
+pub(crate) struct ClaimsInput<'a> {
     /// User id.
     pub user_id: &'a str,
     /// Expiry, seconds.
     pub exp: i64,
-    /// Issued at, seconds.
-    pub iat: i64,
     /// Session handle.
     pub session_handle: &'a str,
     /// hash1 of the refresh token issued with it.
@@ -356,18 +230,16 @@ pub struct ClaimsInput<'a> {
     pub parent_refresh_token_hash1: Option<&'a str>,
     /// Anti-CSRF token.
     pub anti_csrf_token: Option<&'a str>,
-    /// Issuer.
-    pub iss: &'a str,
     /// App claims (protected names are skipped).
     pub app_claims: &'a Map<String, Value>,
 }
 
-/// Build claims in SuperTokens V5 order, app claims last.
-pub fn build_claims(input: &ClaimsInput<'_>) -> Map<String, Value> {
+/// Build claims in SuperTokens V5 order, app claims last; issued at `iat` (seconds) by `iss`.
+pub(crate) fn build_claims(input: &ClaimsInput<'_>, iat: i64, iss: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("sub".into(), input.user_id.into());
     m.insert("exp".into(), input.exp.into());
-    m.insert("iat".into(), input.iat.into());
+    m.insert("iat".into(), iat.into());
     m.insert("tId".into(), "public".into());
     m.insert("rsub".into(), input.user_id.into());
     m.insert("sessionHandle".into(), input.session_handle.into());
@@ -382,7 +254,7 @@ pub fn build_claims(input: &ClaimsInput<'_>) -> Map<String, Value> {
         "antiCsrfToken".into(),
         input.anti_csrf_token.map_or(Value::Null, Value::from),
     );
-    m.insert("iss".into(), input.iss.into());
+    m.insert("iss".into(), iss.into());
     for (k, v) in input.app_claims {
         if !PROTECTED_CLAIMS.contains(&k.as_str()) {
             m.insert(k.clone(), v.clone());
@@ -394,7 +266,7 @@ pub fn build_claims(input: &ClaimsInput<'_>) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::OnceLock;
+    use std::sync::{Arc, OnceLock};
 
     fn key() -> &'static Arc<SigningKey> {
         static K: OnceLock<Arc<SigningKey>> = OnceLock::new();
@@ -412,17 +284,19 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap_or_default();
-        build_claims(&ClaimsInput {
-            user_id: "42",
-            exp,
-            iat: 1,
-            session_handle: "h",
-            refresh_token_hash1: "r",
-            parent_refresh_token_hash1: None,
-            anti_csrf_token: None,
-            iss: "http://x/auth",
-            app_claims: &app,
-        })
+        build_claims(
+            &ClaimsInput {
+                user_id: "42",
+                exp,
+                session_handle: "h",
+                refresh_token_hash1: "r",
+                parent_refresh_token_hash1: None,
+                anti_csrf_token: None,
+                app_claims: &app,
+            },
+            1,
+            "http://x/auth",
+        )
     }
 
     #[test]

@@ -8,44 +8,41 @@ use serde_json::{Map, Value, json};
 use crate::config::SessionConfig;
 use crate::crypto::b64std;
 
-/// Access-token cookie name.
-pub const ACCESS_TOKEN_COOKIE: &str = "sAccessToken";
-/// Refresh-token cookie name.
-pub const REFRESH_TOKEN_COOKIE: &str = "sRefreshToken";
-/// Legacy cookie whose presence forces a refresh.
-pub const LEGACY_ID_REFRESH_COOKIE: &str = "sIdRefreshToken";
-/// Access-token response header (header mode).
-pub const ACCESS_TOKEN_HEADER: &str = "st-access-token";
-/// Refresh-token response header (header mode).
-pub const REFRESH_TOKEN_HEADER: &str = "st-refresh-token";
-/// Front-token response header.
-pub const FRONT_TOKEN_HEADER: &str = "front-token";
-/// Anti-CSRF request and response header.
-pub const ANTI_CSRF_HEADER: &str = "anti-csrf";
-/// Request header choosing the transport at session creation.
-pub const AUTH_MODE_HEADER: &str = "st-auth-mode";
-/// Recipe id request header (also satisfies VIA_CUSTOM_HEADER anti-CSRF).
-pub const RID_HEADER: &str = "rid";
-/// Headers a browser app must be allowed to read.
-pub const EXPOSED_HEADERS: &str = "front-token, anti-csrf, st-access-token, st-refresh-token";
+pub(crate) use fauna_session_protocol::TokenTransfer;
+use fauna_session_protocol::{cookie, front_token as front, header};
 
-/// How tokens travel between server and client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenTransfer {
-    /// `sAccessToken` / `sRefreshToken` HttpOnly cookies.
-    Cookie,
-    /// `st-access-token` / `st-refresh-token` response headers, `Authorization: Bearer` requests.
-    Header,
+/// Access-token cookie name.
+pub(crate) const ACCESS_TOKEN_COOKIE: &str = cookie::ACCESS_TOKEN;
+/// Refresh-token cookie name.
+pub(crate) const REFRESH_TOKEN_COOKIE: &str = cookie::REFRESH_TOKEN;
+/// Legacy cookie whose presence forces a refresh.
+pub(crate) const LEGACY_ID_REFRESH_COOKIE: &str = cookie::LEGACY_ID_REFRESH_TOKEN;
+/// Anti-CSRF request and response header.
+pub(crate) const ANTI_CSRF_HEADER: &str = header::ANTI_CSRF;
+/// Recipe id request header (also satisfies VIA_CUSTOM_HEADER anti-CSRF).
+pub(crate) const RID_HEADER: &str = header::RID;
+
+/// Transport for a new session: `st-auth-mode: cookie` ⇒ cookie; anything else (or missing) ⇒ header.
+pub(crate) fn transfer_for_new_session(headers: &HeaderMap) -> TokenTransfer {
+    match headers
+        .get(header::AUTH_MODE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TokenTransfer::parse_header)
+    {
+        Some(TokenTransfer::Cookie) => TokenTransfer::Cookie,
+        _ => TokenTransfer::Header,
+    }
 }
 
-impl TokenTransfer {
-    /// Transport for a new session: `st-auth-mode: cookie` ⇒ cookie; anything else (or missing) ⇒ header.
-    pub fn for_new_session(headers: &HeaderMap) -> Self {
-        match headers.get(AUTH_MODE_HEADER).and_then(|v| v.to_str().ok()) {
-            Some(v) if v.trim().eq_ignore_ascii_case("cookie") => Self::Cookie,
-            _ => Self::Header,
-        }
-    }
+/// `Access-Control-Expose-Headers` value: every response header the browser reads.
+fn exposed_headers() -> HeaderValue {
+    static VALUE: std::sync::OnceLock<HeaderValue> = std::sync::OnceLock::new();
+    VALUE
+        .get_or_init(|| {
+            HeaderValue::from_str(&header::EXPOSED_HEADERS.join(", "))
+                .unwrap_or_else(|_| HeaderValue::from_static(""))
+        })
+        .clone()
 }
 
 /// Parse `Cookie` header values into `(name, value)` pairs, in order, duplicates kept. Never fails: pieces that
@@ -73,7 +70,7 @@ pub fn parse_cookies<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<(&'a 
 }
 
 /// All values of cookie `name` on a request.
-pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+pub(crate) fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
     let values = headers
         .get_all(COOKIE)
         .iter()
@@ -86,7 +83,7 @@ pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
 }
 
 /// The `Authorization: Bearer …` token, if any.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = v.split_once(' ')?;
     let token = token.trim();
@@ -94,7 +91,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Whether the request carries any session tokens in `transfer`.
-pub fn has_tokens(headers: &HeaderMap, transfer: TokenTransfer) -> bool {
+pub(crate) fn has_tokens(headers: &HeaderMap, transfer: TokenTransfer) -> bool {
     match transfer {
         TokenTransfer::Header => bearer_token(headers).is_some(),
         TokenTransfer::Cookie => {
@@ -110,7 +107,8 @@ pub fn front_token(
     access_token_expiry_ms: i64,
     payload: &Map<String, Value>,
 ) -> String {
-    let body = json!({"uid": user_id, "ate": access_token_expiry_ms, "up": payload});
+    let body =
+        json!({(front::UID): user_id, (front::ATE): access_token_expiry_ms, (front::UP): payload});
     b64std(body.to_string().as_bytes())
 }
 
@@ -121,9 +119,9 @@ pub fn parse_front_token(token: &str) -> Option<(String, i64, Map<String, Value>
         .decode(token)
         .ok()?;
     let mut v: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
-    let uid = v.remove("uid")?.as_str()?.to_owned();
-    let ate = v.remove("ate")?.as_i64()?;
-    let Value::Object(up) = v.remove("up")? else {
+    let uid = v.remove(front::UID)?.as_str()?.to_owned();
+    let ate = v.remove(front::ATE)?.as_i64()?;
+    let Value::Object(up) = v.remove(front::UP)? else {
         return None;
     };
     Some((uid, ate, up))
@@ -215,8 +213,8 @@ impl ResponseChanges {
                     append_cookie(headers, config, REFRESH_TOKEN_COOKIE, "", &refresh_path, 0);
                 }
                 TokenTransfer::Header => {
-                    set_header(headers, ACCESS_TOKEN_HEADER, "");
-                    set_header(headers, REFRESH_TOKEN_HEADER, "");
+                    set_header(headers, header::ACCESS_TOKEN, "");
+                    set_header(headers, header::REFRESH_TOKEN, "");
                 }
             }
         }
@@ -233,15 +231,15 @@ impl ResponseChanges {
                         crate::crypto::now_ms() + year_ms,
                     );
                 }
-                TokenTransfer::Header => set_header(headers, ACCESS_TOKEN_HEADER, &at.token),
+                TokenTransfer::Header => set_header(headers, header::ACCESS_TOKEN, &at.token),
             }
             set_header(
                 headers,
-                FRONT_TOKEN_HEADER,
+                header::FRONT_TOKEN,
                 &front_token(&at.user_id, at.expiry_ms, &at.claims),
             );
         } else if !self.clear.is_empty() {
-            set_header(headers, FRONT_TOKEN_HEADER, "remove");
+            set_header(headers, header::FRONT_TOKEN, front::REMOVE);
         }
         if let Some((rt, t)) = &self.refresh {
             match t {
@@ -253,7 +251,7 @@ impl ResponseChanges {
                     &refresh_path,
                     rt.expiry_ms,
                 ),
-                TokenTransfer::Header => set_header(headers, REFRESH_TOKEN_HEADER, &rt.token),
+                TokenTransfer::Header => set_header(headers, header::REFRESH_TOKEN, &rt.token),
             }
         }
         if let Some(a) = &self.anti_csrf {
@@ -265,9 +263,9 @@ impl ResponseChanges {
         if !headers
             .get_all(&expose)
             .iter()
-            .any(|v| v.to_str().is_ok_and(|s| s.contains(FRONT_TOKEN_HEADER)))
+            .any(|v| v.to_str().is_ok_and(|s| s.contains(header::FRONT_TOKEN)))
         {
-            headers.append(expose, HeaderValue::from_static(EXPOSED_HEADERS));
+            headers.append(expose, exposed_headers());
         }
     }
 }
@@ -304,7 +302,7 @@ fn append_cookie(
 }
 
 /// IMF-fixdate (`Thu, 01 Jan 1970 00:00:00 GMT`) of Unix seconds.
-pub fn http_date(secs: i64) -> String {
+pub(crate) fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 
+use sqlx::Row as _;
+
 use crate::crypto::{now_ms, random_bytes};
-use crate::store::{SessionStore, StoreError, UserRow};
+use crate::store::{SqlStore, StoreError, with_pool};
 
 /// A user as the FDI sign-up/sign-in endpoints report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,22 +72,61 @@ pub fn new_user_id() -> String {
     n.max(1).to_string()
 }
 
-/// [`UserStore`] on the SQL [`SessionStore`] (`users` table), argon2id password hashes.
-#[derive(Clone)]
-pub struct SqlUserStore {
-    store: Arc<dyn SessionStore>,
+/// A stored email/password user.
+#[derive(Debug, Clone)]
+struct UserRow {
+    user_id: String,
+    /// Normalised email.
+    email: String,
+    /// PHC string of the argon2id hash.
+    password_hash: String,
+    /// Sign-up time, ms.
+    time_joined: i64,
 }
 
-impl std::fmt::Debug for SqlUserStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlUserStore").finish_non_exhaustive()
-    }
+/// [`UserStore`] in the `users` table of a [`SqlStore`], argon2id password hashes.
+#[derive(Debug, Clone)]
+pub struct SqlUserStore {
+    store: Arc<SqlStore>,
 }
 
 impl SqlUserStore {
     /// Users in `store`.
-    pub fn new(store: Arc<dyn SessionStore>) -> Self {
+    pub fn new(store: Arc<SqlStore>) -> Self {
         Self { store }
+    }
+
+    /// Insert a user; `false` if the email is taken.
+    async fn insert_user(&self, u: &UserRow) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO users (user_id, email, password_hash, time_joined) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT DO NOTHING";
+        let n = with_pool!(&*self.store, write, |p| sqlx::query(sql)
+            .bind(&u.user_id)
+            .bind(&u.email)
+            .bind(&u.password_hash)
+            .bind(u.time_joined)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// A user by normalised email.
+    async fn row_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = "SELECT user_id, email, password_hash, time_joined FROM users WHERE email = $1";
+        with_pool!(&*self.store, read, |p| {
+            let row = sqlx::query(sql).bind(email).fetch_optional(p).await?;
+            row.map(|r| {
+                Ok::<_, sqlx::Error>(UserRow {
+                    user_id: r.try_get(0)?,
+                    email: r.try_get(1)?,
+                    password_hash: r.try_get(2)?,
+                    time_joined: r.try_get(3)?,
+                })
+            })
+            .transpose()
+            .map_err(StoreError::from)
+        })
     }
 }
 
@@ -130,7 +171,7 @@ async fn dummy_hash() -> String {
 #[async_trait::async_trait]
 impl UserStore for SqlUserStore {
     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError> {
-        if self.store.user_by_email(email).await?.is_some() {
+        if self.row_by_email(email).await?.is_some() {
             return Err(SignUpError::EmailExists);
         }
         let password_hash = hash_password(password.to_owned()).await?;
@@ -141,14 +182,14 @@ impl UserStore for SqlUserStore {
                 password_hash: password_hash.clone(),
                 time_joined: now_ms(),
             };
-            if self.store.insert_user(&row).await? {
+            if self.insert_user(&row).await? {
                 return Ok(User {
                     id: row.user_id,
                     email: row.email,
                     time_joined: row.time_joined,
                 });
             }
-            if self.store.user_by_email(email).await?.is_some() {
+            if self.row_by_email(email).await?.is_some() {
                 return Err(SignUpError::EmailExists);
             }
         }
@@ -158,7 +199,7 @@ impl UserStore for SqlUserStore {
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
-        let Some(row) = self.store.user_by_email(email).await? else {
+        let Some(row) = self.row_by_email(email).await? else {
             verify_password(password.to_owned(), dummy_hash().await).await;
             return Err(SignInError::WrongCredentials);
         };
@@ -174,11 +215,11 @@ impl UserStore for SqlUserStore {
     }
 
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
-        Ok(self.store.user_by_email(email).await?.is_some())
+        Ok(self.row_by_email(email).await?.is_some())
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        Ok(self.store.user_by_email(email).await?.map(|row| User {
+        Ok(self.row_by_email(email).await?.map(|row| User {
             id: row.user_id,
             email: row.email,
             time_joined: row.time_joined,
@@ -186,25 +227,31 @@ impl UserStore for SqlUserStore {
     }
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        let Some(accounts) = self.store.accounts() else {
-            return Ok(None);
-        };
-        Ok(accounts
-            .user_by_id(user_id)
-            .await?
-            .map(|(email, time_joined)| User {
-                id: user_id.to_owned(),
-                email,
-                time_joined,
-            }))
+        let sql = "SELECT email, time_joined FROM users WHERE user_id = $1";
+        with_pool!(&*self.store, read, |p| {
+            let row = sqlx::query(sql).bind(user_id).fetch_optional(p).await?;
+            row.map(|r| {
+                Ok::<_, sqlx::Error>(User {
+                    id: user_id.to_owned(),
+                    email: r.try_get(0)?,
+                    time_joined: r.try_get(1)?,
+                })
+            })
+            .transpose()
+            .map_err(StoreError::from)
+        })
     }
 
     async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError> {
-        let Some(accounts) = self.store.accounts() else {
-            return Ok(false);
-        };
         let hash = hash_password(password.to_owned()).await?;
-        accounts.set_password_hash(user_id, &hash).await
+        let sql = "UPDATE users SET password_hash = $1 WHERE user_id = $2";
+        let n = with_pool!(&*self.store, write, |p| sqlx::query(sql)
+            .bind(&hash)
+            .bind(user_id)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
     }
 }
 

@@ -4,9 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use fauna_session_server::refresh::RefreshToken;
-use fauna_session_server::tokens::{self, KeyRing, SigningKey};
-use fauna_session_server::transport::{front_token, parse_cookies, parse_front_token};
+use fauna_session_server::testing::{
+    KeyRing, RefreshToken, SigningKey, front_token, parse_cookies, parse_front_token, tokens,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 

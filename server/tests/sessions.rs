@@ -1206,3 +1206,56 @@ async fn background_cleanup_of_sessions_and_keys(b: Backend) {
     let t = s.new_session("header").await;
     assert_eq!(s.session_info(&t).await.status(), 200);
 }
+
+/// The CORS layer allows every request header the browser library sends and exposes every response header it
+/// reads: both lists come from the shared protocol crate, and a preflight answers each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_and_exposes_the_protocol_headers() {
+    use fauna_session_protocol::header::{CORS_ALLOWED_HEADERS, EXPOSED_HEADERS, SENT_BY_BROWSER};
+    let s = TestServer::start(Backend::Sqlite, |_| {}).await;
+    let origin = "http://127.0.0.1:8000";
+    let preflight = s
+        .http
+        .request(reqwest::Method::OPTIONS, s.at("/sessioninfo"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", SENT_BY_BROWSER.join(","))
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let list = |r: &reqwest::Response, name: &str| -> Vec<String> {
+        r.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect()
+    };
+    assert_eq!(
+        header(preflight.headers(), "access-control-allow-origin"),
+        Some(origin)
+    );
+    let allowed = list(&preflight, "access-control-allow-headers");
+    for h in CORS_ALLOWED_HEADERS {
+        assert!(
+            allowed.iter().any(|a| a == h),
+            "{h} not allowed: {allowed:?}"
+        );
+    }
+    let t = s.new_session("header").await;
+    let r = t
+        .apply(s.http.get(s.at("/sessioninfo")).header("origin", origin))
+        .send()
+        .await
+        .expect("sessioninfo");
+    assert_eq!(r.status(), 200);
+    let exposed = list(&r, "access-control-expose-headers");
+    for h in EXPOSED_HEADERS {
+        assert!(
+            exposed.iter().any(|e| e == h),
+            "{h} not exposed: {exposed:?}"
+        );
+    }
+}

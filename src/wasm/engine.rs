@@ -21,9 +21,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::front_token;
 use crate::state::{self, AfterLock, LocalSessionState, RetryBudget};
-
-/// FDI versions this client speaks (sent as `fdi-version` on refresh and sign-out).
-pub(crate) const FDI_VERSIONS: &str = "1.16,1.17,1.18,1.19,2.0,3.0,3.1,4.0,4.1,4.2";
+use fauna_session_protocol::{FAUNADB_TOKEN_CLAIM, FDI_VERSION_HEADER_VALUE, body, header};
 
 /// JavaScript callbacks from the JS `init` config.
 #[derive(Default)]
@@ -152,9 +150,9 @@ pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
     let json = front_token::decode(raw)?;
     let v = js_sys::JSON::parse(&json)
         .map_err(|_| Error::MalformedFrontToken(front_token::FrontTokenError::Shape))?;
-    let up = sys::get(&v, "up");
-    if sys::get(&v, "uid").as_string().is_none()
-        || sys::get(&v, "ate").as_f64().is_none()
+    let up = sys::get(&v, front_token::UP);
+    if sys::get(&v, front_token::UID).as_string().is_none()
+        || sys::get(&v, front_token::ATE).as_f64().is_none()
         || !up.is_object()
         || up.is_null()
     {
@@ -256,7 +254,7 @@ impl Engine {
 
     /// `FrontToken.setItem`: stores a new front token (or clears the session for `remove`).
     fn set_front_token(&self, value: &str) -> Result<(), Error> {
-        let new = if value == "remove" {
+        let new = if value == front_token::REMOVE {
             None
         } else {
             Some(parse_front_token(value)?)
@@ -283,7 +281,7 @@ impl Engine {
         };
         let old = sys::cookie(cookies::FRONT_TOKEN);
         self.write_cookie(cookies::FRONT_TOKEN, value, FOREVER);
-        let up = sys::get(&new, "up");
+        let up = sys::get(&new, front_token::UP);
         if let Some(iat) = sys::get(&up, "iat").as_f64()
             && let Some(s) = sys::local_storage()
         {
@@ -294,7 +292,7 @@ impl Engine {
         }
         if let Some(old) = old {
             let changed = match parse_front_token(&old) {
-                Ok(o) => stringify(&sys::get(&o, "up")) != stringify(&up),
+                Ok(o) => stringify(&sys::get(&o, front_token::UP)) != stringify(&up),
                 Err(_) => true,
             };
             if changed {
@@ -315,8 +313,8 @@ impl Engine {
         header: impl Fn(&str) -> Option<String>,
     ) -> Result<(), Error> {
         for (h, cookie) in [
-            ("st-refresh-token", cookies::REFRESH_TOKEN),
-            ("st-access-token", cookies::ACCESS_TOKEN),
+            (header::REFRESH_TOKEN, cookies::REFRESH_TOKEN),
+            (header::ACCESS_TOKEN, cookies::ACCESS_TOKEN),
         ] {
             if let Some(v) = header(h) {
                 if v.is_empty() {
@@ -330,10 +328,10 @@ impl Engine {
                 }
             }
         }
-        if let Some(ft) = header("front-token") {
+        if let Some(ft) = header(header::FRONT_TOKEN) {
             self.set_front_token(&ft)?;
         }
-        if let Some(ac) = header("anti-csrf")
+        if let Some(ac) = header(header::ANTI_CSRF)
             && self.lss_now().exists()
         {
             self.write_cookie(cookies::ANTI_CSRF, &ac, FOREVER);
@@ -360,7 +358,7 @@ impl Engine {
                 );
             }
             if let Some(errs) = claim_errors {
-                sys::set(&o, "claimValidationErrors", errs);
+                sys::set(&o, body::CLAIM_VALIDATION_ERRORS, errs);
             }
             let _ = f.call1(&JsValue::UNDEFINED, &o);
         }
@@ -490,17 +488,17 @@ impl Engine {
         if pre.exists()
             && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
         {
-            headers.set("anti-csrf", &t)?;
+            headers.set(header::ANTI_CSRF, &t)?;
         }
-        headers.set("rid", "session")?;
-        headers.set("fdi-version", FDI_VERSIONS)?;
-        headers.set("st-auth-mode", n.token_transfer_method.as_str())?;
+        headers.set(header::RID, header::RID_SESSION)?;
+        headers.set(header::FDI_VERSION, FDI_VERSION_HEADER_VALUE)?;
+        headers.set(header::AUTH_MODE, n.token_transfer_method.as_str())?;
         if n.token_transfer_method == TokenTransferMethod::Header
             && let Some(r) = sys::cookie(cookies::REFRESH_TOKEN)
         {
-            let mut bearer = String::from("Bearer ");
+            let mut bearer = String::from(header::BEARER_PREFIX);
             bearer.push_str(&r);
-            headers.set("authorization", &bearer)?;
+            headers.set(header::AUTHORIZATION, &bearer)?;
         }
         let init = sys::object();
         sys::set(&init, "method", &JsValue::from_str("post"));
@@ -514,17 +512,17 @@ impl Engine {
             .map_err(|e| sys::js_error(&e.message()))?;
         let status = resp.status();
         let expired = status == n.session_expired_status_code;
-        let front = header(&resp, "front-token");
+        let front = header(&resp, header::FRONT_TOKEN);
         if front.is_none() {
             if expired {
-                self.set_front_token("remove")
+                self.set_front_token(front_token::REMOVE)
                     .map_err(|e| sys::js_error(&e.message()))?;
             } else if (200..300).contains(&status) {
                 return Err(sys::js_error(&Error::MissingFrontToken.message()));
             }
         }
         let front = if expired && front.is_none() {
-            Some("remove")
+            Some(front_token::REMOVE)
         } else {
             front.as_deref()
         };
@@ -580,13 +578,13 @@ impl Engine {
             Headers::new()?
         };
         if let (Some(auth), Some(access)) = (
-            base.get("authorization")?,
+            base.get(header::AUTHORIZATION)?,
             sys::cookie(cookies::ACCESS_TOKEN),
         ) {
             let mut ours = String::from("bearer ");
             ours.push_str(&access);
             if auth.eq_ignore_ascii_case(&ours) && auth.get(7..) == ours.get(7..) {
-                base.delete("authorization")?;
+                base.delete(header::AUTHORIZATION)?;
             }
         }
         let mut budget = RetryBudget::new(n.max_retry_attempts_for_session_refresh);
@@ -598,22 +596,22 @@ impl Engine {
             if pre.exists()
                 && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
             {
-                headers.set("anti-csrf", &t)?;
+                headers.set(header::ANTI_CSRF, &t)?;
             }
-            if headers.get("rid")?.is_none() {
-                headers.set("rid", "anti-csrf")?;
+            if headers.get(header::RID)?.is_none() {
+                headers.set(header::RID, header::RID_ANTI_CSRF)?;
             }
-            headers.set("st-auth-mode", n.token_transfer_method.as_str())?;
+            headers.set(header::AUTH_MODE, n.token_transfer_method.as_str())?;
             if n.token_transfer_method == TokenTransferMethod::Header
-                && headers.get("authorization")?.is_none()
+                && headers.get(header::AUTHORIZATION)?.is_none()
                 && let (Some(a), Some(_)) = (
                     sys::cookie(cookies::ACCESS_TOKEN),
                     sys::cookie(cookies::REFRESH_TOKEN),
                 )
             {
-                let mut bearer = String::from("Bearer ");
+                let mut bearer = String::from(header::BEARER_PREFIX);
                 bearer.push_str(&a);
-                headers.set("authorization", &bearer)?;
+                headers.set(header::AUTHORIZATION, &bearer)?;
             }
             let attempt_init: JsValue = Object::assign(&Object::new(), init.unchecked_ref()).into();
             sys::set(&attempt_init, "headers", &headers);
@@ -630,7 +628,7 @@ impl Engine {
             self.fire_session_update(
                 pre.exists(),
                 status,
-                header(&resp, "front-token").as_deref(),
+                header(&resp, header::FRONT_TOKEN).as_deref(),
             );
             if status == n.session_expired_status_code {
                 if !budget.take() {
@@ -667,10 +665,10 @@ impl Engine {
         let Ok(p) = clone.unchecked_into::<Response>().json() else {
             return;
         };
-        let Ok(body) = JsFuture::from(p).await else {
+        let Ok(json) = JsFuture::from(p).await else {
             return;
         };
-        let errs = sys::get(&body, "claimValidationErrors");
+        let errs = sys::get(&json, body::CLAIM_VALIDATION_ERRORS);
         if !errs.is_undefined() {
             self.fire(
                 &Event::ApiInvalidClaim {
@@ -712,7 +710,7 @@ impl Engine {
     }
 
     fn ate(info: &JsValue) -> f64 {
-        sys::get(info, "ate").as_f64().unwrap_or(0.0)
+        sys::get(info, front_token::ATE).as_f64().unwrap_or(0.0)
     }
 
     pub(crate) async fn does_session_exist(self: &Rc<Self>) -> Result<bool, Fail> {
@@ -731,7 +729,9 @@ impl Engine {
 
     pub(crate) async fn user_id(self: &Rc<Self>) -> Result<String, Fail> {
         let info = self.front_token_info().await?.ok_or(Error::NoSession)?;
-        Ok(sys::get(&info, "uid").as_string().unwrap_or_default())
+        Ok(sys::get(&info, front_token::UID)
+            .as_string()
+            .unwrap_or_default())
     }
 
     /// The front token of a session whose access token has not expired (refreshing first if it has).
@@ -752,7 +752,7 @@ impl Engine {
     }
 
     pub(crate) async fn payload_securely(self: &Rc<Self>) -> Result<JsValue, Fail> {
-        Ok(sys::get(&self.fresh_info().await?, "up"))
+        Ok(sys::get(&self.fresh_info().await?, front_token::UP))
     }
 
     pub(crate) async fn access_token(self: &Rc<Self>) -> Result<Option<String>, Fail> {
@@ -783,7 +783,7 @@ impl Engine {
         };
         for attempt in 0..2 {
             let info = self.fresh_info().await?;
-            let token = sys::get(&sys::get(&info, "up"), "faunadbToken")
+            let token = sys::get(&sys::get(&info, front_token::UP), FAUNADB_TOKEN_CLAIM)
                 .as_string()
                 .ok_or(Error::NoFaunaToken)?;
             // The server mints the Fauna token to outlive the access token, so the access token's expiry is a
@@ -805,8 +805,16 @@ impl Engine {
         }
         let cfg = self.config();
         let headers = sys::object();
-        sys::set(&headers, "rid", &JsValue::from_str("session"));
-        sys::set(&headers, "fdi-version", &JsValue::from_str(FDI_VERSIONS));
+        sys::set(
+            &headers,
+            header::RID,
+            &JsValue::from_str(header::RID_SESSION),
+        );
+        sys::set(
+            &headers,
+            header::FDI_VERSION,
+            &JsValue::from_str(FDI_VERSION_HEADER_VALUE),
+        );
         let init = sys::object();
         sys::set(&init, "method", &JsValue::from_str("post"));
         sys::set(&init, "headers", &headers);
@@ -821,10 +829,12 @@ impl Engine {
         }
         self.post_hook("SIGN_OUT", &url, &init, &resp).await?;
         if let Ok(p) = sys::clone_message(&resp).and_then(|c| c.unchecked_into::<Response>().json())
-            && let Ok(body) = JsFuture::from(p).await
-            && sys::get(&body, "status").as_string().as_deref() == Some("GENERAL_ERROR")
+            && let Ok(json) = JsFuture::from(p).await
+            && sys::get(&json, body::STATUS).as_string().as_deref() == Some(body::GENERAL_ERROR)
         {
-            let message = sys::get(&body, "message").as_string().unwrap_or_default();
+            let message = sys::get(&json, body::MESSAGE)
+                .as_string()
+                .unwrap_or_default();
             return Err(Error::General(message).into());
         }
         Ok(())

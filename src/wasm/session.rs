@@ -144,6 +144,24 @@ impl Session {
         engine()?.sign_out().await.map_err(Fail::into_error)
     }
 
+    /// The typed FQL v10 client (feature `serde`) for the Fauna endpoint of [`Config::fauna`]: every query carries
+    /// the session's `faunadbToken`, refreshed first when it would live less than the configured minimum, and a
+    /// Fauna 401 refreshes the session (once, shared with API 401s) and retries once.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use fauna_session::{config::Config, fauna::FaunaConfig, Session};
+    /// let mut config = Config::new("https://api.example.com");
+    /// config.fauna = Some(FaunaConfig::new("https://db.fauna.com"));
+    /// let session = Session::init(config)?;
+    /// let count: i64 = session.fauna().query("Note.all().count()", serde_json::Value::Null).await?;
+    /// # let _ = count; Ok(()) }
+    /// ```
+    #[cfg(feature = "serde")]
+    pub fn fauna(&self) -> super::fauna_client::Fauna {
+        super::fauna_client::Fauna { _private: () }
+    }
+
     /// Calls `f` for every session [`Event`] until the returned [`Subscription`] is dropped.
     pub fn on_event(&self, f: impl Fn(&Event) + 'static) -> Subscription {
         let id = engine().ok().map(|e| e.subscribe(Rc::new(f)));

@@ -29,6 +29,7 @@ use crate::config::TokenTransferMethod;
 use crate::cookies;
 use crate::error::Error;
 use crate::state::{LocalSessionState, RetryBudget};
+use fauna_session_protocol::header;
 
 struct Native {
     open: Function,
@@ -257,7 +258,7 @@ fn send_attempt(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) -> Result<(), JsV
     let access = sys::cookie(cookies::ACCESS_TOKEN);
     for (k, v) in &st.headers {
         let ours = access.as_deref().is_some_and(|a| {
-            k.eq_ignore_ascii_case("authorization")
+            k.eq_ignore_ascii_case(header::AUTHORIZATION)
                 && v.len() == a.len() + 7
                 && v.get(..7)
                     .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
@@ -270,25 +271,25 @@ fn send_attempt(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) -> Result<(), JsV
     if st.pre.exists()
         && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
     {
-        set("anti-csrf", &t)?;
+        set(header::ANTI_CSRF, &t)?;
     }
-    if !has("rid") {
-        set("rid", "anti-csrf")?;
+    if !has(header::RID) {
+        set(header::RID, header::RID_ANTI_CSRF)?;
     }
-    if !has("st-auth-mode") {
-        set("st-auth-mode", n.token_transfer_method.as_str())?;
+    if !has(header::AUTH_MODE) {
+        set(header::AUTH_MODE, n.token_transfer_method.as_str())?;
     }
     let caller_auth = st.headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("authorization")
+        k.eq_ignore_ascii_case(header::AUTHORIZATION)
             && access.as_deref().is_none_or(|a| v.get(7..) != Some(a))
     });
     if n.token_transfer_method == TokenTransferMethod::Header
         && !caller_auth
         && let (Some(a), Some(_)) = (&access, sys::cookie(cookies::REFRESH_TOKEN))
     {
-        let mut bearer = String::from("Bearer ");
+        let mut bearer = String::from(header::BEARER_PREFIX);
         bearer.push_str(a);
-        set("authorization", &bearer)?;
+        set(header::AUTHORIZATION, &bearer)?;
     }
     if n.auto_add_credentials {
         sys::set(&st.xhr, "withCredentials", &JsValue::TRUE);
@@ -322,7 +323,11 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
         };
         let _ = engine.save_tokens_from(header);
         let status = sys::get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
-        engine.fire_session_update(st.pre.exists(), status, header("front-token").as_deref());
+        engine.fire_session_update(
+            st.pre.exists(),
+            status,
+            header(header::FRONT_TOKEN).as_deref(),
+        );
         if status == engine.config().0.session_expired_status_code && st.is_async {
             st.suppress = true;
             if !st.budget.take() {

@@ -7,12 +7,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 /// The real `fauna-session-server` under test (started by `scripts/test.sh`).
-pub const SERVER: &str = match option_env!("FAUNA_SESSION_TEST_SERVER") {
+pub(crate) const SERVER: &str = match option_env!("FAUNA_SESSION_TEST_SERVER") {
     Some(s) => s,
     None => "http://127.0.0.1:3001",
 };
 
-pub fn url(path: &str) -> String {
+pub(crate) fn url(path: &str) -> String {
     let mut s = String::from(SERVER);
     s.push_str(path);
     s
@@ -69,36 +69,36 @@ export async function parallelStatuses(url, n) {
 }
 "#)]
 extern "C" {
-    pub async fn sleep(ms: u32) -> JsValue;
+    pub(crate) async fn sleep(ms: u32) -> JsValue;
     #[wasm_bindgen(js_name = recordEvent)]
-    pub fn record_event(e: JsValue);
+    pub(crate) fn record_event(e: JsValue);
     #[wasm_bindgen(js_name = eventActions)]
-    pub fn event_actions() -> Vec<String>;
+    pub(crate) fn event_actions() -> Vec<String>;
     #[wasm_bindgen(js_name = clearEvents)]
-    pub fn clear_events();
+    pub(crate) fn clear_events();
     #[wasm_bindgen(js_name = cookieNames)]
-    pub fn cookie_names() -> Vec<String>;
+    pub(crate) fn cookie_names() -> Vec<String>;
     #[wasm_bindgen(js_name = clearFrontendCookies)]
-    pub fn clear_frontend_cookies();
+    pub(crate) fn clear_frontend_cookies();
     #[wasm_bindgen(js_name = randomEmail)]
-    pub fn random_email() -> String;
+    pub(crate) fn random_email() -> String;
     #[wasm_bindgen(js_name = callFetch, catch)]
-    pub async fn call_fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    pub(crate) async fn call_fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = fetchStatus, catch)]
-    pub async fn fetch_status(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    pub(crate) async fn fetch_status(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = fetchText, catch)]
-    pub async fn fetch_text(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    pub(crate) async fn fetch_text(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
-    pub async fn metric(base: &str, name: &str) -> Result<JsValue, JsValue>;
+    pub(crate) async fn metric(base: &str, name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = signUp, catch)]
-    pub async fn sign_up(base: &str, email: &str) -> Result<JsValue, JsValue>;
+    pub(crate) async fn sign_up(base: &str, email: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = xhrParallel, catch)]
-    pub async fn xhr_parallel(url: &str, n: u32) -> Result<JsValue, JsValue>;
+    pub(crate) async fn xhr_parallel(url: &str, n: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = parallelStatuses, catch)]
-    pub async fn parallel_statuses(url: &str, n: u32) -> Result<JsValue, JsValue>;
+    pub(crate) async fn parallel_statuses(url: &str, n: u32) -> Result<JsValue, JsValue>;
 }
 
-pub async fn refreshes() -> f64 {
+pub(crate) async fn refreshes() -> f64 {
     metric(SERVER, "fauna_session_refresh_requests_total")
         .await
         .unwrap()
@@ -106,7 +106,7 @@ pub async fn refreshes() -> f64 {
         .unwrap()
 }
 
-pub async fn status(path: &str) -> u16 {
+pub(crate) async fn status(path: &str) -> u16 {
     fetch_status(&url(path), &JsValue::UNDEFINED)
         .await
         .unwrap()
@@ -114,20 +114,20 @@ pub async fn status(path: &str) -> u16 {
         .unwrap() as u16
 }
 
-pub fn get(obj: &JsValue, key: &str) -> JsValue {
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap()
 }
 
-pub fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
+pub(crate) fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
     Reflect::set(obj, &JsValue::from_str(key), &value.into()).unwrap();
 }
 
-pub fn object() -> JsValue {
+pub(crate) fn object() -> JsValue {
     Object::new().into()
 }
 
 /// A config object `{apiDomain, onHandleEvent: recordEvent, ...}`.
-pub fn config(api_domain: &str) -> JsValue {
+pub(crate) fn config(api_domain: &str) -> JsValue {
     let c = object();
     set(&c, "apiDomain", api_domain);
     let f = Closure::<dyn Fn(JsValue)>::new(record_event);
@@ -136,52 +136,52 @@ pub fn config(api_domain: &str) -> JsValue {
     c
 }
 
-pub fn error_message(e: &JsValue) -> String {
+pub(crate) fn error_message(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
-pub async fn await_promise(p: js_sys::Promise) -> Result<JsValue, JsValue> {
+pub(crate) async fn await_promise(p: js_sys::Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(p).await
 }
 
 /// The JavaScript API's promises, awaited and typed.
-pub mod api {
+pub(crate) mod api {
     use fauna_session::js;
     use wasm_bindgen::JsValue;
     use wasm_bindgen_futures::JsFuture;
 
-    pub async fn does_session_exist() -> Result<bool, JsValue> {
+    pub(crate) async fn does_session_exist() -> Result<bool, JsValue> {
         JsFuture::from(js::does_session_exist())
             .await
             .map(|v| v.as_bool().unwrap())
     }
-    pub async fn get_user_id() -> Result<String, JsValue> {
+    pub(crate) async fn get_user_id() -> Result<String, JsValue> {
         JsFuture::from(js::get_user_id())
             .await
             .map(|v| v.as_string().unwrap())
     }
-    pub async fn get_access_token_payload_securely() -> Result<JsValue, JsValue> {
+    pub(crate) async fn get_access_token_payload_securely() -> Result<JsValue, JsValue> {
         JsFuture::from(js::get_access_token_payload_securely()).await
     }
-    pub async fn get_jwt_payload_securely() -> Result<JsValue, JsValue> {
+    pub(crate) async fn get_jwt_payload_securely() -> Result<JsValue, JsValue> {
         JsFuture::from(js::get_jwt_payload_securely()).await
     }
-    pub async fn get_access_token() -> Result<Option<String>, JsValue> {
+    pub(crate) async fn get_access_token() -> Result<Option<String>, JsValue> {
         JsFuture::from(js::get_access_token())
             .await
             .map(|v| v.as_string())
     }
-    pub async fn attempt_refreshing_session() -> Result<bool, JsValue> {
+    pub(crate) async fn attempt_refreshing_session() -> Result<bool, JsValue> {
         JsFuture::from(js::attempt_refreshing_session())
             .await
             .map(|v| v.as_bool().unwrap())
     }
-    pub async fn sign_out() -> Result<(), JsValue> {
+    pub(crate) async fn sign_out() -> Result<(), JsValue> {
         JsFuture::from(js::sign_out()).await.map(|_| ())
     }
-    pub async fn get_faunadb_token(
+    pub(crate) async fn get_faunadb_token(
         options: Option<js::FaunadbTokenOptions>,
     ) -> Result<String, JsValue> {
         JsFuture::from(js::get_faunadb_token(options))

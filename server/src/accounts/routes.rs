@@ -138,7 +138,7 @@ fn fail(pending: &PendingChanges, e: SessionError) -> Response {
 
 /// The engine's account storage, or the answer saying there is none.
 fn account_store(engine: &SessionEngine) -> Result<&dyn AccountStore, Box<Response>> {
-    engine.store().accounts().ok_or_else(|| {
+    engine.account_store().ok_or_else(|| {
         tracing::error!("the session store keeps no account data (use SqlStore)");
         Box::new(general_error("Account storage is not available"))
     })
@@ -681,7 +681,7 @@ pub(crate) async fn record_device(
     headers: &HeaderMap,
     ip: ClientIp,
 ) {
-    let Some(store) = engine.store().accounts() else {
+    let Some(store) = engine.account_store() else {
         return;
     };
     let mut user_agent = headers
@@ -709,7 +709,7 @@ pub(crate) async fn record_device(
 
 /// Note a refresh of `session_handle` as its last activity.
 pub(crate) async fn touch_device(engine: &SessionEngine, session_handle: &str) {
-    if let Some(store) = engine.store().accounts()
+    if let Some(store) = engine.account_store()
         && let Err(e) = store.touch_device(session_handle, now_ms()).await
     {
         tracing::warn!(error = %e, "session last-active time not recorded");

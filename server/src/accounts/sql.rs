@@ -4,17 +4,7 @@
 use sqlx::Row as _;
 
 use super::store::{AccountStore, DeviceRow, TokenPurpose, TokenRow, UserSession};
-use crate::store::{SqlStore, StoreError};
-
-/// Run the same sqlx code on whichever pool the store holds (`read` or `write` side for SQLite).
-macro_rules! on_pool {
-    ($self:expr, $side:ident, |$pool:ident| $body:expr) => {
-        match $self {
-            SqlStore::Sqlite { $side: $pool, .. } => $body,
-            SqlStore::Postgres($pool) => $body,
-        }
-    };
-}
+use crate::store::{SqlStore, StoreError, with_pool};
 
 fn purpose_from(s: &str) -> Result<TokenPurpose, StoreError> {
     match s {
@@ -30,7 +20,7 @@ impl AccountStore for SqlStore {
         let purge = "DELETE FROM account_tokens WHERE expires_at <= $1";
         let insert = "INSERT INTO account_tokens (token_hash, purpose, user_id, email, expires_at) \
                       VALUES ($1, $2, $3, $4, $5)";
-        on_pool!(self, write, |p| {
+        with_pool!(self, write, |p| {
             sqlx::query(purge).bind(now).execute(p).await?;
             sqlx::query(insert)
                 .bind(&t.token_hash)
@@ -53,7 +43,7 @@ impl AccountStore for SqlStore {
         let sql = "DELETE FROM account_tokens WHERE purpose = $1 AND user_id = \
                    (SELECT user_id FROM account_tokens WHERE token_hash = $2 AND purpose = $1) \
                    RETURNING token_hash, purpose, user_id, email, expires_at";
-        on_pool!(self, write, |p| {
+        with_pool!(self, write, |p| {
             let rows = sqlx::query(sql)
                 .bind(purpose.as_str())
                 .bind(hash)
@@ -83,7 +73,7 @@ impl AccountStore for SqlStore {
     ) -> Result<(), StoreError> {
         let sql = "INSERT INTO verified_emails (user_id, email, verified_at) VALUES ($1, $2, $3) \
                    ON CONFLICT DO NOTHING";
-        on_pool!(self, write, |p| sqlx::query(sql)
+        with_pool!(self, write, |p| sqlx::query(sql)
             .bind(user_id)
             .bind(email)
             .bind(now)
@@ -95,7 +85,7 @@ impl AccountStore for SqlStore {
 
     async fn is_email_verified(&self, user_id: &str, email: &str) -> Result<bool, StoreError> {
         let sql = "SELECT 1 FROM verified_emails WHERE user_id = $1 AND email = $2";
-        on_pool!(self, read, |p| Ok(sqlx::query(sql)
+        with_pool!(self, read, |p| Ok(sqlx::query(sql)
             .bind(user_id)
             .bind(email)
             .fetch_optional(p)
@@ -106,7 +96,7 @@ impl AccountStore for SqlStore {
     async fn insert_device(&self, d: &DeviceRow) -> Result<(), StoreError> {
         let sql = "INSERT INTO session_devices (session_handle, user_agent, ip, last_active) \
                    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-        on_pool!(self, write, |p| sqlx::query(sql)
+        with_pool!(self, write, |p| sqlx::query(sql)
             .bind(&d.session_handle)
             .bind(&d.user_agent)
             .bind(&d.ip)
@@ -119,7 +109,7 @@ impl AccountStore for SqlStore {
 
     async fn touch_device(&self, session_handle: &str, now: i64) -> Result<(), StoreError> {
         let sql = "UPDATE session_devices SET last_active = $1 WHERE session_handle = $2";
-        on_pool!(self, write, |p| sqlx::query(sql)
+        with_pool!(self, write, |p| sqlx::query(sql)
             .bind(now)
             .bind(session_handle)
             .execute(p)
@@ -132,7 +122,7 @@ impl AccountStore for SqlStore {
         let sql = "SELECT s.session_handle, s.created_at, s.expires_at, d.user_agent, d.ip, d.last_active \
                    FROM sessions s LEFT JOIN session_devices d ON d.session_handle = s.session_handle \
                    WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at, s.session_handle";
-        on_pool!(self, read, |p| {
+        with_pool!(self, read, |p| {
             let rows = sqlx::query(sql)
                 .bind(user_id)
                 .bind(now)
@@ -169,7 +159,7 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<Option<String>, StoreError> {
         let sql = "SELECT user_id FROM sessions WHERE session_handle = $1 AND expires_at > $2";
-        on_pool!(self, read, |p| {
+        with_pool!(self, read, |p| {
             let row = sqlx::query(sql)
                 .bind(session_handle)
                 .bind(now)
@@ -177,26 +167,5 @@ impl AccountStore for SqlStore {
                 .await?;
             Ok(row.map(|r| r.try_get(0)).transpose()?)
         })
-    }
-
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<(String, i64)>, StoreError> {
-        let sql = "SELECT email, time_joined FROM users WHERE user_id = $1";
-        on_pool!(self, read, |p| {
-            let row = sqlx::query(sql).bind(user_id).fetch_optional(p).await?;
-            row.map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-                .transpose()
-                .map_err(StoreError::from)
-        })
-    }
-
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
-        let sql = "UPDATE users SET password_hash = $1 WHERE user_id = $2";
-        let n = on_pool!(self, write, |p| sqlx::query(sql)
-            .bind(hash)
-            .bind(user_id)
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(n == 1)
     }
 }

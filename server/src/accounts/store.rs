@@ -96,8 +96,4 @@ pub trait AccountStore: Send + Sync + 'static {
         session_handle: &str,
         now: i64,
     ) -> Result<Option<String>, StoreError>;
-    /// Email and sign-up time (ms) of an SQL email/password user.
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<(String, i64)>, StoreError>;
-    /// Replace an SQL user's password hash; `false` if the user is gone.
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
 }

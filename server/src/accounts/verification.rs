@@ -39,7 +39,7 @@ pub fn email_verified_check() -> ClaimCheck {
 
 /// Whether `user` proved to own their email.
 pub(crate) async fn is_verified(engine: &SessionEngine, user: &User) -> Result<bool, SessionError> {
-    match engine.store().accounts() {
+    match engine.account_store() {
         Some(a) => Ok(a.is_email_verified(&user.id, &user.email).await?),
         None => Ok(false),
     }

@@ -9,7 +9,7 @@
 //!   fails cleanly (no session, 503) when the user document does not exist;
 //! - the secret goes into the access-token payload as `faunadbToken` when
 //!   [`FaunaConfig::access_faunadb_token_from_frontend`] is on (the browser then reads it from the
-//!   front-token), else into the private session data. [`Session::faunadb_token`](crate::Session::faunadb_token) finds it
+//!   front-token), else into the private session data. [`FaunaSession::faunadb_token`] finds it
 //!   either way;
 //! - sign-out, revocation, revoke-all and refresh-token theft delete the session's Fauna tokens
 //!   (one round trip; a token already gone is not an error). The previous token of a refreshed
@@ -47,10 +47,11 @@ use std::time::Duration;
 
 pub use client::{FaunaClient, FaunaError};
 pub use hooks::FaunaHooks;
+pub use session::FaunaSession;
 pub use users::{FaunaUserStore, WithFaunaUserDocuments};
 
 /// Key of the Fauna secret in the access-token payload or the session data.
-pub const FAUNADB_TOKEN_KEY: &str = "faunadbToken";
+pub const FAUNADB_TOKEN_KEY: &str = fauna_session_protocol::FAUNADB_TOKEN_CLAIM;
 
 /// A Fauna secret. Never printed: `Debug` and `Display` show `<redacted>`.
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! Persistence: the [`SessionStore`] trait and its SQL implementation ([`SqlStore`], SQLite or PostgreSQL).
+//! Persistence: [`SessionStore`] (session rows), [`KeyStore`] (signing keys and secrets) and their SQL
+//! implementation [`SqlStore`] (SQLite or PostgreSQL). Users live behind [`UserStore`](crate::users::UserStore).
 //!
 //! Every write that changes a session's refresh-token lineage is a single compare-and-swap `UPDATE`, so
 //! several server instances can share one PostgreSQL database without locks.
@@ -6,6 +7,7 @@
 mod sql;
 
 pub use sql::SqlStore;
+pub(crate) use sql::with_pool;
 
 /// A database failure. Never carries secrets.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,16 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
+impl SessionRow {
+    /// The row's refresh-token lineage.
+    pub(crate) fn lineage(&self) -> crate::lineage::Lineage<'_> {
+        crate::lineage::Lineage {
+            current: &self.current_hash2,
+            parent: self.parent_hash2.as_deref(),
+        }
+    }
+}
+
 /// A compare-and-swap update of a session's lineage (and optionally its payload and data).
 #[derive(Debug, Clone)]
 pub struct LineageUpdate<'a> {
@@ -72,6 +84,29 @@ pub struct LineageUpdate<'a> {
     pub now: i64,
 }
 
+impl<'a> LineageUpdate<'a> {
+    /// Move `row`'s lineage to `new_current` / `new_parent` with expiry `expires_at`, if `row` is still current
+    /// at `now`; payload and data unchanged.
+    pub(crate) fn of(
+        row: &'a SessionRow,
+        new_current: &'a str,
+        new_parent: Option<&'a str>,
+        expires_at: i64,
+        now: i64,
+    ) -> Self {
+        Self {
+            session_handle: &row.session_handle,
+            expected_current: &row.current_hash2,
+            new_current,
+            new_parent,
+            expires_at,
+            access_token_payload: None,
+            session_data: None,
+            now,
+        }
+    }
+}
+
 /// A stored signing key.
 #[derive(Debug, Clone)]
 pub struct StoredKey {
@@ -83,20 +118,7 @@ pub struct StoredKey {
     pub private_key: Vec<u8>,
 }
 
-/// A stored email/password user.
-#[derive(Debug, Clone)]
-pub struct UserRow {
-    /// User id.
-    pub user_id: String,
-    /// Normalised email.
-    pub email: String,
-    /// PHC string of the argon2id hash.
-    pub password_hash: String,
-    /// Sign-up time, ms.
-    pub time_joined: i64,
-}
-
-/// Where sessions, signing keys, secrets and users live.
+/// Where sessions live.
 #[async_trait::async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// Insert a new session.
@@ -139,6 +161,16 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Delete sessions that expired before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+    /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
+    /// those features off.
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        None
+    }
+}
+
+/// Where the signing keys and the server's secrets (the refresh-token MAC key) live, shared by every instance.
+#[async_trait::async_trait]
+pub trait KeyStore: Send + Sync + 'static {
     /// All signing keys.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Insert `key` unless a key created at or after `newer_than` exists; `true` if inserted.
@@ -155,13 +187,4 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
     /// The secret called `name`, storing `candidate` first if there is none yet (first writer wins).
     async fn secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError>;
-    /// Insert a user; `false` if the email is taken.
-    async fn insert_user(&self, user: &UserRow) -> Result<bool, StoreError>;
-    /// A user by normalised email.
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError>;
-    /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
-    /// those features off.
-    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
-        None
-    }
 }

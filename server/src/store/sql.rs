@@ -1,4 +1,4 @@
-//! [`SessionStore`] over sqlx: SQLite (file, WAL) or PostgreSQL, with embedded migrations.
+//! [`SessionStore`] and [`KeyStore`] over sqlx: SQLite (file, WAL) or PostgreSQL, with embedded migrations.
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey, UserRow};
+use super::{KeyStore, LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey};
 
 /// SQL store: SQLite (`sqlite://file?mode=rwc`) or PostgreSQL (`postgres://…`).
 ///
@@ -42,6 +42,7 @@ macro_rules! with_pool {
         }
     };
 }
+pub(crate) use with_pool;
 
 const SESSION_COLUMNS: &str = "session_handle, user_id, current_hash2, parent_hash2, access_token_payload, session_data, created_at, expires_at";
 
@@ -291,7 +292,10 @@ impl SessionStore for SqlStore {
             .await?
             .rows_affected()))
     }
+}
 
+#[async_trait::async_trait]
+impl KeyStore for SqlStore {
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let sql = "SELECT kid, created_at, private_key FROM signing_keys ORDER BY created_at DESC";
         with_pool!(self, read, |p| {
@@ -352,37 +356,6 @@ impl SessionStore for SqlStore {
                 .await?;
             let row = sqlx::query(sel).bind(name).fetch_one(p).await?;
             row.try_get::<Vec<u8>, _>(0).map_err(StoreError::from)
-        })
-    }
-
-    async fn insert_user(&self, u: &UserRow) -> Result<bool, StoreError> {
-        let sql = "INSERT INTO users (user_id, email, password_hash, time_joined) VALUES ($1, $2, $3, $4) \
-                   ON CONFLICT DO NOTHING";
-        let n = with_pool!(self, write, |p| sqlx::query(sql)
-            .bind(&u.user_id)
-            .bind(&u.email)
-            .bind(&u.password_hash)
-            .bind(u.time_joined)
-            .execute(p)
-            .await?
-            .rows_affected());
-        Ok(n == 1)
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
-        let sql = "SELECT user_id, email, password_hash, time_joined FROM users WHERE email = $1";
-        with_pool!(self, read, |p| {
-            let row = sqlx::query(sql).bind(email).fetch_optional(p).await?;
-            row.map(|r| {
-                Ok::<_, sqlx::Error>(UserRow {
-                    user_id: r.try_get(0)?,
-                    email: r.try_get(1)?,
-                    password_hash: r.try_get(2)?,
-                    time_joined: r.try_get(3)?,
-                })
-            })
-            .transpose()
-            .map_err(StoreError::from)
         })
     }
 }

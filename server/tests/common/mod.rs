@@ -1,6 +1,11 @@
 //! Shared test harness: the server on a loopback port over SQLite (temp dir) or PostgreSQL (own cluster), and
 //! small HTTP helpers.
-#![allow(dead_code, missing_docs)]
+#![allow(
+    dead_code,
+    missing_docs,
+    unreachable_pub,
+    missing_debug_implementations
+)]
 
 pub mod pg;
 pub mod smtp;
@@ -10,7 +15,7 @@ use std::time::Duration;
 
 use axum::routing::post;
 use axum::{Json, Router};
-use fauna_session_server::cli::{AppOptions, app};
+use fauna_session_server::app::{AppOptions, app};
 use fauna_session_server::store::SqlStore;
 use fauna_session_server::{Session, SessionConfig, SessionEngine};
 use reqwest::header::HeaderMap;
@@ -124,9 +129,7 @@ impl TestServer {
     pub async fn start_with_users(
         backend: Backend,
         f: impl FnOnce(&mut SessionConfig),
-        users: impl FnOnce(
-            Arc<dyn fauna_session_server::store::SessionStore>,
-        ) -> Arc<dyn fauna_session_server::users::UserStore>,
+        users: impl FnOnce(Arc<SqlStore>) -> Arc<dyn fauna_session_server::users::UserStore>,
     ) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
         let store = SqlStore::connect_with(&database_url, Duration::from_millis(300))
@@ -142,7 +145,7 @@ impl TestServer {
             ..SessionConfig::default()
         };
         f(&mut config);
-        let shared: Arc<dyn fauna_session_server::store::SessionStore> = Arc::new(store.clone());
+        let shared = Arc::new(store.clone());
         let engine = SessionEngine::with_user_store(config, shared.clone(), users(shared))
             .await
             .expect("engine");

@@ -62,7 +62,7 @@ fn App() -> impl IntoView {
                         <pre id="api-result">{move || api_result.get()}</pre>
                     </div>
                     <div class="card">
-                        <h3>"session.faunadb_token(), then a Fauna query"</h3>
+                        <h3>"session.fauna().query(…): the session manages the faunadbToken"</h3>
                         <button id="fauna-query" on:click=query_fauna>"List the notes in Fauna"</button>
                         <pre id="fauna-result">{move || fauna_result.get()}</pre>
                     </div>

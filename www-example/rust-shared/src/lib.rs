@@ -5,13 +5,14 @@
 //! * [`sign_up_or_in`] → `session.fetch(POST /auth/signup or /auth/signin)` — the session handles the cookies and
 //!   `front-token`;
 //! * [`protected_call`] → `session.fetch(GET /sessioninfo)` — refreshed and retried on a 401;
-//! * [`fauna_query`] → `session.faunadb_token(min_validity)` right before a Fauna query (plain HTTP, FQL v10);
+//! * [`fauna_query`] → `session.fauna().query::<T>(fql, args)`: the library's typed FQL v10 client, which manages
+//!   the faunadbToken (refreshed before it would expire, one refresh-and-retry on a Fauna 401);
 //! * [`sign_out`] → `session.sign_out()`.
 //!
 //! Every function answers with what the page shows: an [`Auth`] state or a text for the user. `Session` is a `Copy`
 //! handle with no JavaScript inside: here each call takes it with `Session::get()`, an app could as well keep it in
 //! a Yew or Leptos context.
-use fauna_session::{Session, config::Config};
+use fauna_session::{Session, config::Config, fauna::FaunaConfig};
 use gloo_net::http::Request;
 use serde_json::{Value, json};
 
@@ -122,36 +123,35 @@ async fn fauna_endpoint() -> String {
         .to_string()
 }
 
-/// Reads the faunadbToken, then counts the user's notes with it (FQL v10 over HTTP): a text to show.
+/// The session with its Fauna endpoint configured (`Config::fauna`): the first call reads /config.json and
+/// re-initialises the session with it, later calls find it there.
+async fn session_with_fauna() -> Result<Session, String> {
+    let mut config = Config::new(origin());
+    config.fauna = Some(FaunaConfig::new(fauna_endpoint().await));
+    Session::init(config).map_err(|e| e.to_string())
+}
+
+/// Counts the user's notes with `session.fauna().query(…)` (FQL v10): the session puts its faunadbToken on the
+/// request, refreshed first when it would live less than 5 s, and retries once after a refresh if Fauna refuses
+/// it. A text to show.
 pub async fn fauna_query() -> String {
-    let secret = match session().faunadb_token(2.0).await {
-        Ok(secret) => secret,
+    let session = match session_with_fauna().await {
+        Ok(session) => session,
+        Err(e) => return format!("error: {e}"),
+    };
+    // The token the query will carry (the same call the client makes first), shown shortened.
+    let shown = match session.faunadb_token(5.0).await {
+        Ok(secret) => format!(
+            "faunadbToken {}…",
+            secret.chars().take(8).collect::<String>()
+        ),
         Err(e) => return format!("no faunadbToken: {e}"),
     };
-    let shown = format!(
-        "faunadbToken {}…",
-        secret.chars().take(8).collect::<String>()
-    );
-    let request = Request::post(&format!("{}/query/1", fauna_endpoint().await))
-        .header("authorization", &format!("Bearer {secret}"))
-        .json(&json!({ "query": "Note.all()" }));
-    let response = match request {
-        Ok(request) => request.send().await,
-        Err(e) => return format!("{shown}\nerror: {e}"),
-    };
-    match response {
-        Ok(r) => {
-            let status = r.status();
-            let body: Value = r.json().await.unwrap_or(Value::Null);
-            if status == 200 {
-                format!(
-                    "{shown}\nNote.all() has {} notes",
-                    body["data"]["data"].as_array().map_or(0, Vec::len)
-                )
-            } else {
-                format!("{shown}\nFauna refused: {status} {}", body["error"])
-            }
-        }
-        Err(e) => format!("{shown}\nerror: {e}"),
+    match session.fauna().query::<Value>("Note.all()", Value::Null).await {
+        Ok(page) => format!(
+            "{shown}\nNote.all() has {} notes",
+            page["data"].as_array().map_or(0, Vec::len)
+        ),
+        Err(e) => format!("{shown}\nFauna refused: {e}"),
     }
 }

@@ -94,7 +94,7 @@ fn App() -> Html {
                     <pre id="api-result">{ (*api_result).clone() }</pre>
                 </div>
                 <div class="card">
-                    <h3>{ "session.faunadb_token(), then a Fauna query" }</h3>
+                    <h3>{ "session.fauna().query(…): the session manages the faunadbToken" }</h3>
                     <button id="fauna-query" onclick={query_fauna}>{ "List the notes in Fauna" }</button>
                     <pre id="fauna-result">{ (*fauna_result).clone() }</pre>
                 </div>

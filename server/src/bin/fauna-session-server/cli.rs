@@ -1,4 +1,4 @@
-//! The `fauna-session-server` binary: command-line/environment configuration and the HTTP app.
+//! Command-line/environment configuration of the binary, and serving the app until a signal.
 //!
 //! Every flag has a matching environment variable (see `fauna-session-server --help`).
 
@@ -7,22 +7,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use clap::Parser;
-use serde_json::json;
-
-use crate::accounts::{AccountsConfig, EmailVerification};
-use crate::config::{AntiCsrf, SameSite, SessionConfig};
-use crate::email::{EmailConfig, EmailError, Mailer};
-use crate::engine::SessionEngine;
-use crate::extract::Session;
-use crate::fauna::{FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments};
-use crate::store::{SessionStore, SqlStore, StoreError};
-use crate::users::{SqlUserStore, UserStore};
+use fauna_session_server::accounts::{AccountsConfig, EmailVerification};
+use fauna_session_server::app::{AppOptions, app};
+use fauna_session_server::email::{EmailConfig, EmailError, Mailer};
+use fauna_session_server::fauna::{
+    FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments,
+};
+use fauna_session_server::store::{SqlStore, StoreError};
+use fauna_session_server::users::{SqlUserStore, UserStore};
+use fauna_session_server::{AntiCsrf, SameSite, SessionConfig, SessionEngine};
 
 /// Command-line and environment configuration of the server.
 #[derive(Debug, Clone, Parser)]
@@ -31,133 +25,133 @@ use crate::users::{SqlUserStore, UserStore};
     version,
     about = "Session authority speaking the SuperTokens FDI"
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, env = "FAUNA_SESSION_LISTEN", default_value = "127.0.0.1:3001")]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Database: `sqlite://file?mode=rwc` or `postgres://user@host:port/db`.
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://fauna-session.sqlite?mode=rwc"
     )]
-    pub database_url: String,
+    pub(crate) database_url: String,
     /// Base path of the FDI routes.
     #[arg(long, env = "FAUNA_SESSION_API_BASE_PATH", default_value = "/auth")]
-    pub api_base_path: String,
+    pub(crate) api_base_path: String,
     /// Public origin of this API (decides cookie defaults and the token issuer); default `http://<listen>`.
     #[arg(long, env = "FAUNA_SESSION_API_DOMAIN")]
-    pub api_domain: Option<String>,
+    pub(crate) api_domain: Option<String>,
     /// Website origin allowed by CORS with credentials (repeatable; env: comma-separated).
     #[arg(
         long = "website-origin",
         env = "FAUNA_SESSION_WEBSITE_ORIGIN",
         value_delimiter = ','
     )]
-    pub website_origins: Vec<String>,
+    pub(crate) website_origins: Vec<String>,
     /// Access-token lifetime in seconds.
     #[arg(
         long,
         env = "FAUNA_SESSION_ACCESS_TOKEN_LIFETIME",
         default_value_t = 3600
     )]
-    pub access_token_lifetime: u64,
+    pub(crate) access_token_lifetime: u64,
     /// Refresh-token lifetime in seconds (sliding).
     #[arg(
         long,
         env = "FAUNA_SESSION_REFRESH_TOKEN_LIFETIME",
         default_value_t = 8_640_000
     )]
-    pub refresh_token_lifetime: u64,
+    pub(crate) refresh_token_lifetime: u64,
     /// `Secure` cookie attribute (default: API domain is https).
     #[arg(long, env = "FAUNA_SESSION_COOKIE_SECURE")]
-    pub cookie_secure: Option<bool>,
+    pub(crate) cookie_secure: Option<bool>,
     /// `SameSite` cookie attribute: strict, lax or none (default: lax if website and API are same-site).
     #[arg(long, env = "FAUNA_SESSION_COOKIE_SAME_SITE")]
-    pub cookie_same_site: Option<SameSite>,
+    pub(crate) cookie_same_site: Option<SameSite>,
     /// `Domain` cookie attribute (default: host-only).
     #[arg(long, env = "FAUNA_SESSION_COOKIE_DOMAIN")]
-    pub cookie_domain: Option<String>,
+    pub(crate) cookie_domain: Option<String>,
     /// Anti-CSRF mode: VIA_TOKEN, VIA_CUSTOM_HEADER or NONE (default: from SameSite).
     #[arg(long, env = "FAUNA_SESSION_ANTI_CSRF")]
-    pub anti_csrf: Option<AntiCsrf>,
+    pub(crate) anti_csrf: Option<AntiCsrf>,
     /// Signing-key rotation interval in seconds.
     #[arg(long, env = "FAUNA_SESSION_KEY_ROTATION_INTERVAL", default_value_t = 168 * 3600)]
-    pub key_rotation_interval: u64,
+    pub(crate) key_rotation_interval: u64,
     /// Serve this directory at `/` (SPA fallback to `index.html`).
     #[arg(long, env = "FAUNA_SESSION_STATIC_DIR")]
-    pub static_dir: Option<PathBuf>,
+    pub(crate) static_dir: Option<PathBuf>,
     /// Serve Prometheus counters at `GET /metrics`.
     #[arg(long, env = "FAUNA_SESSION_METRICS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
-    pub metrics: bool,
+    pub(crate) metrics: bool,
     /// Log filter (e.g. `info`, `debug`, `fauna_session_server=debug`).
     #[arg(long, env = "FAUNA_SESSION_LOG", default_value = "info")]
-    pub log: String,
+    pub(crate) log: String,
     /// Fauna Core HTTP API endpoint (the self-hosted engine or `fauna-emulator`).
     #[arg(long, env = "FAUNA_ENDPOINT", default_value = "http://localhost:8443")]
-    pub fauna_endpoint: String,
+    pub(crate) fauna_endpoint: String,
     /// Fauna server secret; setting it gives every session a Fauna token.
     #[arg(long, env = "FAUNA_SECRET", hide_env_values = true)]
-    pub fauna_secret: Option<FaunaSecret>,
+    pub(crate) fauna_secret: Option<FaunaSecret>,
     /// Fauna collection of the user documents.
     #[arg(long, env = "FAUNA_USER_COLLECTION", default_value = "User")]
-    pub fauna_user_collection: String,
+    pub(crate) fauna_user_collection: String,
     /// Put the Fauna token into the access-token payload (`faunadbToken`, readable by the browser).
     #[arg(long, env = "FAUNA_FRONTEND_ACCESS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
-    pub fauna_frontend_access: bool,
+    pub(crate) fauna_frontend_access: bool,
     /// Seconds added to the access-token lifetime to get the Fauna token's ttl.
     #[arg(long, env = "FAUNA_TTL_LAG", default_value_t = 30)]
-    pub fauna_ttl_lag: u64,
+    pub(crate) fauna_ttl_lag: u64,
     /// Where email/password users live: `sql` or `fauna` (needs --fauna-secret).
     #[arg(long, env = "FAUNA_SESSION_USER_STORE", default_value = "sql", value_parser = ["sql", "fauna"])]
-    pub user_store: String,
+    pub(crate) user_store: String,
     /// SMTP server for password-reset and verification emails: `smtp://host:port`,
     /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://user:pass@host` (TLS). Unset: email is off.
     #[arg(long, env = "FAUNA_SESSION_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
+    pub(crate) smtp_url: Option<String>,
     /// Sender of the emails, e.g. `My App <no-reply@example.com>`.
     #[arg(
         long,
         env = "FAUNA_SESSION_EMAIL_FROM",
         default_value = "no-reply@localhost"
     )]
-    pub email_from: String,
+    pub(crate) email_from: String,
     /// Origin of the website the email links open (default: the first --website-origin, else the API domain).
     #[arg(long, env = "FAUNA_SESSION_WEBSITE_DOMAIN")]
-    pub website_domain: Option<String>,
+    pub(crate) website_domain: Option<String>,
     /// Path of the website's auth pages (`<website-domain><path>/reset-password`, `…/verify-email`).
     #[arg(long, env = "FAUNA_SESSION_WEBSITE_BASE_PATH", default_value = "/auth")]
-    pub website_base_path: String,
+    pub(crate) website_base_path: String,
     /// App name shown in the emails.
     #[arg(long, env = "FAUNA_SESSION_APP_NAME", default_value = "Fauna Session")]
-    pub app_name: String,
+    pub(crate) app_name: String,
     /// Folder of email templates replacing the built-in ones (`password-reset.{subject,txt,html}`,
     /// `email-verification.{subject,txt,html}`).
     #[arg(long, env = "FAUNA_SESSION_EMAIL_TEMPLATES")]
-    pub email_templates: Option<PathBuf>,
+    pub(crate) email_templates: Option<PathBuf>,
     /// Email verification: `off` (default), `optional` (routes and the `st-ev` claim) or `required` (protected
     /// routes answer 403 invalid claim until the email is verified).
     #[arg(long, env = "FAUNA_SESSION_EMAIL_VERIFICATION", default_value = "off")]
-    pub email_verification: EmailVerification,
+    pub(crate) email_verification: EmailVerification,
     /// Lifetime of a password-reset link, seconds.
     #[arg(
         long,
         env = "FAUNA_SESSION_PASSWORD_RESET_TOKEN_LIFETIME",
         default_value_t = 3600
     )]
-    pub password_reset_token_lifetime: u64,
+    pub(crate) password_reset_token_lifetime: u64,
     /// Lifetime of an email-verification link, seconds.
     #[arg(
         long,
         env = "FAUNA_SESSION_EMAIL_VERIFICATION_TOKEN_LIFETIME",
         default_value_t = 86_400
     )]
-    pub email_verification_token_lifetime: u64,
+    pub(crate) email_verification_token_lifetime: u64,
 }
 
 impl Args {
     /// The email settings, when `--smtp-url` is given.
-    pub fn email_config(&self) -> Option<EmailConfig> {
+    pub(crate) fn email_config(&self) -> Option<EmailConfig> {
         let smtp_url = self.smtp_url.clone().filter(|u| !u.trim().is_empty())?;
         let website_domain = self
             .website_domain
@@ -180,7 +174,7 @@ impl Args {
     }
 
     /// The account settings these arguments describe (builds the mailer).
-    pub fn accounts_config(&self) -> Result<AccountsConfig, EmailError> {
+    pub(crate) fn accounts_config(&self) -> Result<AccountsConfig, EmailError> {
         Ok(AccountsConfig {
             mailer: self.email_config().as_ref().map(Mailer::new).transpose()?,
             email_verification: self.email_verification,
@@ -195,7 +189,7 @@ impl Args {
     }
 
     /// The engine configuration these arguments describe.
-    pub fn session_config(&self) -> SessionConfig {
+    pub(crate) fn session_config(&self) -> SessionConfig {
         SessionConfig {
             api_domain: self
                 .api_domain
@@ -219,7 +213,7 @@ impl Args {
     }
 
     /// The Fauna settings, when `--fauna-secret` is given.
-    pub fn fauna_config(&self) -> Option<FaunaConfig> {
+    pub(crate) fn fauna_config(&self) -> Option<FaunaConfig> {
         let secret = self
             .fauna_secret
             .clone()
@@ -235,7 +229,7 @@ impl Args {
     }
 
     /// The user store these arguments select, over `store`.
-    pub fn user_store(&self, store: Arc<dyn SessionStore>) -> Result<Arc<dyn UserStore>, String> {
+    pub(crate) fn user_store(&self, store: Arc<SqlStore>) -> Result<Arc<dyn UserStore>, String> {
         let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::new(store));
         match (self.user_store.as_str(), self.fauna_config()) {
             ("fauna", Some(f)) => Ok(Arc::new(FaunaUserStore::new(&f))),
@@ -246,69 +240,9 @@ impl Args {
     }
 }
 
-/// What the app serves besides the FDI routes.
-#[derive(Debug, Clone, Default)]
-pub struct AppOptions {
-    /// Serve `GET /metrics`.
-    pub metrics: bool,
-    /// Serve this directory with SPA fallback.
-    pub static_dir: Option<PathBuf>,
-}
-
-/// `GET /sessioninfo`: the caller's session.
-async fn session_info(session: Session) -> impl IntoResponse {
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct SessionInfo<'a> {
-        session_handle: &'a str,
-        user_id: &'a str,
-        access_token_payload: &'a serde_json::Map<String, serde_json::Value>,
-    }
-    Json(SessionInfo {
-        session_handle: session.handle(),
-        user_id: session.user_id(),
-        access_token_payload: session.access_token_payload(),
-    })
-    .into_response()
-}
-
-/// `GET /health`: unprotected liveness probe.
-async fn health() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
-}
-
-async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        engine.metrics().render(),
-    )
-}
-
-/// The full HTTP app: FDI routes, `GET /sessioninfo`, `GET /health`, optional `/metrics` and static files, CORS.
-pub fn app(engine: &SessionEngine, options: &AppOptions) -> Router {
-    let mut app = Router::new()
-        .route("/sessioninfo", get(session_info))
-        .route("/health", get(health));
-    if options.metrics {
-        app = app.route("/metrics", get(metrics));
-    }
-    let mut app = app
-        .with_state(engine.clone())
-        .layer(engine.layer())
-        .merge(engine.router());
-    if let Some(dir) = &options.static_dir {
-        let index = dir.join("index.html");
-        app = app.fallback_service(
-            tower_http::services::ServeDir::new(dir)
-                .fallback(tower_http::services::ServeFile::new(index)),
-        );
-    }
-    app.layer(engine.cors_layer())
-}
-
 /// Connect the store, build the engine (with `config`, its account settings from `args`), serve until
 /// SIGINT/SIGTERM.
-pub async fn serve(
+pub(crate) async fn serve(
     args: &Args,
     mut config: SessionConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -317,8 +251,9 @@ pub async fn serve(
         .await
         .map_err(|e: StoreError| format!("database: {e}"))?;
     tracing::info!(backend = store.backend(), "database ready");
-    let users = args.user_store(Arc::new(store.clone()))?;
-    let engine = SessionEngine::with_user_store(config, Arc::new(store.clone()), users).await?;
+    let store = Arc::new(store);
+    let users = args.user_store(store.clone())?;
+    let engine = SessionEngine::with_user_store(config, store.clone(), users).await?;
     let maintenance = engine.spawn_maintenance();
     let app = app(
         &engine,
@@ -361,4 +296,49 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn cli_flags_configure_fauna_without_printing_the_secret() {
+        let args = Args::try_parse_from([
+            "fauna-session-server",
+            "--fauna-endpoint",
+            "http://fauna.internal:8443",
+            "--fauna-secret",
+            "fnAsupersecretvalue",
+            "--fauna-user-collection",
+            "Member",
+            "--fauna-frontend-access",
+            "--fauna-ttl-lag",
+            "10",
+            "--user-store",
+            "fauna",
+        ])
+        .unwrap();
+        let f = args.fauna_config().expect("Fauna enabled by the secret");
+        assert_eq!(f.endpoint, "http://fauna.internal:8443");
+        assert_eq!(f.secret.expose(), "fnAsupersecretvalue");
+        assert_eq!(f.user_collection, "Member");
+        assert!(f.access_faunadb_token_from_frontend);
+        assert_eq!(f.ttl_lag, Duration::from_secs(10));
+        assert!(!f.create_missing_user_documents);
+        for printed in [
+            format!("{args:?}"),
+            format!("{f:?}"),
+            format!("{:?}", args.session_config()),
+        ] {
+            assert!(!printed.contains("supersecret"), "{printed}");
+        }
+        let plain = Args::try_parse_from(["fauna-session-server"]).unwrap();
+        assert!(plain.fauna_config().is_none());
+        assert!(Args::try_parse_from(["fauna-session-server", "--user-store", "ldap"]).is_err());
+        let sql = Args::try_parse_from(["fauna-session-server", "--fauna-secret", "s"]).unwrap();
+        assert!(sql.fauna_config().unwrap().create_missing_user_documents);
+    }
 }

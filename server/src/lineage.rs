@@ -1,4 +1,4 @@
-//! Refresh tokens: the opaque format and the rotation / theft-detection decision (docs/design.md).
+//! Refresh tokens: the opaque format and the one lineage decision (rotation, theft detection; docs/design.md).
 //!
 //! A token is `base64url(session_handle[16] ‖ parent_hash1[32 or 0] ‖ random[32])`, `.`,
 //! `base64url(HMAC-SHA256(refresh_key, body))`. The server stores only `hash2 = hex(sha256(hash1))` where
@@ -98,69 +98,120 @@ impl RefreshToken {
 }
 
 /// `hex(sha256(token))`.
-pub fn hash1(token: &str) -> String {
+pub(crate) fn hash1(token: &str) -> String {
     sha256_hex(token)
 }
 
 /// Raw bytes of `sha256(token)` (hash1 before hex encoding), the parent pointer stored in child tokens.
-pub fn hash1_raw(token: &str) -> [u8; 32] {
+pub(crate) fn hash1_raw(token: &str) -> [u8; 32] {
     sha256(token.as_bytes())
 }
 
 /// `hex(sha256(hash1))` — what the session row stores.
-pub fn hash2_of_hash1(hash1: &str) -> String {
+pub(crate) fn hash2_of_hash1(hash1: &str) -> String {
     sha256_hex(hash1)
 }
 
 /// `hash2` of a token.
-pub fn hash2(token: &str) -> String {
+pub(crate) fn hash2(token: &str) -> String {
     hash2_of_hash1(&hash1(token))
 }
 
 /// The anti-CSRF token bound to a refresh token (VIA_TOKEN mode): derived, so nothing extra is stored.
-pub fn anti_csrf_for(key: &[u8], token: &str) -> String {
+pub(crate) fn anti_csrf_for(key: &[u8], token: &str) -> String {
     b64url(&hmac_sha256(key, &[b"anti-csrf", token.as_bytes()])[..24])
 }
 
-/// What to do with a presented token, given the session row's lineage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// It is the current token: mint a child, write nothing.
-    Current,
-    /// It is an unused child of the current token: `parent := current, current := presented` (CAS).
-    Promote,
-    /// It is a sibling of the current token: `current := presented` (CAS).
-    Sibling,
-    /// Anything else: an ancestor reused after its successor was used.
-    Theft,
+/// A session row's lineage: hash2 of the last used refresh token and of its parent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lineage<'a> {
+    /// `current_hash2`.
+    pub(crate) current: &'a str,
+    /// `parent_hash2`.
+    pub(crate) parent: Option<&'a str>,
 }
 
-/// Decide per docs/design.md. `presented_hash2` is `hash2(T)`; `presented_parent_hash1` is T's parent pointer
-/// as hex; `current`/`parent` are the row's `current_hash2` and `parent_hash2`.
-pub fn decide(
-    presented_hash2: &str,
-    presented_parent_hash1: Option<&str>,
-    current: &str,
-    parent: Option<&str>,
-) -> Decision {
-    if ct_eq(presented_hash2.as_bytes(), current.as_bytes()) {
+/// A refresh token being used, in hash2 terms: presented to the refresh endpoint, or named by the
+/// `refreshTokenHash1` / `parentRefreshTokenHash1` claims of an access token minted by a refresh.
+#[derive(Debug, Clone)]
+pub(crate) struct Presented {
+    /// `hash2` of the token.
+    pub(crate) hash2: String,
+    /// `hash2` of its parent, for a token minted by a refresh.
+    pub(crate) parent_hash2: Option<String>,
+}
+
+impl Presented {
+    /// A refresh token as presented to the refresh endpoint.
+    pub(crate) fn token(token: &str, parsed: &RefreshToken) -> Self {
+        Self {
+            hash2: hash2(token),
+            parent_hash2: parsed.parent_hash1.map(|p| hash2_of_hash1(&hex(&p))),
+        }
+    }
+
+    /// The refresh token named by an access token's claims (`refreshTokenHash1`, `parentRefreshTokenHash1`).
+    pub(crate) fn claimed(hash1: &str, parent_hash1: Option<&str>) -> Self {
+        Self {
+            hash2: hash2_of_hash1(hash1),
+            parent_hash2: parent_hash1.map(hash2_of_hash1),
+        }
+    }
+}
+
+/// What using a refresh token does to the session's lineage (docs/design.md, steps 1–4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// 1. It is the current token: the lineage stays.
+    Current,
+    /// 2. It is an unused child of the current token: `parent := current, current := presented` (CAS).
+    Promote,
+    /// 3. It is a sibling of the current token: `current := presented` (CAS).
+    Sibling,
+    /// 4. Anything else: an ancestor reused after its successor was used (on refresh: theft).
+    Unrelated,
+}
+
+/// The lineage after a write, for [`Decision::Promote`] and [`Decision::Sibling`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NextLineage {
+    /// New `current_hash2`.
+    pub(crate) current: String,
+    /// New `parent_hash2`.
+    pub(crate) parent: Option<String>,
+}
+
+/// The one lineage decision, used by the refresh endpoint and by verify-time promotion. Every comparison of
+/// hashes is constant-time.
+pub(crate) fn decide(presented: &Presented, row: Lineage<'_>) -> Decision {
+    let eq = |a: &str, b: &str| ct_eq(a.as_bytes(), b.as_bytes());
+    if eq(&presented.hash2, row.current) {
         return Decision::Current;
     }
-    if let Some(ph1) = presented_parent_hash1 {
-        let parent_hash2 = hash2_of_hash1(ph1);
-        if ct_eq(parent_hash2.as_bytes(), current.as_bytes()) {
+    if let Some(parent) = presented.parent_hash2.as_deref() {
+        if eq(parent, row.current) {
             return Decision::Promote;
         }
-        if parent.is_some_and(|p| ct_eq(parent_hash2.as_bytes(), p.as_bytes())) {
+        if row.parent.is_some_and(|p| eq(parent, p)) {
             return Decision::Sibling;
         }
     }
-    Decision::Theft
+    Decision::Unrelated
 }
 
-/// hex of an optional raw hash.
-pub(crate) fn parent_hex(t: &RefreshToken) -> Option<String> {
-    t.parent_hash1.as_ref().map(|p| hex(p))
+impl Decision {
+    /// The lineage to write, or `None` when nothing changes (current) or nothing may (unrelated).
+    pub(crate) fn next(&self, presented: &Presented, row: Lineage<'_>) -> Option<NextLineage> {
+        let parent = match self {
+            Self::Current | Self::Unrelated => return None,
+            Self::Promote => Some(row.current),
+            Self::Sibling => row.parent,
+        };
+        Some(NextLineage {
+            current: presented.hash2.clone(),
+            parent: parent.map(str::to_owned),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -192,26 +243,45 @@ mod tests {
         let t0 = RefreshToken::new(h, None).encode(KEY);
         let c1 = RefreshToken::new(h, Some(hash1_raw(&t0))).encode(KEY);
         let c1b = RefreshToken::new(h, Some(hash1_raw(&t0))).encode(KEY);
-        let p =
-            |t: &str| parent_hex(&RefreshToken::parse(KEY, t).unwrap_or_else(|_| unreachable!()));
+        let p = |t: &str| {
+            Presented::token(
+                t,
+                &RefreshToken::parse(KEY, t).unwrap_or_else(|_| unreachable!()),
+            )
+        };
+        let (h0, h1) = (hash2(&t0), hash2(&c1));
         // row: current = t0
+        let row = Lineage {
+            current: &h0,
+            parent: None,
+        };
+        assert_eq!(decide(&p(&t0), row), Decision::Current);
+        assert_eq!(decide(&p(&t0), row).next(&p(&t0), row), None);
+        assert_eq!(decide(&p(&c1), row), Decision::Promote);
         assert_eq!(
-            decide(&hash2(&t0), None, &hash2(&t0), None),
-            Decision::Current
-        );
-        assert_eq!(
-            decide(&hash2(&c1), p(&c1).as_deref(), &hash2(&t0), None),
-            Decision::Promote
+            Decision::Promote.next(&p(&c1), row),
+            Some(NextLineage {
+                current: h1.clone(),
+                parent: Some(h0.clone())
+            })
         );
         // row: current = c1, parent = t0
-        let (cur, par) = (hash2(&c1), Some(hash2(&t0)));
+        let row = Lineage {
+            current: &h1,
+            parent: Some(&h0),
+        };
+        assert_eq!(decide(&p(&c1b), row), Decision::Sibling);
         assert_eq!(
-            decide(&hash2(&c1b), p(&c1b).as_deref(), &cur, par.as_deref()),
-            Decision::Sibling
+            Decision::Sibling.next(&p(&c1b), row),
+            Some(NextLineage {
+                current: hash2(&c1b),
+                parent: Some(h0.clone())
+            })
         );
-        assert_eq!(
-            decide(&hash2(&t0), None, &cur, par.as_deref()),
-            Decision::Theft
-        );
+        assert_eq!(decide(&p(&t0), row), Decision::Unrelated);
+        // The claims of c1's access token name the same token as c1 itself.
+        let claimed = Presented::claimed(&hash1(&c1), Some(&hash1(&t0)));
+        assert_eq!(claimed.hash2, p(&c1).hash2);
+        assert_eq!(claimed.parent_hash2, p(&c1).parent_hash2);
     }
 }

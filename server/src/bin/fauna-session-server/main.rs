@@ -1,7 +1,9 @@
 //! `fauna-session-server`: the session authority binary. See `--help`.
 
+mod cli;
+
 use clap::Parser as _;
-use fauna_session_server::cli::{Args, serve};
+use cli::{Args, serve};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -1,0 +1,75 @@
+//! The HTTP app the `fauna-session-server` binary serves: the FDI routes, `GET /sessioninfo`, `GET /health`,
+//! optional `GET /metrics` and static files, CORS. Embed it whole, or build your own from
+//! [`SessionEngine::router`] and [`SessionEngine::layer`].
+
+use std::path::PathBuf;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::engine::SessionEngine;
+use crate::extract::Session;
+
+/// What the app serves besides the FDI routes.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Serve `GET /metrics`.
+    pub metrics: bool,
+    /// Serve this directory with SPA fallback.
+    pub static_dir: Option<PathBuf>,
+}
+
+/// `GET /sessioninfo`: the caller's session.
+async fn session_info(session: Session) -> impl IntoResponse {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SessionInfo<'a> {
+        session_handle: &'a str,
+        user_id: &'a str,
+        access_token_payload: &'a serde_json::Map<String, serde_json::Value>,
+    }
+    Json(SessionInfo {
+        session_handle: session.handle(),
+        user_id: session.user_id(),
+        access_token_payload: session.access_token_payload(),
+    })
+    .into_response()
+}
+
+/// `GET /health`: unprotected liveness probe.
+async fn health() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        engine.metrics().render(),
+    )
+}
+
+/// The full HTTP app: FDI routes, `GET /sessioninfo`, `GET /health`, optional `/metrics` and static files, CORS.
+pub fn app(engine: &SessionEngine, options: &AppOptions) -> Router {
+    let mut app = Router::new()
+        .route("/sessioninfo", get(session_info))
+        .route("/health", get(health));
+    if options.metrics {
+        app = app.route("/metrics", get(metrics));
+    }
+    let mut app = app
+        .with_state(engine.clone())
+        .layer(engine.layer())
+        .merge(engine.router());
+    if let Some(dir) = &options.static_dir {
+        let index = dir.join("index.html");
+        app = app.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .fallback(tower_http::services::ServeFile::new(index)),
+        );
+    }
+    app.layer(engine.cors_layer())
+}

@@ -1,0 +1,220 @@
+//! The session engine: the one entry point for creating, verifying, refreshing and revoking sessions.
+//! Transport-agnostic; [`crate::extract`] and the FDI routes put it on HTTP.
+//!
+//! [`SessionEngine`] is a thin handle over parts with one job each: the stores, [`SigningKeys`], the
+//! verification cache, the refresh-token MAC key and the metrics. Its methods live by concern:
+//! `mint.rs` (creating sessions, signing access tokens), `verify.rs` (verification, verify-time promotion),
+//! `refresh.rs` (the refresh steps of docs/design.md) and `sessions.rs` (reading, updating, revoking).
+
+mod mint;
+mod refresh;
+mod sessions;
+mod verify;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tower_http::cors::CorsLayer;
+
+use crate::config::SessionConfig;
+use crate::crypto::random_bytes;
+use crate::error::SessionError;
+use crate::extract::SessionLayer;
+use crate::keys::SigningKeys;
+use crate::metrics::Metrics;
+use crate::store::{KeyStore, SessionStore, SqlStore, StoreError};
+use crate::tokens::AccessToken;
+use crate::transport::{IssuedAccessToken, IssuedRefreshToken, TokenTransfer};
+use crate::users::{SqlUserStore, UserStore};
+use crate::verify_cache::VerificationCache;
+
+pub use sessions::SessionInformation;
+
+/// How many times a compare-and-swap is retried after losing a race.
+const CAS_ATTEMPTS: usize = 8;
+
+/// Name of the refresh-token MAC key in the [`KeyStore`]'s secrets.
+const REFRESH_KEY_SECRET: &str = "refresh_token_hmac_key";
+
+/// Tokens of a session that was just created or refreshed.
+#[derive(Debug, Clone)]
+pub struct NewTokens {
+    /// Session handle.
+    pub session_handle: String,
+    /// User id.
+    pub user_id: String,
+    /// New access token.
+    pub access_token: IssuedAccessToken,
+    /// New refresh token.
+    pub refresh_token: IssuedRefreshToken,
+    /// Anti-CSRF token to send (VIA_TOKEN with cookie transport).
+    pub anti_csrf: Option<String>,
+    /// Transport the tokens go out in.
+    pub transfer: TokenTransfer,
+}
+
+/// A verified access token, plus a replacement when verification promoted a refreshed lineage.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The verified token's claims.
+    pub access_token: Arc<AccessToken>,
+    /// A replacement access token (with `parentRefreshTokenHash1: null`) to send on the response.
+    pub replacement: Option<IssuedAccessToken>,
+}
+
+struct Inner {
+    config: SessionConfig,
+    sessions: Arc<dyn SessionStore>,
+    users: Arc<dyn UserStore>,
+    keys: SigningKeys,
+    refresh_key: Vec<u8>,
+    metrics: Metrics,
+    verified: VerificationCache,
+}
+
+/// The session authority. Cheap to clone (shared state behind an `Arc`).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use fauna_session_server::{SessionConfig, SessionEngine, TokenTransfer, store::SqlStore};
+///
+/// let store = SqlStore::connect("sqlite://fauna-session.sqlite?mode=rwc").await?;
+/// let engine = SessionEngine::new(SessionConfig::default(), Arc::new(store)).await?;
+/// let tokens = engine.create_session("42", Default::default(), Default::default(), TokenTransfer::Header).await?;
+/// let verified = engine.verify_access_token(&tokens.access_token.token).await?;
+/// assert_eq!(verified.access_token.sub, "42");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SessionEngine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SessionEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionEngine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored JSON object (payload or session data).
+fn to_object(text: &str) -> Result<Map<String, Value>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The text a JSON object is stored as.
+fn to_text(map: &Map<String, Value>) -> String {
+    Value::Object(map.clone()).to_string()
+}
+
+impl SessionEngine {
+    /// An engine on the SQL `store`, with the email/password users in the same database ([`SqlUserStore`]).
+    /// Loads (or creates) the refresh-token key and the signing keys.
+    pub async fn new(config: SessionConfig, store: Arc<SqlStore>) -> Result<Self, SessionError> {
+        let users = Arc::new(SqlUserStore::new(store.clone()));
+        Self::with_user_store(config, store, users).await
+    }
+
+    /// An engine on any store of sessions and keys, with users in `users`.
+    pub async fn with_user_store<S: SessionStore + KeyStore>(
+        config: SessionConfig,
+        store: Arc<S>,
+        users: Arc<dyn UserStore>,
+    ) -> Result<Self, SessionError> {
+        let key_store: Arc<dyn KeyStore> = store.clone();
+        let refresh_key = key_store
+            .secret(REFRESH_KEY_SECRET, &random_bytes::<32>())
+            .await?;
+        let keys = SigningKeys::load(key_store, &config).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                sessions: store,
+                users,
+                keys,
+                refresh_key,
+                metrics: Metrics::default(),
+                verified: VerificationCache::default(),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.inner.config
+    }
+
+    /// The signing keys (JWKS, key ids).
+    pub fn keys(&self) -> &SigningKeys {
+        &self.inner.keys
+    }
+
+    /// Event counters (Prometheus text via [`Metrics::render`]).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn users(&self) -> &Arc<dyn UserStore> {
+        &self.inner.users
+    }
+
+    /// Where the session store keeps account data (tokens, verified emails, devices), if it does.
+    pub(crate) fn account_store(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        self.inner.sessions.accounts()
+    }
+
+    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
+    /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
+    pub fn router(&self) -> axum::Router {
+        crate::api::routes(self)
+    }
+
+    /// The layer that lets handlers extract [`Session`](crate::Session) and writes token changes into
+    /// responses.
+    pub fn layer(&self) -> SessionLayer {
+        SessionLayer::new(self.clone())
+    }
+
+    /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
+    pub fn cors_layer(&self) -> CorsLayer {
+        crate::api::cors_layer(&self.inner.config)
+    }
+
+    /// Create a new signing key now, regardless of schedule (it signs once `key_publish_ahead` has passed);
+    /// returns its key id.
+    pub async fn rotate_signing_key(&self) -> Result<String, SessionError> {
+        self.inner.keys.rotate().await
+    }
+
+    /// One round of background work: rotate keys when due, delete expired keys and sessions.
+    pub async fn maintenance(&self) -> Result<(), SessionError> {
+        self.inner.keys.rotate_if_due().await?;
+        let n = self
+            .inner
+            .sessions
+            .delete_expired_sessions(crate::crypto::now_ms())
+            .await?;
+        if n > 0 {
+            tracing::debug!(count = n, "deleted expired sessions");
+        }
+        Ok(())
+    }
+
+    /// Run [`maintenance`](Self::maintenance) every `maintenance_interval` until the task is aborted.
+    pub fn spawn_maintenance(&self) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(engine.inner.config.maintenance_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = engine.maintenance().await {
+                    tracing::warn!(error = %e, "session maintenance failed");
+                }
+            }
+        })
+    }
+}

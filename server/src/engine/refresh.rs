@@ -1,0 +1,206 @@
+//! The refresh endpoint's work, as the steps of docs/design.md ("Refresh tokens: rotation and theft
+//! detection").
+
+use serde_json::{Map, Value};
+
+use super::mint::Mint;
+use super::{CAS_ATTEMPTS, NewTokens, SessionEngine, to_object, to_text};
+use crate::crypto::now_ms;
+use crate::error::SessionError;
+use crate::hooks::SessionMint;
+use crate::lineage::{self, Decision, Presented, RefreshToken};
+use crate::store::{LineageUpdate, SessionRow};
+use crate::tokens;
+use crate::transport::TokenTransfer;
+
+/// A refresh token whose MAC checked out.
+struct PresentedToken<'a> {
+    token: &'a str,
+    parsed: RefreshToken,
+    handle: String,
+    hashes: Presented,
+}
+
+/// What the `on_refresh` hook made of the session's payload and data.
+struct HookResult {
+    payload: Map<String, Value>,
+    data: Map<String, Value>,
+    changed: bool,
+}
+
+impl SessionEngine {
+    /// Refresh a session with a presented refresh token. Answers in `transfer`.
+    ///
+    /// The steps of docs/design.md: the current token ⇒ its child (no write); an unused child of the current
+    /// token ⇒ promote; a sibling ⇒ switch; anything else ⇒ theft (session revoked). A failure before the write
+    /// leaves the token usable.
+    pub async fn refresh_session(
+        &self,
+        token: &str,
+        transfer: TokenTransfer,
+    ) -> Result<NewTokens, SessionError> {
+        self.inner.metrics.refresh_requests.inc();
+        let presented = self.check_mac(token)?;
+        if let Some(tokens) = self.promote_in_one_statement(&presented, transfer).await? {
+            return Ok(tokens);
+        }
+        let mut hook: Option<HookResult> = None;
+        for _ in 0..CAS_ATTEMPTS {
+            let row = self.live_row(&presented.handle).await?;
+            let decision = lineage::decide(&presented.hashes, row.lineage());
+            if decision == Decision::Unrelated {
+                return Err(self.token_theft(&row).await); // step 4
+            }
+            // The hook runs once per request; its result is reused when the compare-and-swap is retried.
+            let result = match hook.take() {
+                Some(result) => result,
+                None => self.run_refresh_hook(&row).await?,
+            };
+            let Some(expires_at) = self
+                .write_lineage(&row, &decision, &presented, &result)
+                .await?
+            else {
+                hook = Some(result);
+                continue; // lost a race: read the row again
+            };
+            return self.mint_child(
+                &presented,
+                &row.user_id,
+                &result.payload,
+                expires_at,
+                transfer,
+            );
+        }
+        Err(SessionError::Contended("refreshing a session"))
+    }
+
+    /// The token's MAC (constant time); a token not made by us ⇒ 401 unauthorised.
+    fn check_mac<'a>(&self, token: &'a str) -> Result<PresentedToken<'a>, SessionError> {
+        let parsed = RefreshToken::parse(&self.inner.refresh_key, token).map_err(|e| {
+            tracing::debug!(error = %e, "refresh token rejected");
+            SessionError::unauthorised()
+        })?;
+        Ok(PresentedToken {
+            token,
+            handle: parsed.session_handle(),
+            hashes: Presented::token(token, &parsed),
+            parsed,
+        })
+    }
+
+    /// Step 2 in one round trip, when no refresh hook needs the row first: an unused child of the current
+    /// token is promoted by a single statement. `None` when that does not apply (the general path decides).
+    async fn promote_in_one_statement(
+        &self,
+        presented: &PresentedToken<'_>,
+        transfer: TokenTransfer,
+    ) -> Result<Option<NewTokens>, SessionError> {
+        let Some(parent2) = presented.hashes.parent_hash2.as_deref() else {
+            return Ok(None);
+        };
+        if self.inner.config.hooks.runs_on_refresh() {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let expires_at = now + self.refresh_lifetime_ms();
+        let promoted = self
+            .inner
+            .sessions
+            .promote_child(
+                &presented.handle,
+                parent2,
+                &presented.hashes.hash2,
+                expires_at,
+                now,
+            )
+            .await?;
+        let Some(row) = promoted else {
+            return Ok(None);
+        };
+        let payload = to_object(&row.access_token_payload)?;
+        self.mint_child(presented, &row.user_id, &payload, expires_at, transfer)
+            .map(Some)
+    }
+
+    /// The `on_refresh` hook on the session's payload and data (protected claims dropped).
+    async fn run_refresh_hook(&self, row: &SessionRow) -> Result<HookResult, SessionError> {
+        let before_payload = to_object(&row.access_token_payload)?;
+        let before_data = to_object(&row.session_data)?;
+        let (mut payload, mut data) = (before_payload.clone(), before_data.clone());
+        self.inner
+            .config
+            .hooks
+            .on_refresh(&mut SessionMint {
+                user_id: &row.user_id,
+                session_handle: &row.session_handle,
+                access_token_lifetime: self.inner.config.access_token_lifetime,
+                access_token_payload: &mut payload,
+                session_data: &mut data,
+            })
+            .await?;
+        let payload = tokens::strip_protected(&payload);
+        let changed = payload != before_payload || data != before_data;
+        Ok(HookResult {
+            payload,
+            data,
+            changed,
+        })
+    }
+
+    /// Steps 2–3 (and step 1 when the hook changed something): one compare-and-swap on the row's current
+    /// hash. `Some(refresh expiry)` when the lineage is as decided, `None` when the row changed meanwhile.
+    async fn write_lineage(
+        &self,
+        row: &SessionRow,
+        decision: &Decision,
+        presented: &PresentedToken<'_>,
+        hook: &HookResult,
+    ) -> Result<Option<i64>, SessionError> {
+        let now = now_ms();
+        let (current, parent, expires_at) = match decision.next(&presented.hashes, row.lineage()) {
+            Some(next) => (next.current, next.parent, now + self.refresh_lifetime_ms()),
+            None if hook.changed => (
+                row.current_hash2.clone(),
+                row.parent_hash2.clone(),
+                row.expires_at,
+            ),
+            None => return Ok(Some(row.expires_at)), // step 1: nothing to write
+        };
+        let (payload, data) = (to_text(&hook.payload), to_text(&hook.data));
+        let written = self
+            .inner
+            .sessions
+            .update_lineage(&LineageUpdate {
+                access_token_payload: hook.changed.then_some(payload.as_str()),
+                session_data: hook.changed.then_some(data.as_str()),
+                ..LineageUpdate::of(row, &current, parent.as_deref(), expires_at, now)
+            })
+            .await?;
+        Ok(written.then_some(expires_at))
+    }
+
+    /// Step 1: mint the child of the presented token and its access token.
+    fn mint_child(
+        &self,
+        presented: &PresentedToken<'_>,
+        user_id: &str,
+        payload: &Map<String, Value>,
+        expires_at: i64,
+        transfer: TokenTransfer,
+    ) -> Result<NewTokens, SessionError> {
+        let parent = lineage::hash1_raw(presented.token);
+        let child = RefreshToken::new(presented.parsed.handle, Some(parent))
+            .encode(&self.inner.refresh_key);
+        let tokens = self.mint_tokens(Mint {
+            refresh_token: child,
+            refresh_expires_at: expires_at,
+            parent_hash1: Some(lineage::hash1(presented.token)),
+            session_handle: &presented.handle,
+            user_id,
+            payload,
+            transfer,
+        })?;
+        self.inner.metrics.refresh_success.inc();
+        Ok(tokens)
+    }
+}

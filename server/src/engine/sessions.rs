@@ -1,0 +1,216 @@
+//! Reading, updating and revoking sessions.
+
+use serde_json::{Map, Value};
+
+use super::{SessionEngine, to_object, to_text};
+use crate::crypto::now_ms;
+use crate::error::SessionError;
+use crate::hooks::RevokedSession;
+use crate::store::SessionRow;
+use crate::tokens::{self, AccessToken, ClaimsInput};
+use crate::transport::IssuedAccessToken;
+
+/// What [`SessionEngine::session_information`] reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInformation {
+    /// Session handle.
+    pub session_handle: String,
+    /// User id.
+    pub user_id: String,
+    /// Private session data.
+    pub session_data_in_database: Map<String, Value>,
+    /// The app's access-token claims.
+    pub custom_claims_in_access_token_payload: Map<String, Value>,
+    /// Refresh-token expiry, ms.
+    pub expiry: i64,
+    /// Creation time, ms.
+    pub time_created: i64,
+}
+
+/// A write that touched no row means the session is gone (revoked or expired): 401 unauthorised.
+fn session_found(updated: bool) -> Result<(), SessionError> {
+    if updated {
+        Ok(())
+    } else {
+        Err(SessionError::unauthorised())
+    }
+}
+
+impl SessionEngine {
+    /// Step 4 of a refresh: revoke the session and answer "token theft detected".
+    pub(super) async fn token_theft(&self, row: &SessionRow) -> SessionError {
+        tracing::warn!(session_handle = %row.session_handle, user_id = %row.user_id, "refresh token theft detected");
+        self.inner.metrics.token_theft.inc();
+        if let Err(e) = self.revoke_session(&row.session_handle).await {
+            return e;
+        }
+        SessionError::TokenTheftDetected {
+            session_handle: row.session_handle.clone(),
+            user_id: row.user_id.clone(),
+        }
+    }
+
+    async fn after_revoke(&self, rows: Vec<SessionRow>) -> Vec<String> {
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let revoked: Vec<RevokedSession> = rows
+            .into_iter()
+            .map(|r| RevokedSession {
+                session_data: to_object(&r.session_data).unwrap_or_default(),
+                session_handle: r.session_handle,
+                user_id: r.user_id,
+            })
+            .collect();
+        for _ in &revoked {
+            self.inner.metrics.sessions_revoked.inc();
+        }
+        self.inner.config.hooks.on_revoke(&revoked).await;
+        revoked.into_iter().map(|r| r.session_handle).collect()
+    }
+
+    /// Revoke one session. `true` if it existed. Access tokens already issued stay valid until they expire.
+    pub async fn revoke_session(&self, session_handle: &str) -> Result<bool, SessionError> {
+        let row = self.inner.sessions.delete_session(session_handle).await?;
+        Ok(!self
+            .after_revoke(row.into_iter().collect())
+            .await
+            .is_empty())
+    }
+
+    /// Revoke all sessions of a user; returns the revoked handles.
+    pub async fn revoke_all_sessions_for_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<String>, SessionError> {
+        let rows = self.inner.sessions.delete_user_sessions(user_id).await?;
+        Ok(self.after_revoke(rows).await)
+    }
+
+    /// Handles of a user's live sessions.
+    pub async fn session_handles_for_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<String>, SessionError> {
+        Ok(self
+            .inner
+            .sessions
+            .user_session_handles(user_id, now_ms())
+            .await?)
+    }
+
+    /// The session's row unless it is gone or expired (⇒ 401 unauthorised, tokens cleared).
+    pub(super) async fn live_row(&self, session_handle: &str) -> Result<SessionRow, SessionError> {
+        let now = now_ms();
+        self.inner
+            .sessions
+            .session(session_handle)
+            .await?
+            .filter(|r| r.expires_at > now)
+            .ok_or(SessionError::Unauthorised { clear_tokens: true })
+    }
+
+    /// Session information, or `None` if the session does not exist (or expired).
+    pub async fn session_information(
+        &self,
+        session_handle: &str,
+    ) -> Result<Option<SessionInformation>, SessionError> {
+        match self.live_row(session_handle).await {
+            Ok(r) => Ok(Some(SessionInformation {
+                session_data_in_database: to_object(&r.session_data)?,
+                custom_claims_in_access_token_payload: to_object(&r.access_token_payload)?,
+                session_handle: r.session_handle,
+                user_id: r.user_id,
+                expiry: r.expires_at,
+                time_created: r.created_at,
+            })),
+            Err(SessionError::Unauthorised { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The private session data. Session gone ⇒ [`SessionError::Unauthorised`].
+    pub async fn session_data(
+        &self,
+        session_handle: &str,
+    ) -> Result<Map<String, Value>, SessionError> {
+        Ok(to_object(
+            &self.live_row(session_handle).await?.session_data,
+        )?)
+    }
+
+    /// Replace the private session data. Session gone ⇒ [`SessionError::Unauthorised`].
+    pub async fn update_session_data(
+        &self,
+        session_handle: &str,
+        data: &Map<String, Value>,
+    ) -> Result<(), SessionError> {
+        let updated = self
+            .inner
+            .sessions
+            .set_session_data(session_handle, &to_text(data))
+            .await?;
+        session_found(updated)
+    }
+
+    /// Replace the stored access-token claims (protected names dropped). Takes effect in the next token minted
+    /// for the session (refresh or verify-time promotion).
+    pub async fn update_access_token_payload(
+        &self,
+        session_handle: &str,
+        payload: &Map<String, Value>,
+    ) -> Result<(), SessionError> {
+        let payload = tokens::strip_protected(payload);
+        let updated = self
+            .inner
+            .sessions
+            .set_access_token_payload(session_handle, &to_text(&payload))
+            .await?;
+        session_found(updated)
+    }
+
+    /// Merge `update` into the claims of the verified token `at` (`null` deletes a key, protected names are
+    /// ignored), store them, and return a re-signed token with the same `exp` and refresh hashes. An expired
+    /// token gets no replacement (`None`): the change shows after the next refresh.
+    pub async fn merge_into_access_token_payload(
+        &self,
+        at: &AccessToken,
+        update: &Map<String, Value>,
+    ) -> Result<(AccessToken, Option<IssuedAccessToken>), SessionError> {
+        let mut payload = at.app_claims();
+        for (k, v) in tokens::strip_protected(update) {
+            if v.is_null() {
+                payload.remove(&k);
+            } else {
+                payload.insert(k, v);
+            }
+        }
+        self.update_access_token_payload(&at.session_handle, &payload)
+            .await?;
+        if at.exp * 1000 < now_ms() {
+            let mut claims = at.claims.clone();
+            claims.retain(|k, _| tokens::PROTECTED_CLAIMS.contains(&k.as_str()));
+            claims.extend(payload);
+            return Ok((
+                AccessToken {
+                    claims,
+                    ..at.clone()
+                },
+                None,
+            ));
+        }
+        let issued = self.issue_access_token(&ClaimsInput {
+            user_id: &at.sub,
+            exp: at.exp,
+            session_handle: &at.session_handle,
+            refresh_token_hash1: &at.refresh_token_hash1,
+            parent_refresh_token_hash1: at.parent_refresh_token_hash1.as_deref(),
+            anti_csrf_token: at.anti_csrf_token.as_deref(),
+            app_claims: &payload,
+        })?;
+        let new_at = AccessToken::from_claims(issued.claims.clone())
+            .map_err(|_| SessionError::TryRefreshToken)?;
+        Ok((new_at, Some(issued)))
+    }
+}

@@ -1,0 +1,113 @@
+//! Access-token verification: cached, stateless, or (first use of a refreshed lineage) with promotion.
+
+use std::sync::Arc;
+
+use super::{CAS_ATTEMPTS, SessionEngine, Verified, to_object};
+use crate::crypto::now_ms;
+use crate::error::SessionError;
+use crate::lineage::{self, Decision, Presented};
+use crate::store::LineageUpdate;
+use crate::tokens::{self, AccessToken, ClaimsInput, JwtError};
+use crate::transport::IssuedAccessToken;
+use crate::verify_cache;
+
+impl SessionEngine {
+    /// Verify an access token's signature and expiry. Stateless, except the first use of a token minted by a
+    /// refresh, which adopts the new refresh-token lineage in the database and returns a replacement token.
+    ///
+    /// Any token problem ⇒ [`SessionError::TryRefreshToken`]; a session that is gone ⇒
+    /// [`SessionError::Unauthorised`].
+    pub async fn verify_access_token(&self, token: &str) -> Result<Verified, SessionError> {
+        let digest = verify_cache::digest(token);
+        if let Some(at) = self.inner.verified.get(&digest) {
+            return Ok(Verified {
+                access_token: at,
+                replacement: None,
+            });
+        }
+        let at = Arc::new(self.verify_signature(token).await?);
+        let Some(parent) = at.parent_refresh_token_hash1.clone() else {
+            self.inner.verified.insert(digest, &at);
+            return Ok(Verified {
+                access_token: at,
+                replacement: None,
+            });
+        };
+        let replacement = self.adopt_lineage(&at, &parent).await?;
+        Ok(Verified {
+            access_token: at,
+            replacement: Some(replacement),
+        })
+    }
+
+    /// `token` if it was verified before (same bytes) and has not expired: a full verification result, no RSA.
+    pub(crate) fn verified_before(&self, token: &str) -> Option<Arc<AccessToken>> {
+        self.inner.verified.get(&verify_cache::digest(token))
+    }
+
+    /// Signature (reloading keys once when the `kid` is unknown: another instance may have rotated), expiry
+    /// and the SuperTokens claims.
+    async fn verify_signature(&self, token: &str) -> Result<AccessToken, SessionError> {
+        let keys = &self.inner.keys;
+        let claims = match tokens::verify(keys.ring(), token, now_ms() / 1000) {
+            Err(JwtError::UnknownKey) if keys.reload_rate_limited().await => {
+                tokens::verify(keys.ring(), token, now_ms() / 1000)
+            }
+            other => other,
+        };
+        let claims = claims.map_err(|e| {
+            tracing::debug!(error = %e, "access token rejected");
+            SessionError::TryRefreshToken
+        })?;
+        AccessToken::from_claims(claims).map_err(|_| SessionError::TryRefreshToken)
+    }
+
+    /// First use of an access token minted by a refresh: make its refresh token current (the same decision as
+    /// the refresh endpoint's; a lineage that is not the session's answers "try refresh token"), and re-sign
+    /// the token without `parentRefreshTokenHash1`.
+    async fn adopt_lineage(
+        &self,
+        at: &AccessToken,
+        parent_hash1: &str,
+    ) -> Result<IssuedAccessToken, SessionError> {
+        let presented = Presented::claimed(&at.refresh_token_hash1, Some(parent_hash1));
+        for _ in 0..CAS_ATTEMPTS {
+            let now = now_ms();
+            let row = self.live_row(&at.session_handle).await?;
+            if row.user_id != at.sub {
+                return Err(SessionError::unauthorised());
+            }
+            let decision = lineage::decide(&presented, row.lineage());
+            if decision == Decision::Unrelated {
+                return Err(SessionError::TryRefreshToken);
+            }
+            if let Some(next) = decision.next(&presented, row.lineage()) {
+                let written = self
+                    .inner
+                    .sessions
+                    .update_lineage(&LineageUpdate::of(
+                        &row,
+                        &next.current,
+                        next.parent.as_deref(),
+                        now + self.refresh_lifetime_ms(),
+                        now,
+                    ))
+                    .await?;
+                if !written {
+                    continue;
+                }
+                self.inner.metrics.verify_promotions.inc();
+            }
+            return self.issue_access_token(&ClaimsInput {
+                user_id: &at.sub,
+                exp: at.exp,
+                session_handle: &at.session_handle,
+                refresh_token_hash1: &at.refresh_token_hash1,
+                parent_refresh_token_hash1: None,
+                anti_csrf_token: at.anti_csrf_token.as_deref(),
+                app_claims: &to_object(&row.access_token_payload)?,
+            });
+        }
+        Err(SessionError::Contended("adopting a refresh token"))
+    }
+}
