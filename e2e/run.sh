@@ -6,7 +6,8 @@
 #     ports with 4-second access tokens;
 #  2. checks the npm package (tests/npm-package.test.mjs: npm pack contents, tsc);
 #  3. drives the demo with Playwright in the Debian Chromium (tests/*.browser.test.mjs):
-#     the Vite example end to end, two tabs sharing one refresh, the Yew and Leptos apps;
+#     the Vite example end to end, two tabs sharing one refresh, the Yew and Leptos apps, and the
+#     packed tarball built with Vite, webpack 5, Rollup and as native ES modules;
 #  4. stops everything it started; exits non-zero if anything failed.
 #
 # Screenshots go to artifacts/ (ARTIFACTS_DIR) at the repository root; logs to $DEMO_STATE_DIR.

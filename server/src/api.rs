@@ -2,6 +2,8 @@
 //! `POST {base}/signin`, `GET {base}/emailpassword/email/exists`, `GET {base}/jwt/jwks.json`,
 //! `GET {base}/.well-known/openid-configuration` (also at the root); the account routes of [`crate::accounts`].
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -12,19 +14,21 @@ use fauna_session_protocol::{header as wire_header, path};
 use serde_json::{Map, Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::accounts::ClientIp;
+use crate::accounts::RequestIp;
 use crate::config::{AntiCsrf, SessionConfig};
 use crate::crypto::ct_eq;
 use crate::engine::SessionEngine;
 use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
+use crate::throttle::{PerIpLimiter, RetryLater};
 use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
     bearer_token, cookie_values, has_tokens, transfer_for_new_session,
 };
 use crate::users::{SignInError, SignUpError, User, normalise_email};
 
-/// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
+/// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP rate
+/// limits of [`SessionConfig::rate_limits`] applied.
 pub(crate) fn routes(engine: &SessionEngine) -> Router {
     let base = engine.config().base_path();
     Router::new()
@@ -45,6 +49,10 @@ pub(crate) fn routes(engine: &SessionEngine) -> Router {
         .with_state(engine.clone())
         .merge(crate::accounts::router(engine))
         .layer(SessionLayer::new(engine.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(PerIpLimiter::new(&base, &engine.config().rate_limits)),
+            crate::throttle::per_ip::limit,
+        ))
 }
 
 /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
@@ -309,7 +317,7 @@ async fn start_session(
     engine: &SessionEngine,
     pending: &PendingChanges,
     headers: &HeaderMap,
-    ip: ClientIp,
+    ip: RequestIp,
     user: &User,
 ) -> Response {
     let transfer = transfer_for_new_session(headers);
@@ -333,7 +341,7 @@ async fn start_session(
 async fn signup(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
-    ip: ClientIp,
+    ip: RequestIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -350,6 +358,7 @@ async fn signup(
             "email",
             "This email already exists. Please sign in instead.",
         )]),
+        Err(SignUpError::Busy(_)) => RetryLater::busy().into_response(),
         Err(SignUpError::Store(e)) => fail(&pending, e.into()),
     }
 }
@@ -357,7 +366,7 @@ async fn signup(
 async fn signin(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
-    ip: ClientIp,
+    ip: RequestIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -373,6 +382,7 @@ async fn signin(
         Err(SignInError::WrongCredentials) => {
             Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response()
         }
+        Err(SignInError::Busy(_)) => RetryLater::busy().into_response(),
         Err(SignInError::Store(e)) => fail(&pending, e.into()),
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::accounts::AccountsConfig;
 use crate::hooks::{NoHooks, SessionHooks};
+use crate::throttle::RateLimits;
 
 /// Cookie `SameSite` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +110,8 @@ pub struct SessionConfig {
     pub maintenance_interval: Duration,
     /// Hooks run at session creation, refresh and revocation (default: none).
     pub hooks: Arc<dyn SessionHooks>,
+    /// Per-client-IP rate limits on the FDI routes (default: on, see [`RateLimits`]).
+    pub rate_limits: RateLimits,
     /// Password reset, email verification and devices (default: email off, verification off).
     pub accounts: AccountsConfig,
 }
@@ -125,6 +128,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("cookie_same_site", &self.cookie_same_site())
             .field("cookie_domain", &self.cookie_domain)
             .field("anti_csrf", &self.anti_csrf())
+            .field("rate_limits", &self.rate_limits)
             .field("accounts", &self.accounts)
             .finish_non_exhaustive()
     }
@@ -146,6 +150,7 @@ impl Default for SessionConfig {
             key_publish_ahead: Duration::from_secs(60),
             maintenance_interval: Duration::from_secs(60),
             hooks: Arc::new(NoHooks),
+            rate_limits: RateLimits::default(),
             accounts: AccountsConfig::default(),
         }
     }

@@ -8,6 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use sqlx::Row as _;
 
 use crate::crypto::{now_ms, random_bytes};
+use crate::hashing::{HashPool, PoolBusy};
 use crate::store::{SqlStore, StoreError, with_pool};
 
 /// A user as the FDI sign-up/sign-in endpoints report it.
@@ -27,6 +28,9 @@ pub enum SignUpError {
     /// The email is already registered.
     #[error("email already exists")]
     EmailExists,
+    /// Password hashing is at capacity; answered 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] PoolBusy),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -38,6 +42,20 @@ pub enum SignInError {
     /// Unknown email or wrong password (indistinguishable on purpose).
     #[error("wrong credentials")]
     WrongCredentials,
+    /// Password hashing is at capacity; answered 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] PoolBusy),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a password change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    /// Password hashing is at capacity; answered 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] PoolBusy),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -58,7 +76,11 @@ pub trait UserStore: Send + Sync + 'static {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError>;
     /// Replace a user's password (already checked against the password rules) and void what the old one
     /// gave outside the sessions (e.g. the user's Fauna tokens). `false` if the user is gone.
-    async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError>;
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError>;
 }
 
 /// Normalise an email the way sign-up and sign-in compare them: trimmed, lower-cased.
@@ -84,16 +106,34 @@ struct UserRow {
     time_joined: i64,
 }
 
-/// [`UserStore`] in the `users` table of a [`SqlStore`], argon2id password hashes.
+/// [`UserStore`] in the `users` table of a [`SqlStore`], argon2id password hashes computed on a bounded
+/// [`HashPool`].
 #[derive(Debug, Clone)]
 pub struct SqlUserStore {
     store: Arc<SqlStore>,
+    pool: HashPool,
 }
 
 impl SqlUserStore {
-    /// Users in `store`.
+    /// Users in `store`, hashing on a pool sized to the cores.
     pub fn new(store: Arc<SqlStore>) -> Self {
-        Self { store }
+        Self::with_pool(store, HashPool::default())
+    }
+
+    /// Users in `store`, hashing on `pool` (clones of one pool share its bound).
+    pub fn with_pool(store: Arc<SqlStore>, pool: HashPool) -> Self {
+        Self { store, pool }
+    }
+
+    /// Check `password` against the stored `phc` (the dummy hash when `None`) on the pool.
+    async fn verify_on_pool(&self, password: &str, phc: Option<String>) -> Result<bool, PoolBusy> {
+        let password = password.to_owned();
+        self.pool
+            .run(move || match phc {
+                Some(phc) => verify_password(&password, &phc),
+                None => verify_password(&password, dummy_hash()),
+            })
+            .await
     }
 
     /// Insert a user; `false` if the email is taken.
@@ -130,42 +170,29 @@ impl SqlUserStore {
     }
 }
 
-async fn hash_password(password: String) -> Result<String, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&random_bytes::<16>())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+/// An argon2id PHC hash of `password` with a fresh salt.
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-async fn verify_password(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
     })
-    .await
-    .unwrap_or(false)
 }
 
 /// An argon2id hash to verify against when the email is unknown, so timing does not reveal accounts.
-async fn dummy_hash() -> String {
-    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_init(|| async {
-            hash_password("not a real password".into())
-                .await
-                .unwrap_or_default()
-        })
-        .await
-        .clone()
+/// Computed once per process, on the pool thread of the first caller that needs it.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default())
 }
 
 #[async_trait::async_trait]
@@ -174,7 +201,8 @@ impl UserStore for SqlUserStore {
         if self.row_by_email(email).await?.is_some() {
             return Err(SignUpError::EmailExists);
         }
-        let password_hash = hash_password(password.to_owned()).await?;
+        let password = password.to_owned();
+        let password_hash = self.pool.run(move || hash_password(&password)).await??;
         for _ in 0..3 {
             let row = UserRow {
                 user_id: new_user_id(),
@@ -200,10 +228,13 @@ impl UserStore for SqlUserStore {
 
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
         let Some(row) = self.row_by_email(email).await? else {
-            verify_password(password.to_owned(), dummy_hash().await).await;
+            self.verify_on_pool(password, None).await?;
             return Err(SignInError::WrongCredentials);
         };
-        if verify_password(password.to_owned(), row.password_hash).await {
+        if self
+            .verify_on_pool(password, Some(row.password_hash))
+            .await?
+        {
             Ok(User {
                 id: row.user_id,
                 email: row.email,
@@ -242,14 +273,20 @@ impl UserStore for SqlUserStore {
         })
     }
 
-    async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError> {
-        let hash = hash_password(password.to_owned()).await?;
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
+        let password = password.to_owned();
+        let hash = self.pool.run(move || hash_password(&password)).await??;
         let sql = "UPDATE users SET password_hash = $1 WHERE user_id = $2";
         let n = with_pool!(&*self.store, write, |p| sqlx::query(sql)
             .bind(&hash)
             .bind(user_id)
             .execute(p)
-            .await?
+            .await
+            .map_err(StoreError::from)?
             .rows_affected());
         Ok(n == 1)
     }

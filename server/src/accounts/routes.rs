@@ -27,31 +27,39 @@ use crate::email::{EmailKind, Mailer};
 use crate::engine::SessionEngine;
 use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, VerifyOptions};
+use crate::throttle::RetryLater;
 use crate::transport::ResponseChanges;
-use crate::users::{User, normalise_email};
+use crate::users::{PasswordChangeError, User, normalise_email};
 
 /// Longest user agent kept for a device.
 const MAX_USER_AGENT: usize = 512;
 
-/// The client's IP address: the connection's peer, when the server runs with
-/// `into_make_service_with_connect_info::<SocketAddr>()` (the binary does), else `None`.
+/// The client's IP address: as the per-IP rate limiter saw it (the nearest untrusted hop behind trusted
+/// proxies), else the connection's peer, when the server runs with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (the binary does); `None` without either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub Option<IpAddr>);
+pub(crate) struct RequestIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S: Send + Sync> FromRequestParts<S> for RequestIp {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Self(
+        // The per-IP limiter's view first (it honours the trusted proxies), else the socket's peer.
+        let limited = parts
+            .extensions
+            .get::<crate::throttle::ClientIp>()
+            .map(|c| c.0)
+            .filter(|ip| !ip.is_unspecified());
+        Ok(Self(limited.or_else(|| {
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+                .map(|c| c.0.ip())
+        })))
     }
 }
 
-impl ClientIp {
+impl RequestIp {
     fn key(self) -> String {
         self.0
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
@@ -248,7 +256,7 @@ async fn consume(
 /// has the email it was sent to; `None` otherwise (the token is used up either way).
 async fn redeem(
     st: &Accounts,
-    ip: ClientIp,
+    ip: RequestIp,
     purpose: TokenPurpose,
     token: &str,
 ) -> Result<Option<TokenRow>, Box<Response>> {
@@ -277,7 +285,7 @@ fn token_field(body: &Bytes, missing: &str, not_string: &str) -> Result<String, 
 }
 
 /// `POST /user/password/reset/token`.
-async fn password_reset_token(State(st): State<Accounts>, ip: ClientIp, body: Bytes) -> Response {
+async fn password_reset_token(State(st): State<Accounts>, ip: RequestIp, body: Bytes) -> Response {
     let fields = match form_fields(&body, &["email"]) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -323,7 +331,7 @@ async fn password_reset_token(State(st): State<Accounts>, ip: ClientIp, body: By
 }
 
 /// `POST /user/password/reset`.
-async fn password_reset(State(st): State<Accounts>, ip: ClientIp, body: Bytes) -> Response {
+async fn password_reset(State(st): State<Accounts>, ip: RequestIp, body: Bytes) -> Response {
     let fields = match form_fields(&body, &["password"]) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -358,7 +366,8 @@ async fn password_reset(State(st): State<Accounts>, ip: ClientIp, body: Bytes) -
     match engine.users().set_password(&row.user_id, &password).await {
         Ok(true) => {}
         Ok(false) => return invalid(),
-        Err(e) => return fail(&pending, e.into()),
+        Err(PasswordChangeError::Busy(_)) => return RetryLater::busy().into_response(),
+        Err(PasswordChangeError::Store(e)) => return fail(&pending, e.into()),
     }
     tracing::info!(user_id = %row.user_id, "password reset");
     // The link proved the user owns the email.
@@ -395,7 +404,7 @@ async fn caller(engine: &SessionEngine, session: &Session) -> Result<(User, bool
 async fn verify_email_token(
     State(st): State<Accounts>,
     Extension(pending): Extension<PendingChanges>,
-    ip: ClientIp,
+    ip: RequestIp,
     parts: Parts,
 ) -> Response {
     let mut session = match session_of(&st.engine, &pending, &parts, true).await {
@@ -468,7 +477,7 @@ async fn mark_sessions_verified(engine: &SessionEngine, user_id: &str) -> Result
 async fn verify_email(
     State(st): State<Accounts>,
     Extension(pending): Extension<PendingChanges>,
-    ip: ClientIp,
+    ip: RequestIp,
     parts: Parts,
     body: Bytes,
 ) -> Response {
@@ -679,7 +688,7 @@ pub(crate) async fn record_device(
     engine: &SessionEngine,
     session_handle: &str,
     headers: &HeaderMap,
-    ip: ClientIp,
+    ip: RequestIp,
 ) {
     let Some(store) = engine.account_store() else {
         return;

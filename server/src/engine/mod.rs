@@ -165,7 +165,9 @@ impl SessionEngine {
         self.inner.sessions.accounts()
     }
 
-    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] applied.
+    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP
+    /// rate limits of [`SessionConfig::rate_limits`](crate::SessionConfig::rate_limits) applied (serve the
+    /// app with `into_make_service_with_connect_info::<SocketAddr>()` so they see each client's address).
     /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
     pub fn router(&self) -> axum::Router {
         crate::api::routes(self)

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::FaunaConfig;
 use super::client::{FaunaClient, FaunaError, int_field, long, str_field};
 use crate::store::StoreError;
-use crate::users::{SignInError, SignUpError, User, UserStore};
+use crate::users::{PasswordChangeError, SignInError, SignUpError, User, UserStore};
 
 const SIGN_UP: &str = r#"if (coll.firstWhere(.email == email) != null) abort("email_exists") else {
   let u = coll.create({ email: email, time_joined: joined })
@@ -155,7 +155,11 @@ impl UserStore for FaunaUserStore {
         self.user_query(USER_BY_ID, args).await
     }
 
-    async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError> {
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
         if user_id.parse::<u64>().is_err() {
             return Ok(false);
         }
@@ -164,7 +168,7 @@ impl UserStore for FaunaUserStore {
             .client
             .query(SET_PASSWORD, args)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| PasswordChangeError::Store(store_error(&e)))?;
         Ok(data == Value::Bool(true))
     }
 }
@@ -254,7 +258,11 @@ impl UserStore for WithFaunaUserDocuments {
 
     /// The inner store's password change, then every Fauna token of the user's document deleted (if Fauna
     /// fails here the change stands, with a warning: the tokens end by their ttl).
-    async fn set_password(&self, user_id: &str, password: &str) -> Result<bool, StoreError> {
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
         if !self.inner.set_password(user_id, password).await? {
             return Ok(false);
         }

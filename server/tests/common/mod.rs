@@ -8,6 +8,7 @@
 )]
 
 pub mod pg;
+pub mod process;
 pub mod smtp;
 
 use std::sync::{Arc, OnceLock};

@@ -16,7 +16,9 @@ use fauna_session_server::fauna::{
 };
 use fauna_session_server::store::{SqlStore, StoreError};
 use fauna_session_server::users::{SqlUserStore, UserStore};
-use fauna_session_server::{AntiCsrf, SameSite, SessionConfig, SessionEngine};
+use fauna_session_server::{AntiCsrf, HashPool, SameSite, SessionConfig, SessionEngine};
+
+use crate::limits::LimitArgs;
 
 /// Command-line and environment configuration of the server.
 #[derive(Debug, Clone, Parser)]
@@ -147,6 +149,9 @@ pub(crate) struct Args {
         default_value_t = 86_400
     )]
     pub(crate) email_verification_token_lifetime: u64,
+    /// Rate limits, back-off and capacity bounds.
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 impl Args {
@@ -204,6 +209,7 @@ impl Args {
             cookie_domain: self.cookie_domain.clone(),
             anti_csrf: self.anti_csrf,
             key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
+            rate_limits: self.limits.rate_limits(),
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
                 None => SessionConfig::default().hooks,
@@ -230,7 +236,8 @@ impl Args {
 
     /// The user store these arguments select, over `store`.
     pub(crate) fn user_store(&self, store: Arc<SqlStore>) -> Result<Arc<dyn UserStore>, String> {
-        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::new(store));
+        let pool = HashPool::new(self.limits.hash_pool());
+        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::with_pool(store, pool));
         match (self.user_store.as_str(), self.fauna_config()) {
             ("fauna", Some(f)) => Ok(Arc::new(FaunaUserStore::new(&f))),
             ("fauna", None) => Err("--user-store fauna needs --fauna-secret".into()),

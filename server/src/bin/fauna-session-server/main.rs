@@ -1,6 +1,7 @@
 //! `fauna-session-server`: the session authority binary. See `--help`.
 
 mod cli;
+mod limits;
 
 use clap::Parser as _;
 use cli::{Args, serve};

@@ -1,0 +1,152 @@
+// The npm package as users build it: the packed tarball (npm pack of pkg/) installed into a scratch app, the same
+// one-page app built with Vite, webpack 5 and Rollup and loaded as native ES modules (an import map), each page
+// served over loopback HTTP and loaded in the Debian Chromium. The page imports the package, lets it load its
+// WebAssembly, calls init and the API; it must answer without a page error.
+//
+// Run: node --test tests/bundlers.browser.test.mjs   (PKG_DIR overrides ../pkg)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launch } from "./browser.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PKG = resolve(process.env.PKG_DIR ?? join(here, "../../pkg"));
+assert.ok(existsSync(join(PKG, "package.json")), `no package at ${PKG}: run scripts/build-npm.sh first`);
+
+// What every build runs: the package's API on a page that is known signed out (the marker cookie without a front
+// token), so no network is needed; `patched` tells init replaced window.fetch.
+const APP = `import { init, doesSessionExist, getAccessToken } from "fauna-session";
+const out = document.getElementById("out");
+try {
+  document.cookie = "st-last-access-token-update=1;path=/";
+  const nativeFetch = window.fetch;
+  init({ apiDomain: location.origin });
+  const exists = await doesSessionExist();
+  const token = await getAccessToken();
+  out.textContent = JSON.stringify({ patched: window.fetch !== nativeFetch, exists, token: token ?? null });
+} catch (e) {
+  out.textContent = "error: " + ((e && e.stack) || e);
+}
+`;
+const EXPECTED = { patched: true, exists: false, token: null };
+const page = (script, head = "") =>
+  `<!doctype html><html><head><meta charset="utf-8">${head}</head><body><pre id="out"></pre>` +
+  `<script type="module" src="${script}"></script></body></html>`;
+
+let work;
+let app;
+let server;
+let origin;
+let chromium;
+
+const MIME = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "fauna-session-bundlers-"));
+  const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: PKG, encoding: "utf8" }));
+  const tarball = join(work, packed[0].filename);
+  app = join(work, "app");
+  mkdirSync(join(app, "src"), { recursive: true });
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "bundler-app", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: app });
+  writeFileSync(join(app, "src/main.js"), APP);
+  // Every build goes to app/<name>/, served from app/ (so native ESM can reach node_modules/).
+  server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const file = join(app, path.endsWith("/") ? join(path, "index.html") : path);
+    if (!file.startsWith(app) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  chromium = await launch();
+});
+
+after(async () => {
+  await chromium?.browser.close();
+  server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function check(name) {
+  const { page: tab, pageErrors, consoleLines } = chromium;
+  pageErrors.length = 0;
+  await tab.goto(`${origin}/${name}/`);
+  await tab.waitForFunction(() => document.getElementById("out")?.textContent !== "", null, { timeout: 20_000 });
+  const text = await tab.textContent("#out");
+  assert.deepEqual(pageErrors, [], `${name}: page errors; console:\n${consoleLines.join("\n")}`);
+  assert.ok(!text.startsWith("error:"), `${name}: ${text}`);
+  assert.deepEqual(JSON.parse(text), EXPECTED, name);
+  // A fresh origin state for the next build's page.
+  await tab.context().clearCookies();
+}
+
+test("Vite", async () => {
+  const { build } = await import("vite");
+  // Inside the app, so "fauna-session" resolves from its node_modules.
+  const root = join(app, "vite-src");
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, "index.html"), page("./main.js"));
+  copyFileSync(join(app, "src/main.js"), join(root, "main.js"));
+  await build({
+    root,
+    base: "./",
+    logLevel: "error",
+    configFile: false,
+    cacheDir: join(work, ".vite"),
+    build: { outDir: join(app, "vite"), emptyOutDir: true, target: "es2022" },
+  });
+  await check("vite");
+});
+
+test("webpack 5", async () => {
+  const { default: webpack } = await import("webpack");
+  const out = join(app, "webpack");
+  const stats = await new Promise((res, rej) =>
+    webpack(
+      {
+        mode: "production",
+        context: app,
+        entry: "./src/main.js",
+        output: { path: out, filename: "main.js", clean: true },
+        resolve: { modules: [join(app, "node_modules")] },
+        performance: { hints: false },
+      },
+      (err, s) => (err ? rej(err) : res(s)),
+    ),
+  );
+  assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
+  writeFileSync(join(out, "index.html"), page("./main.js"));
+  await check("webpack");
+});
+
+test("Rollup", async () => {
+  const { rollup } = await import("rollup");
+  const { nodeResolve } = await import("@rollup/plugin-node-resolve");
+  const out = join(app, "rollup");
+  const bundle = await rollup({ input: join(app, "src/main.js"), plugins: [nodeResolve({ rootDir: app })] });
+  await bundle.write({ dir: out, format: "es" });
+  await bundle.close();
+  // Rollup keeps `new URL("fauna_session_bg.wasm", import.meta.url)` as it is: the .wasm goes beside the bundle
+  // (as the package README says).
+  copyFileSync(join(app, "node_modules/fauna-session/web/fauna_session_bg.wasm"), join(out, "fauna_session_bg.wasm"));
+  writeFileSync(join(out, "index.html"), page("./main.js"));
+  await check("rollup");
+});
+
+test("native ES modules (an import map, no bundler)", async () => {
+  const out = join(app, "esm");
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(app, "src/main.js"), join(out, "main.js"));
+  const map = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/node_modules/fauna-session/index.js" } })}</script>`;
+  writeFileSync(join(out, "index.html"), page("./main.js", map));
+  await check("esm");
+});

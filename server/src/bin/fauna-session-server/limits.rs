@@ -1,0 +1,69 @@
+//! The server's limits as command-line flags and environment variables ([`LimitArgs`], flattened into the
+//! binary's arguments). Each limit has a default that is on; see the README's server section.
+
+use fauna_session_server::{HashPoolConfig, RateLimits, TrustedProxies};
+
+/// Flags and environment variables of the server's limits.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// Password hashes (argon2id, 19 MiB each) computed at once [default: the number of cores].
+    #[arg(long, env = "FAUNA_SESSION_PASSWORD_HASH_THREADS", value_name = "N")]
+    pub(crate) password_hash_threads: Option<usize>,
+    /// Password hashes that may wait for a thread; sign-ins and sign-ups beyond that answer
+    /// 503 with Retry-After [default: 4 per thread].
+    #[arg(long, env = "FAUNA_SESSION_PASSWORD_HASH_QUEUE", value_name = "N")]
+    pub(crate) password_hash_queue: Option<usize>,
+    /// Sign-ins per minute per client IP (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNIN", value_name = "N", default_value_t = RateLimits::default().sign_in_per_minute)]
+    pub(crate) rate_limit_signin: u32,
+    /// Sign-ups per minute per client IP (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNUP", value_name = "N", default_value_t = RateLimits::default().sign_up_per_minute)]
+    pub(crate) rate_limit_signup: u32,
+    /// Email-exists checks per minute per client IP (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_EMAIL_EXISTS", value_name = "N", default_value_t = RateLimits::default().email_exists_per_minute)]
+    pub(crate) rate_limit_email_exists: u32,
+    /// Session refreshes per minute per client IP (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_REFRESH", value_name = "N", default_value_t = RateLimits::default().refresh_per_minute)]
+    pub(crate) rate_limit_refresh: u32,
+    /// Sign-outs per minute per client IP (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNOUT", value_name = "N", default_value_t = RateLimits::default().sign_out_per_minute)]
+    pub(crate) rate_limit_signout: u32,
+    /// A reverse proxy (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) whose X-Forwarded-For names the client
+    /// (repeatable; env: comma-separated). Without it the socket peer is the client.
+    #[arg(long = "trusted-proxy", env = "FAUNA_SESSION_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',', value_parser = parse_cidr)]
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A CIDR, or a bare address as its /32 or /128.
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is not a CIDR such as 10.0.0.0/8 or an IP address"))
+}
+
+impl LimitArgs {
+    /// The per-IP rate limits these arguments describe.
+    pub(crate) fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            sign_in_per_minute: self.rate_limit_signin,
+            sign_up_per_minute: self.rate_limit_signup,
+            email_exists_per_minute: self.rate_limit_email_exists,
+            refresh_per_minute: self.rate_limit_refresh,
+            sign_out_per_minute: self.rate_limit_signout,
+            trusted_proxies: TrustedProxies::new(self.trusted_proxies.clone()),
+        }
+    }
+
+    /// The password-hashing pool these arguments describe.
+    pub(crate) fn hash_pool(&self) -> HashPoolConfig {
+        let default = match self.password_hash_threads {
+            Some(n) => HashPoolConfig::for_threads(n),
+            None => HashPoolConfig::default(),
+        };
+        HashPoolConfig {
+            queue: self.password_hash_queue.unwrap_or(default.queue),
+            ..default
+        }
+    }
+}
