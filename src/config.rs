@@ -167,30 +167,24 @@ impl Normalised {
 }
 
 /// Why a configuration was rejected. The messages are the SuperTokens SDK's.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     /// A domain or path option could not be normalised.
-    #[error("{0}")]
-    Scope(#[from] ScopeError),
+    Scope(ScopeError),
     /// `sessionExpiredStatusCode == invalidClaimStatusCode`.
-    #[error("sessionExpiredStatusCode and invalidClaimStatusCode cannot be the same.")]
     SameStatusCodes,
     /// A negative `maxRetryAttemptsForSessionRefresh`.
-    #[error("maxRetryAttemptsForSessionRefresh must be greater than or equal to 0.")]
     NegativeRetryAttempts,
     /// `apiDomain` missing from the JavaScript config object.
-    #[error("Please provide a valid domain name")]
     MissingApiDomain,
     /// The `fauna` options were rejected.
-    #[error("{0}")]
-    Fauna(#[from] FaunaConfigError),
+    Fauna(FaunaConfigError),
     /// An option of the wrong JavaScript type.
-    #[error("Invalid config option: {0}")]
     InvalidOption(&'static str),
 }
 
 impl ConfigError {
-    /// The error's message, built without `core::fmt` (keeps the wasm build small).
+    /// The error's message (also its `Display`), built without `core::fmt` (keeps the wasm build small).
     pub fn message(&self) -> String {
         match self {
             ConfigError::Scope(e) => e.message().into(),
@@ -208,5 +202,19 @@ impl ConfigError {
                 s
             }
         }
+    }
+}
+
+crate::text::display_from_message!(ConfigError);
+
+impl From<ScopeError> for ConfigError {
+    fn from(e: ScopeError) -> Self {
+        ConfigError::Scope(e)
+    }
+}
+
+impl From<FaunaConfigError> for ConfigError {
+    fn from(e: FaunaConfigError) -> Self {
+        ConfigError::Fauna(e)
     }
 }

@@ -67,12 +67,12 @@ pub fn get<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     let mut found = None;
     let mut rest = Some(cookies);
     while let Some(r) = rest {
-        let (item, next) = match crate::scope::split_once_byte(r, b';') {
+        let (item, next) = match crate::text::split_once_byte(r, b';') {
             Some((item, next)) => (item, Some(next)),
             None => (r, None),
         };
         rest = next;
-        let item = crate::scope::trim_start_byte(item, b' ');
+        let item = crate::text::trim_start_byte(item, b' ');
         if let Some(v) = item.strip_prefix(name).and_then(|r| r.strip_prefix("=")) {
             found = Some(v);
         }

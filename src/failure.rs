@@ -70,7 +70,7 @@ pub enum Stored {
 /// True if `value` is what the library writes as `st-last-access-token-update`: a decimal number of ms, maybe
 /// with a fraction.
 pub fn is_timestamp(value: &str) -> bool {
-    let (int, frac) = match crate::scope::split_once_byte(value, b'.') {
+    let (int, frac) = match crate::text::split_once_byte(value, b'.') {
         Some((i, f)) => (i, Some(f)),
         None => (value, None),
     };

@@ -12,8 +12,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, ConfigError, TokenTransferMethod};
-use crate::wasm::engine::{self, Fail, Hooks};
-use crate::wasm::sys;
+use crate::wasm::settings::{self, Hooks, Settings};
+use crate::wasm::{Fail, api, sys};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -110,7 +110,13 @@ fn opt_function(obj: &JsValue, key: &'static str) -> Result<Option<Function>, Co
         .transpose()
 }
 
-fn read_config(obj: &JsValue) -> Result<(Config, Hooks), ConfigError> {
+/// The options of the JS `init` config object, and its hooks.
+struct JsConfig {
+    config: Config,
+    hooks: Hooks,
+}
+
+fn read_config(obj: &JsValue) -> Result<JsConfig, ConfigError> {
     if !obj.is_object() {
         return Err(ConfigError::MissingApiDomain);
     }
@@ -154,21 +160,23 @@ fn read_config(obj: &JsValue) -> Result<(Config, Hooks), ConfigError> {
         post_api: opt_function(obj, "postAPIHook")?,
         on_event: opt_function(obj, "onHandleEvent")?,
     };
-    Ok((c, hooks))
+    Ok(JsConfig { config: c, hooks })
 }
 
 fn config_error(e: ConfigError) -> JsValue {
-    sys::js_error(&e.message())
+    Fail::Err(e.into()).into_js()
 }
 
-/// Configures the session and patches `window.fetch` and `XMLHttpRequest` (once per page; a second call only
-/// replaces the configuration). Throws on an invalid configuration.
+/// Configures the session and patches `window.fetch`, and with `compat` `XMLHttpRequest` (once per page; a second
+/// call only replaces the configuration). Throws on an invalid configuration.
 #[wasm_bindgen]
 pub fn init(config: SessionConfig) -> Result<(), JsValue> {
-    let (c, hooks) = read_config(&config).map_err(config_error)?;
-    let normalised = c.normalise(&sys::page_hostname()).map_err(config_error)?;
-    let engine = engine::install(normalised, hooks);
-    engine.patch_fetch();
+    let JsConfig { config, hooks } = read_config(&config).map_err(config_error)?;
+    let config = config
+        .normalise(&sys::page_hostname())
+        .map_err(config_error)?;
+    settings::install(Settings { config, hooks });
+    crate::wasm::intercept();
     Ok(())
 }
 
@@ -184,18 +192,18 @@ enum Op {
 }
 
 async fn run(op: Op) -> Result<JsValue, JsValue> {
-    let e = engine::current().map_err(|e| sys::js_error(&e.message()))?;
     let r = match op {
-        Op::Exists => e.does_session_exist().await.map(JsValue::from_bool),
-        Op::UserId => e.user_id().await.map(|s| JsValue::from_str(&s)),
-        Op::Payload => e.payload_securely().await,
-        Op::AccessToken => e
-            .access_token()
+        Op::Exists => api::does_session_exist().await.map(JsValue::from_bool),
+        Op::UserId => api::user_id().await.map(|s| JsValue::from_str(&s)),
+        Op::Payload => api::payload_securely().await,
+        Op::AccessToken => api::access_token()
             .await
             .map(|t| t.map_or(JsValue::UNDEFINED, |s| JsValue::from_str(&s))),
-        Op::Refresh => e.attempt_refreshing_session().await.map(JsValue::from_bool),
-        Op::SignOut => e.sign_out().await.map(|()| JsValue::UNDEFINED),
-        Op::Fauna(min) => e.faunadb_token(min).await.map(|s| JsValue::from_str(&s)),
+        Op::Refresh => api::attempt_refreshing_session()
+            .await
+            .map(JsValue::from_bool),
+        Op::SignOut => api::sign_out().await.map(|()| JsValue::UNDEFINED),
+        Op::Fauna(min) => api::faunadb_token(min).await.map(|s| JsValue::from_str(&s)),
     };
     r.map_err(Fail::into_js)
 }

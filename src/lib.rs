@@ -9,8 +9,8 @@
 //!
 //! ## Two front doors
 //!
-//! * **JavaScript** (cargo feature `js`, the npm build): `init(config)` patches `window.fetch` and
-//!   `XMLHttpRequest` once, then `doesSessionExist()`, `getUserId()`, `getAccessTokenPayloadSecurely()` (alias
+//! * **JavaScript** (cargo feature `js`, the npm build): `init(config)` patches `window.fetch` (and, with
+//!   `compat`, `XMLHttpRequest`) once, then `doesSessionExist()`, `getUserId()`, `getAccessTokenPayloadSecurely()` (alias
 //!   `getJWTPayloadSecurely()`), `getAccessToken()`, `attemptRefreshingSession()`, `signOut()` and
 //!   `getFaunadbToken({ minValiditySeconds })`, typed in the generated `.d.ts`.
 //! * **Rust** (always; for Yew and Leptos apps): `Session` (wasm32 only) with `fetch(gloo_net::http::Request)`,
@@ -34,18 +34,24 @@
 //! ## Pure logic
 //!
 //! Everything that is a decision rather than a browser call lives in target-independent modules and is unit
-//! tested natively: [`scope`] (which URLs are intercepted), [`config`] (defaults and validation), [`cookies`]
-//! (cookie strings), [`front_token`] (token decoding), [`state`] (local session state, post-lock decisions,
-//! events, retry budget, clock skew), [`fauna`] (which requests are Fauna's, token validity, the FQL v10 wire
-//! format), [`tabs`] (cross-tab messages, bounded lock waits), [`failure`] (which refresh failures end a session,
-//! corrupt stored state). The browser backend (`wasm32` only) puts them to work.
+//! tested natively: [`scope`] (which URLs are intercepted), [`config`] (defaults and validation), [`headers`]
+//! (the session headers of a request, for `fetch` and XHR alike), [`cookies`] (cookie strings), [`front_token`]
+//! (token decoding), [`state`] (local session state, post-lock decisions, events, retry budget, clock skew),
+//! [`fauna`] (which requests are Fauna's, token validity, the FQL v10 wire format), [`tabs`] (cross-tab messages,
+//! bounded lock waits), [`failure`] (which refresh failures end a session, corrupt stored state). The wire names
+//! come from the `fauna-session-protocol` crate, which the server uses too. The browser backend (`wasm32` only,
+//! private) puts them to work in modules by concern, none importing a later one: `sys` (browser bindings),
+//! `lock`, `settings` (what `init` configured), `events`, `frontend` (the cookie state), `hooks`, `refresh`
+//! (single flight), `fetch`, `xhr`, `api` (the session API both front doors share), `session` and
+//! `fauna_client` (Rust).
 //!
 //! ## Cargo features
 //!
 //! | feature | what |
 //! |---|---|
 //! | `js` | the `#[wasm_bindgen]` JavaScript API (`js` module when built for wasm32) — the npm build; also makes `lol_alloc`'s free-list allocator the `#[global_allocator]` on wasm32 (smaller than dlmalloc), so a crate that sets its own must not enable `js` |
-//! | `std` (default) | the Rust API (`Session`, on gloo-net) and the standard library; the npm build turns it off and is `no_std` (its panics trap) |
+//! | `std` (default) | the Rust API (`Session`, on gloo-net) and the standard library, with `compat`; the npm build turns it off and is `no_std` (its panics trap) |
+//! | `compat` | `XMLHttpRequest` interception (axios' XHR adapter) and the localStorage refresh lock where Web Locks are missing (without it, refreshes are serialised per page there); the npm package's `fauna-session/compat` entry |
 //! | `serde` | `Session::access_token_payload::<T>()` and `front_token::parse` deserialise into your types |
 //!
 //! ## State and single flight
@@ -53,7 +59,7 @@
 //! Session state is never held in memory: every decision re-reads the frontend cookies (`sFrontToken`,
 //! `st-last-access-token-update`, `sAntiCsrf`, and `st-access-token`/`st-refresh-token` in header mode), so tabs,
 //! frames and the SuperTokens JS SDK agree. A request that gets the session-expired status takes the refresh
-//! lock (Web Locks, or the `browser-tabs-lock` localStorage protocol where `navigator.locks` is missing), then
+//! lock (Web Locks; with `compat` the `browser-tabs-lock` localStorage protocol where `navigator.locks` is missing), then
 //! compares `st-last-access-token-update` with the value it saw before sending: if it changed, someone else
 //! already refreshed and the request is simply retried. Only the first caller calls the refresh endpoint.
 //!
@@ -94,9 +100,11 @@ pub mod event;
 pub mod failure;
 pub mod fauna;
 pub mod front_token;
+pub mod headers;
 pub mod scope;
 pub mod state;
 pub mod tabs;
+mod text;
 
 pub use error::Error;
 pub use event::Event;

@@ -21,22 +21,24 @@
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
+use crate::text::{
+    contains, find_any, has_byte, rsplit_once_byte, small_number, split_once_byte, trim,
+    trim_start_byte,
+};
+
 /// A value that could not be normalised. The messages are the SuperTokens SDK's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeError {
     /// An `apiDomain` or request URL that is not a domain (for example a bare path).
-    #[error("Please provide a valid domain name")]
     InvalidDomain,
     /// An `apiBasePath` that cannot be read as a path.
-    #[error("Please provide a valid URL path")]
     InvalidPath,
     /// A `sessionTokenFrontendDomain`/`sessionTokenBackendDomain` that has no host.
-    #[error("Please provide a valid sessionScope")]
     InvalidSessionScope,
 }
 
 impl ScopeError {
-    /// The error's message without going through `Display` (keeps the wasm build small).
+    /// The error's message (also its `Display`), without `core::fmt` (keeps the wasm build small).
     pub fn message(self) -> &'static str {
         match self {
             ScopeError::InvalidDomain => "Please provide a valid domain name",
@@ -45,6 +47,8 @@ impl ScopeError {
         }
     }
 }
+
+crate::text::display_from_message!(ScopeError);
 
 /// The parts of an absolute `http(s)` URL that scoping needs, as the WHATWG URL parser would give them.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,104 +76,12 @@ impl Parsed<'_> {
     }
 }
 
-fn trim(s: &str) -> &str {
-    s.trim_ascii()
-}
-
-// Byte-level helpers for ASCII delimiters. An ASCII byte never occurs inside a multi-byte UTF-8 sequence, so every
-// index they return is a char boundary. They replace `str`'s pattern API (`find`, `split`, `split_once`, char
-// `trim_*`), whose searchers and `memchr` cost about 2 KB of wasm.
-
-/// Index of the first byte of `s` that is one of `set` (plain loops: no generic closures, no `memchr`).
-fn find_any(s: &str, set: &[u8]) -> Option<usize> {
-    for (i, &c) in s.as_bytes().iter().enumerate() {
-        for &t in set {
-            if c == t {
-                return Some(i);
-            }
-        }
-    }
-    None
-}
-
-/// Index of the last byte `b` in `s`.
-fn rfind_byte(s: &str, b: u8) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut i = bytes.len();
-    while i > 0 {
-        i -= 1;
-        if bytes.get(i) == Some(&b) {
-            return Some(i);
-        }
-    }
-    None
-}
-
-/// `s.split_once(b)` for an ASCII `b`.
-pub(crate) fn split_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = find_any(s, &[b])?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
-}
-
-/// `s.rsplit_once(b)` for an ASCII `b`.
-fn rsplit_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = rfind_byte(s, b)?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
-}
-
-/// `s.contains(b)` for an ASCII `b`.
-fn has_byte(s: &str, b: u8) -> bool {
-    find_any(s, &[b]).is_some()
-}
-
-/// `s.trim_end_matches(b)` for an ASCII `b`.
-pub(crate) fn trim_end_byte(s: &str, b: u8) -> &str {
-    let mut end = s.len();
-    while end > 0 && s.as_bytes().get(end - 1) == Some(&b) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("")
-}
-
-/// `s.trim_start_matches(b)` for an ASCII `b`.
-pub(crate) fn trim_start_byte(s: &str, b: u8) -> &str {
-    let mut start = 0;
-    while s.as_bytes().get(start) == Some(&b) {
-        start += 1;
-    }
-    s.get(start..).unwrap_or("")
-}
-
 fn strip_scheme(s: &str) -> Option<(bool, &str)> {
     if let Some(r) = s.strip_prefix("https://") {
         Some((true, r))
     } else {
         s.strip_prefix("http://").map(|r| (false, r))
     }
-}
-
-/// Parses decimal digits (at most 5) without `str::parse` (keeps the wasm build small).
-fn small_number(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 5 {
-        return None;
-    }
-    let mut n = 0u32;
-    for b in s.bytes() {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u32::from(b - b'0');
-    }
-    Some(n)
-}
-
-/// True if `haystack` contains `needle` (a plain byte search, smaller than `str::contains` in wasm).
-pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
-    needle.is_empty()
-        || haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
 }
 
 /// Parses `http://…`/`https://…`; `None` where `new URL()` would throw.
@@ -447,30 +359,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn byte_helpers_match_the_str_pattern_api() {
-        let inputs = [
-            "", ".", "..", "a.b.c", ".a.", "é.ü;x", "x;y", ";", "00080", "000", "ab==", "==",
-            "a@b@c", "[::1]:8",
-        ];
-        for s in inputs {
-            for b in [b'.', b';', b'0', b'=', b'@', b']'] {
-                let c = char::from(b);
-                assert_eq!(split_once_byte(s, b), s.split_once(c), "{s:?} {c:?}");
-                assert_eq!(rsplit_once_byte(s, b), s.rsplit_once(c), "{s:?} {c:?}");
-                assert_eq!(has_byte(s, b), s.contains(c), "{s:?} {c:?}");
-                assert_eq!(
-                    trim_start_byte(s, b),
-                    s.trim_start_matches(c),
-                    "{s:?} {c:?}"
-                );
-                assert_eq!(trim_end_byte(s, b), s.trim_end_matches(c), "{s:?} {c:?}");
-            }
-            let ws = format!(" \t{s}\n\r\x0c");
-            assert_eq!(
-                trim(&ws),
-                ws.trim_matches(|c: char| c.is_ascii_whitespace())
-            );
-        }
+    fn ip_addresses() {
         assert!(is_ip_address("10.0.255.1"));
         assert!(!is_ip_address("10.0.256.1"));
         assert!(!is_ip_address("10.0.1"));

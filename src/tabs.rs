@@ -22,10 +22,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::push_u32;
 use crate::event::Event;
-use crate::scope::split_once_byte;
 use crate::state::{AfterLock, LocalSessionState};
+use crate::text::push_u32;
+use crate::text::split_once_byte;
 
 /// Name of the `BroadcastChannel`.
 pub const CHANNEL: &str = "fauna-session";

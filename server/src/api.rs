@@ -383,6 +383,9 @@ async fn signin(
             Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response()
         }
         Err(SignInError::Busy(_)) => RetryLater::busy().into_response(),
+        Err(SignInError::LockedOut { retry_after_secs }) => {
+            RetryLater::too_many_requests(retry_after_secs).into_response()
+        }
         Err(SignInError::Store(e)) => fail(&pending, e.into()),
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::accounts::AccountsConfig;
 use crate::hooks::{NoHooks, SessionHooks};
+use crate::lockout::LockoutConfig;
 use crate::throttle::RateLimits;
 
 /// Cookie `SameSite` attribute.
@@ -112,6 +113,10 @@ pub struct SessionConfig {
     pub hooks: Arc<dyn SessionHooks>,
     /// Per-client-IP rate limits on the FDI routes (default: on, see [`RateLimits`]).
     pub rate_limits: RateLimits,
+    /// Per-account back-off after failed sign-ins, counted in the session database (default: on, see
+    /// [`LockoutConfig`]). Applied by [`SessionEngine::new`](crate::SessionEngine::new); wrap your own
+    /// [`UserStore`](crate::users::UserStore) in [`AccountLockout`](crate::AccountLockout) otherwise.
+    pub lockout: LockoutConfig,
     /// Password reset, email verification and devices (default: email off, verification off).
     pub accounts: AccountsConfig,
 }
@@ -129,6 +134,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("cookie_domain", &self.cookie_domain)
             .field("anti_csrf", &self.anti_csrf())
             .field("rate_limits", &self.rate_limits)
+            .field("lockout", &self.lockout)
             .field("accounts", &self.accounts)
             .finish_non_exhaustive()
     }
@@ -151,6 +157,7 @@ impl Default for SessionConfig {
             maintenance_interval: Duration::from_secs(60),
             hooks: Arc::new(NoHooks),
             rate_limits: RateLimits::default(),
+            lockout: LockoutConfig::default(),
             accounts: AccountsConfig::default(),
         }
     }

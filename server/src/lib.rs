@@ -54,6 +54,7 @@ mod hashing;
 pub mod hooks;
 mod keys;
 mod lineage;
+mod lockout;
 mod metrics;
 pub mod store;
 mod throttle;
@@ -69,6 +70,7 @@ pub use extract::{Session, SessionLayer, SessionRejection, SessionService, Verif
 pub use fauna_session_protocol::TokenTransfer;
 pub use hashing::{HashPool, HashPoolConfig, PoolBusy};
 pub use keys::{KeyInfo, SigningKeys};
+pub use lockout::{AccountLockout, LockoutConfig};
 pub use metrics::Metrics;
 pub use throttle::{ClientIp, RateLimits, TrustedProxies};
 pub use tokens::AccessToken;

@@ -42,6 +42,13 @@ pub enum SignInError {
     /// Unknown email or wrong password (indistinguishable on purpose).
     #[error("wrong credentials")]
     WrongCredentials,
+    /// The account is backing off after repeated failures ([`AccountLockout`](crate::AccountLockout));
+    /// answered 429 with `Retry-After`.
+    #[error("too many failed sign-ins")]
+    LockedOut {
+        /// Seconds until sign-in may be tried again.
+        retry_after_secs: u64,
+    },
     /// Password hashing is at capacity; answered 503 with `Retry-After`.
     #[error(transparent)]
     Busy(#[from] PoolBusy),

@@ -820,7 +820,7 @@ async fn fauna_server(b: Backend, fauna: &Fauna, sink: &SmtpSink, fauna_users: b
             mail(c);
             c.hooks = hooks;
         },
-        move |store| {
+        move |store, _| {
             if fauna_users {
                 Arc::new(FaunaUserStore::new(&config))
             } else {

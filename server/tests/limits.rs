@@ -227,6 +227,8 @@ fn help_lists_every_limit_with_its_env_variable() {
             "FAUNA_SESSION_PASSWORD_HASH_THREADS",
         ),
         ("--password-hash-queue", "FAUNA_SESSION_PASSWORD_HASH_QUEUE"),
+        ("--lockout-threshold", "FAUNA_SESSION_LOCKOUT_THRESHOLD"),
+        ("--lockout-window", "FAUNA_SESSION_LOCKOUT_WINDOW"),
     ] {
         assert!(help.contains(flag), "{flag} missing:\n{help}");
         assert!(help.contains(env), "{env} missing:\n{help}");

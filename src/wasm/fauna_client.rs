@@ -3,11 +3,11 @@
 //! minimum validity, and on a Fauna 401 the single-flight session refresh (shared with API 401s and other tabs)
 //! and one retry.
 
-use alloc::rc::Rc;
-
 use serde::de::DeserializeOwned;
 
-use super::engine::{self, Engine, Unauthorised};
+use super::refresh::{self, Unauthorised};
+use super::settings::{self, Settings};
+use super::{Fail, api, frontend};
 use crate::error::Error;
 use crate::fauna::wire::{self, FaunaError};
 use crate::fauna::{self, FaunaStep};
@@ -27,7 +27,7 @@ pub struct Fauna {
     pub(crate) _private: (),
 }
 
-fn session_error(f: engine::Fail) -> FaunaError {
+fn session_error(f: Fail) -> FaunaError {
     FaunaError::Session(f.into_error())
 }
 
@@ -39,10 +39,9 @@ impl Fauna {
         fql: &str,
         arguments: serde_json::Value,
     ) -> Result<T, FaunaError> {
-        let engine = engine::current().map_err(FaunaError::Session)?;
-        let settings = engine
-            .config()
-            .0
+        let session = settings::current().map_err(FaunaError::Session)?;
+        let settings = session
+            .config
             .fauna
             .clone()
             .ok_or(FaunaError::NotConfigured)?;
@@ -50,17 +49,16 @@ impl Fauna {
         let body = wire::request_body(fql, &arguments);
         let mut retried = false;
         loop {
-            let token = engine
-                .faunadb_token(settings.min_validity_ms / 1000.0)
+            let token = api::faunadb_token(settings.min_validity_ms / 1000.0)
                 .await
                 .map_err(session_error)?;
             // The session as this request saw it: a refresh for its 401 is skipped if another caller already
             // refreshed since (single flight).
-            let pre = engine.lss_now();
+            let pre = frontend::state();
             let (status, text) = send(&url, &token, &body).await?;
             if fauna::after_fauna_status(status, retried) == FaunaStep::RefreshAndRetry {
                 retried = true;
-                refresh_after_401(&engine, &pre).await?;
+                refresh_after_401(&session, &pre).await?;
                 continue;
             }
             return wire::parse_response(status, &text);
@@ -69,13 +67,13 @@ impl Fauna {
 }
 
 async fn refresh_after_401(
-    engine: &Rc<Engine>,
+    session: &Settings,
     pre: &crate::state::LocalSessionState,
 ) -> Result<(), FaunaError> {
-    match engine.on_unauthorised(pre).await {
+    match refresh::on_unauthorised(session, pre).await {
         Unauthorised::Retry => Ok(()),
         Unauthorised::Expired(_) => Err(FaunaError::Session(Error::NoSession)),
-        Unauthorised::ApiError(e) => Err(session_error(engine::Fail::Js(e))),
+        Unauthorised::ApiError(e) => Err(session_error(Fail::Js(e))),
     }
 }
 

@@ -1,10 +1,14 @@
 //! The cross-tab refresh lock.
 //!
-//! Web Locks (`navigator.locks`) where the browser has them: a real mutex across the tabs of an origin, released
-//! automatically when a tab dies. Elsewhere (insecure origins, old browsers) the `browser-tabs-lock` protocol on
-//! `localStorage` (key `browser-tabs-lock-key-<name>`), which the SuperTokens JS SDK also speaks.
+//! Web Locks (`navigator.locks`) where the browser has them (every current browser, in secure contexts): a real
+//! mutex across the tabs of an origin, released automatically when a tab dies. Elsewhere (insecure origins, old
+//! browsers): with the `compat` feature the `browser-tabs-lock` protocol on `localStorage` (key
+//! `browser-tabs-lock-key-<name>`), which the SuperTokens JS SDK also speaks; without it a lock of this page only
+//! (refreshes of one tab are serialised; tabs rely on the server accepting concurrent refreshes of one token).
 
+#[cfg(feature = "compat")]
 use alloc::rc::Rc;
+#[cfg(feature = "compat")]
 use alloc::string::String;
 use core::cell::RefCell;
 
@@ -19,9 +23,11 @@ pub(crate) const REFRESH_LOCK: &str = "REFRESH_TOKEN_USE";
 
 /// A held lock; dropping it releases the lock.
 pub(crate) enum Guard {
-    /// Resolving this function ends the `navigator.locks.request` callback's promise.
-    WebLock(Function),
+    /// Resolving this function ends the `navigator.locks.request` callback's promise (or, for the page lock, the
+    /// promise the next holder waits for).
+    Release(Function),
     /// A localStorage lock: its key, our id and the heartbeat timer.
+    #[cfg(feature = "compat")]
     Storage {
         key: String,
         id: String,
@@ -32,9 +38,10 @@ pub(crate) enum Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         match self {
-            Guard::WebLock(release) => {
+            Guard::Release(release) => {
                 let _ = release.call0(&JsValue::UNDEFINED);
             }
+            #[cfg(feature = "compat")]
             Guard::Storage { key, id, heartbeat } => {
                 if let Some(h) = heartbeat.take() {
                     *h.borrow_mut() = false;
@@ -56,23 +63,47 @@ pub(crate) fn web_locks_available() -> bool {
     !locks.is_undefined() && !locks.is_null()
 }
 
-/// Takes the lock: waits as long as needed with Web Locks; with the localStorage fallback gives up after
-/// `timeout_ms` and returns `None` (the caller re-checks the session state and tries again).
+/// Takes the lock: waits as long as needed with Web Locks (and the page lock); with the localStorage fallback
+/// gives up after `timeout_ms` and returns `None` (the caller re-checks the session state and tries again).
 pub(crate) async fn acquire(name: &str, timeout_ms: f64) -> Option<Guard> {
     if web_locks_available()
         && let Some(g) = acquire_web_lock(name).await
     {
         return Some(g);
     }
-    acquire_storage_lock(name, timeout_ms).await
+    #[cfg(feature = "compat")]
+    return acquire_storage_lock(name, timeout_ms).await;
+    #[cfg(not(feature = "compat"))]
+    {
+        let _ = (name, timeout_ms);
+        acquire_page_lock().await
+    }
+}
+
+/// A promise with its resolve function.
+fn pending() -> Option<(Promise, Function)> {
+    let mut resolve: Option<Function> = None;
+    let p = Promise::new(&mut |r, _| resolve = Some(r));
+    Some((p, resolve?))
+}
+
+#[cfg(not(feature = "compat"))]
+sys::page_local!(PAGE_TAIL: RefCell<Option<Promise>> = RefCell::new(None));
+
+/// The lock of this page: each holder waits for the previous holder's release promise.
+#[cfg(not(feature = "compat"))]
+async fn acquire_page_lock() -> Option<Guard> {
+    let (released, release) = pending()?;
+    let previous = PAGE_TAIL.with(|t| t.replace(Some(released)));
+    if let Some(p) = previous {
+        let _ = JsFuture::from(p).await;
+    }
+    Some(Guard::Release(release))
 }
 
 async fn acquire_web_lock(name: &str) -> Option<Guard> {
-    let mut release: Option<Function> = None;
-    let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-    let mut granted: Option<Function> = None;
-    let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
-    let (release, granted) = (release?, granted?);
+    let (held, release) = pending()?;
+    let (acquired, granted) = pending()?;
     // Called once, with the lock; the lock is held until `held` settles. (The shared callback shape; its Rust side
     // is freed when the browser drops the function.)
     let held: JsValue = held.into();
@@ -86,14 +117,16 @@ async fn acquire_web_lock(name: &str) -> Option<Guard> {
         let _ = JsFuture::from(request).await;
     });
     JsFuture::from(acquired).await.ok()?;
-    Some(Guard::WebLock(release))
+    Some(Guard::Release(release))
 }
 
+#[cfg(feature = "compat")]
 fn lock_id(value: &str) -> Option<String> {
     let v = js_sys::JSON::parse(value).ok()?;
     sys::get(&v, "id").as_string()
 }
 
+#[cfg(feature = "compat")]
 #[allow(
     clippy::single_char_add_str,
     reason = "push(char) links the UTF-8 encoder into the wasm; push_str does not"
@@ -103,20 +136,13 @@ fn new_id() -> String {
     let r = js_sys::Math::random();
     let t = sys::now_ms();
     // Both are doubles; their decimal text is a fine unique id per acquisition.
-    s.push_str(&String::from(
-        js_sys::Number::from(t)
-            .to_string_with_radix(36)
-            .unwrap_or_default(),
-    ));
+    s.push_str(&sys::number_text(t, 36));
     s.push_str("-");
-    s.push_str(&String::from(
-        js_sys::Number::from(r)
-            .to_string_with_radix(36)
-            .unwrap_or_default(),
-    ));
+    s.push_str(&sys::number_text(r, 36));
     s
 }
 
+#[cfg(feature = "compat")]
 fn lock_value(id: &str, now: f64, timeout_key: &str) -> String {
     let o = sys::object();
     sys::set(&o, "id", &JsValue::from_str(id));
@@ -124,12 +150,10 @@ fn lock_value(id: &str, now: f64, timeout_key: &str) -> String {
     sys::set(&o, "timeoutKey", &JsValue::from_str(timeout_key));
     sys::set(&o, "timeAcquired", &JsValue::from_f64(now));
     sys::set(&o, "timeRefreshed", &JsValue::from_f64(now));
-    js_sys::JSON::stringify(&o)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+    sys::stringify(&o)
 }
 
+#[cfg(feature = "compat")]
 /// Deletes a lock whose holder stopped refreshing it more than 5 s ago (a closed or crashed tab).
 fn correct_stale(storage: &web_sys::Storage, key: &str) {
     if let Ok(Some(v)) = storage.get_item(key) {
@@ -141,6 +165,7 @@ fn correct_stale(storage: &web_sys::Storage, key: &str) {
     }
 }
 
+#[cfg(feature = "compat")]
 async fn acquire_storage_lock(name: &str, timeout_ms: f64) -> Option<Guard> {
     let storage = sys::local_storage()?;
     let mut key = String::from("browser-tabs-lock-key-");
@@ -174,6 +199,7 @@ async fn acquire_storage_lock(name: &str, timeout_ms: f64) -> Option<Guard> {
     None
 }
 
+#[cfg(feature = "compat")]
 /// Refreshes `timeRefreshed` every second while the lock is held, so other tabs do not take it as stale.
 fn heartbeat(key: String, id: String, alive: Rc<RefCell<bool>>) {
     sys::spawn(async move {

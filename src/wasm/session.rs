@@ -2,8 +2,8 @@
 
 use alloc::rc::Rc;
 
-use super::engine::{self, Engine, Fail, Hooks};
-use super::sys;
+use super::settings::{self, Settings};
+use super::{Fail, api, events, fetch, sys};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::Event;
@@ -30,37 +30,30 @@ pub struct Session {
     _private: (),
 }
 
-fn engine() -> Result<Rc<Engine>, Error> {
-    engine::current()
-}
-
 impl Session {
     /// Validates `config` and makes it this page's session configuration (a later call replaces it). Does not
     /// patch `window.fetch`; see [`Session::intercept_global_fetch`].
     pub fn init(config: Config) -> Result<Session, Error> {
-        let normalised = config.normalise(&sys::page_hostname())?;
-        let previous = engine::current().ok().map(|e| {
-            let cfg = e.config();
-            Hooks {
-                pre_api: cfg.1.pre_api.clone(),
-                post_api: cfg.1.post_api.clone(),
-                on_event: cfg.1.on_event.clone(),
-            }
-        });
-        engine::install(normalised, previous.unwrap_or_default());
+        let config = config.normalise(&sys::page_hostname())?;
+        // The JavaScript hooks of an earlier JS `init` stay.
+        let hooks = settings::current()
+            .map(|s| s.hooks.clone())
+            .unwrap_or_default();
+        settings::install(Settings { config, hooks });
         Ok(Session { _private: () })
     }
 
     /// The session configured by an earlier [`Session::init`] (or by the JavaScript `init`).
     pub fn get() -> Result<Session, Error> {
-        engine()?;
+        settings::current()?;
         Ok(Session { _private: () })
     }
 
     /// Patches `window.fetch` (once), so every request of the page (gloo-net, reqwest, JavaScript) gets the
     /// session handling, not only [`Session::fetch`].
     pub fn intercept_global_fetch(&self) -> Result<(), Error> {
-        engine()?.patch_fetch();
+        settings::current()?;
+        super::intercept();
         Ok(())
     }
 
@@ -71,8 +64,7 @@ impl Session {
         request: gloo_net::http::Request,
     ) -> Result<gloo_net::http::Response, Error> {
         let raw: web_sys::Request = request.into();
-        let resp = engine()?
-            .do_request(raw.into(), wasm_bindgen::JsValue::UNDEFINED)
+        let resp = fetch::do_request(raw.into(), wasm_bindgen::JsValue::UNDEFINED)
             .await
             .map_err(Fail::into_error)?;
         Ok(resp.into())
@@ -80,27 +72,18 @@ impl Session {
 
     /// True if a session exists (refreshing first if its access token has expired).
     pub async fn does_session_exist(&self) -> Result<bool, Error> {
-        engine()?
-            .does_session_exist()
-            .await
-            .map_err(Fail::into_error)
+        api::does_session_exist().await.map_err(Fail::into_error)
     }
 
     /// The signed-in user's id.
     pub async fn user_id(&self) -> Result<String, Error> {
-        engine()?.user_id().await.map_err(Fail::into_error)
+        api::user_id().await.map_err(Fail::into_error)
     }
 
     /// The access-token payload as JSON text, refreshing first if the access token has expired.
     pub async fn access_token_payload_json(&self) -> Result<String, Error> {
-        let up = engine()?
-            .payload_securely()
-            .await
-            .map_err(Fail::into_error)?;
-        Ok(js_sys::JSON::stringify(&up)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default())
+        let up = api::payload_securely().await.map_err(Fail::into_error)?;
+        Ok(sys::stringify(&up))
     }
 
     /// The access-token payload deserialised into `T`, refreshing first if the access token has expired.
@@ -120,28 +103,26 @@ impl Session {
 
     /// The header-mode access token (`None` in cookie mode or without a session).
     pub async fn access_token(&self) -> Result<Option<String>, Error> {
-        engine()?.access_token().await.map_err(Fail::into_error)
+        api::access_token().await.map_err(Fail::into_error)
     }
 
     /// The session's `faunadbToken`, valid for at least `min_validity_seconds` (refreshing first if needed).
     pub async fn faunadb_token(&self, min_validity_seconds: f64) -> Result<String, Error> {
-        engine()?
-            .faunadb_token(min_validity_seconds)
+        api::faunadb_token(min_validity_seconds)
             .await
             .map_err(Fail::into_error)
     }
 
     /// Refreshes now: `Ok(true)` if a session is (now) fresh, `Ok(false)` if there is none.
     pub async fn attempt_refreshing_session(&self) -> Result<bool, Error> {
-        engine()?
-            .attempt_refreshing_session()
+        api::attempt_refreshing_session()
             .await
             .map_err(Fail::into_error)
     }
 
     /// Signs out (`POST <apiBasePath>/signout`) and clears the local session.
     pub async fn sign_out(&self) -> Result<(), Error> {
-        engine()?.sign_out().await.map_err(Fail::into_error)
+        api::sign_out().await.map_err(Fail::into_error)
     }
 
     /// The typed FQL v10 client (feature `serde`) for the Fauna endpoint of [`Config::fauna`]: every query carries
@@ -164,8 +145,9 @@ impl Session {
 
     /// Calls `f` for every session [`Event`] until the returned [`Subscription`] is dropped.
     pub fn on_event(&self, f: impl Fn(&Event) + 'static) -> Subscription {
-        let id = engine().ok().map(|e| e.subscribe(Rc::new(f)));
-        Subscription { id }
+        Subscription {
+            id: Some(events::subscribe(Rc::new(f))),
+        }
     }
 }
 
@@ -185,8 +167,8 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        if let (Some(id), Ok(e)) = (self.id, engine::current()) {
-            e.unsubscribe(id);
+        if let Some(id) = self.id {
+            events::unsubscribe(id);
         }
     }
 }

@@ -15,6 +15,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
     pub(crate) fn locks_request(name: &str, callback: &Function) -> Result<Promise, JsValue>;
 
+    #[cfg(feature = "compat")]
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
 
@@ -51,6 +52,67 @@ impl<T> Local<T> {
 #[cfg(not(feature = "std"))]
 #[allow(unsafe_code)]
 unsafe impl<T> Sync for Local<T> {}
+
+/// `page_local!(NAME: Type = const_init);`: state of this page (this thread), read with `NAME.with(|v| …)`: a
+/// `thread_local!` with std, a [`Local`] static in the no_std build.
+macro_rules! page_local {
+    ($name:ident: $t:ty = $init:expr) => {
+        #[cfg(feature = "std")]
+        std::thread_local! {
+            static $name: $t = const { $init };
+        }
+        #[cfg(not(feature = "std"))]
+        static $name: $crate::wasm::sys::Local<$t> = $crate::wasm::sys::Local::new($init);
+    };
+}
+pub(crate) use page_local;
+
+page_local!(NATIVE_FETCH: core::cell::RefCell<Option<Function>> = core::cell::RefCell::new(None));
+
+/// Saves `window.fetch` as it is now (before we patch it), once per page: the refresh call and every request
+/// the interceptor forwards go through it.
+pub(crate) fn save_native_fetch() {
+    NATIVE_FETCH.with(|f| {
+        if f.borrow().is_none() {
+            let window = window();
+            let fetch: Function = get(&window, "fetch").unchecked_into();
+            *f.borrow_mut() = Some(fetch.bind0(&window));
+        }
+    });
+}
+
+/// Calls the saved native `fetch(input, init)` and awaits its `Response`.
+pub(crate) async fn native_fetch(
+    input: &JsValue,
+    init: &JsValue,
+) -> Result<web_sys::Response, JsValue> {
+    let fetch = NATIVE_FETCH
+        .with(|f| f.borrow().clone())
+        .ok_or_else(|| js_error("fetch was not saved"))?;
+    let p: Promise = fetch
+        .call2(&JsValue::UNDEFINED, input, init)?
+        .unchecked_into();
+    JsFuture::from(p)
+        .await?
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| js_error("fetch did not resolve with a Response"))
+}
+
+/// `JSON.stringify(value)`, `""` where that throws.
+pub(crate) fn stringify(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// `n.toString(radix)`.
+pub(crate) fn number_text(n: f64, radix: u8) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(radix)
+        .map(String::from)
+        .unwrap_or_default()
+}
 
 /// `message.clone()` of a `Request` or `Response`.
 pub(crate) fn clone_message(message: &JsValue) -> Result<JsValue, JsValue> {
@@ -132,6 +194,7 @@ pub(crate) fn page_hostname() -> String {
 }
 
 /// Resolves after `ms` milliseconds.
+#[cfg(feature = "compat")]
 pub(crate) async fn sleep(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
         set_timeout(&resolve, ms);
@@ -165,10 +228,7 @@ pub(crate) fn error_message(err: &JsValue) -> String {
     if let Some(s) = err.as_string() {
         return s;
     }
-    js_sys::JSON::stringify(err)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+    stringify(err)
 }
 
 /// The one closure shape handed to JavaScript: five arguments (missing ones are `undefined`), a result that

@@ -17,17 +17,17 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::engine::{self, Engine, Unauthorised};
-use super::sys;
-use crate::config::TokenTransferMethod;
-use crate::cookies;
+use super::refresh::{self, Unauthorised};
+use super::settings::{self, Settings};
+use super::{events, frontend, sys};
 use crate::error::Error;
+use crate::headers::{self, Caller, SessionTokens};
 use crate::state::{LocalSessionState, RetryBudget};
 use fauna_session_protocol::header;
 
@@ -78,8 +78,19 @@ const EVENTS: [&str; 7] = [
     "timeout",
 ];
 
+sys::page_local!(PATCHED: Cell<bool> = Cell::new(false));
+
+fn max_retries() -> u32 {
+    settings::current()
+        .map(|s| s.config.max_retry_attempts_for_session_refresh)
+        .unwrap_or(0)
+}
+
 /// Replaces `window.XMLHttpRequest` (once per page).
 pub(crate) fn patch() {
+    if PATCHED.with(|p| p.replace(true)) {
+        return;
+    }
     let window = sys::window();
     let original = sys::get(&window, "XMLHttpRequest");
     let Some(ctor) = original.dyn_ref::<Function>() else {
@@ -110,9 +121,7 @@ pub(crate) fn patch() {
 }
 
 fn instrument(xhr: &JsValue, native: Rc<Native>) {
-    let max = engine::current()
-        .map(|e| e.config().0.max_retry_attempts_for_session_refresh)
-        .unwrap_or(0);
+    let max = max_retries();
     let state = Rc::new(RefCell::new(Xhr {
         xhr: xhr.clone(),
         native,
@@ -150,11 +159,8 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
             let mut st = s.borrow_mut();
             let raw = url.as_string().unwrap_or_else(|| sys::error_message(&url));
             let absolute = sys::absolute_url(&raw);
-            st.intercepted = match (&absolute, engine::current()) {
-                (Some(abs), Ok(e)) => {
-                    !crate::scope::contains(&raw, "superTokensDoNotDoInterception")
-                        && e.config().0.should_intercept(abs)
-                }
+            st.intercepted = match (&absolute, settings::current()) {
+                (Some(abs), Ok(s)) => s.intercepts(&raw, abs),
                 _ => false,
             };
             st.method = method.clone();
@@ -168,11 +174,7 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
             st.headers.clear();
             st.suppress = false;
             st.exhausted = false;
-            st.budget = RetryBudget::new(
-                engine::current()
-                    .map(|e| e.config().0.max_retry_attempts_for_session_refresh)
-                    .unwrap_or(0),
-            );
+            st.budget = RetryBudget::new(max_retries());
             for name in OVERRIDES {
                 let _ = Reflect::delete_property(
                     st.xhr.unchecked_ref::<Object>(),
@@ -216,25 +218,30 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
             drop(st);
             return native.send.call1(&xhr, &body);
         }
-        let Ok(engine) = engine::current() else {
+        let Ok(settings) = settings::current() else {
             let (native, xhr) = (st.native.clone(), st.xhr.clone());
             drop(st);
             return native.send.call1(&xhr, &body);
         };
+        // A copy of our own access token is dropped once, here: every attempt writes the current one.
+        let access = sys::cookie(crate::cookies::ACCESS_TOKEN);
+        st.headers.retain(|(k, v)| {
+            !(k.eq_ignore_ascii_case(header::AUTHORIZATION)
+                && headers::is_own_bearer(v, access.as_deref()))
+        });
         if !st.is_async {
-            st.pre = engine.lss_now();
+            st.pre = frontend::state();
             drop(st);
-            return send_attempt(&s, &engine).map(|()| JsValue::UNDEFINED);
+            return send_attempt(&s, &settings).map(|()| JsValue::UNDEFINED);
         }
         drop(st);
         let s = s.clone();
         sys::spawn(async move {
-            let pre = engine
-                .lss(true)
+            let pre = refresh::state(&settings, true)
                 .await
                 .unwrap_or(LocalSessionState::NotExists);
             s.borrow_mut().pre = pre;
-            if let Err(e) = send_attempt(&s, &engine) {
+            if let Err(e) = send_attempt(&s, &settings) {
                 web_sys::console::error_1(&e);
             }
         });
@@ -243,55 +250,34 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
     sys::set(xhr, "send", &send);
 }
 
-/// Applies the recorded and session headers, then sends natively.
-fn send_attempt(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) -> Result<(), JsValue> {
+/// Applies the caller's recorded headers and the session headers (which replace the caller's of the same name),
+/// then sends natively.
+fn send_attempt(state: &Rc<RefCell<Xhr>>, settings: &Settings) -> Result<(), JsValue> {
     let st = state.borrow();
-    let cfg = engine.config();
-    let n = &cfg.0;
+    let config = &settings.config;
+    let has = |name: &str| st.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let caller = Caller {
+        rid: has(header::RID),
+        authorization: has(header::AUTHORIZATION),
+    };
+    let all = sys::document_cookie();
+    let tokens = SessionTokens::from_cookies(&all, st.pre.exists());
+    let session = headers::for_request(config.token_transfer_method, &tokens, &caller);
     let set = |name: &str, value: &str| {
         st.native
             .set_request_header
             .call2(&st.xhr, &JsValue::from_str(name), &JsValue::from_str(value))
             .map(|_| ())
     };
-    let has = |name: &str| st.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-    let access = sys::cookie(cookies::ACCESS_TOKEN);
     for (k, v) in &st.headers {
-        let ours = access.as_deref().is_some_and(|a| {
-            k.eq_ignore_ascii_case(header::AUTHORIZATION)
-                && v.len() == a.len() + 7
-                && v.get(..7)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
-                && v.get(7..) == Some(a)
-        });
-        if !ours {
+        if !session.iter().any(|h| k.eq_ignore_ascii_case(h.name)) {
             set(k, v)?;
         }
     }
-    if st.pre.exists()
-        && let Some(t) = sys::cookie(cookies::ANTI_CSRF)
-    {
-        set(header::ANTI_CSRF, &t)?;
+    for h in &session {
+        set(h.name, &h.value)?;
     }
-    if !has(header::RID) {
-        set(header::RID, header::RID_ANTI_CSRF)?;
-    }
-    if !has(header::AUTH_MODE) {
-        set(header::AUTH_MODE, n.token_transfer_method.as_str())?;
-    }
-    let caller_auth = st.headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case(header::AUTHORIZATION)
-            && access.as_deref().is_none_or(|a| v.get(7..) != Some(a))
-    });
-    if n.token_transfer_method == TokenTransferMethod::Header
-        && !caller_auth
-        && let (Some(a), Some(_)) = (&access, sys::cookie(cookies::REFRESH_TOKEN))
-    {
-        let mut bearer = String::from(header::BEARER_PREFIX);
-        bearer.push_str(a);
-        set(header::AUTHORIZATION, &bearer)?;
-    }
-    if n.auto_add_credentials {
+    if config.auto_add_credentials {
         sys::set(&st.xhr, "withCredentials", &JsValue::TRUE);
     }
     let (native, xhr, body) = (st.native.clone(), st.xhr.clone(), st.body.clone());
@@ -304,7 +290,7 @@ fn ready_state(xhr: &JsValue) -> u32 {
 }
 
 fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
-    let Ok(engine) = engine::current() else {
+    let Ok(settings) = settings::current() else {
         return;
     };
     let mut st = state.borrow_mut();
@@ -315,20 +301,21 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
     if kind == "readystatechange" && ready_state(&st.xhr) == 2 {
         let xhr = st.xhr.clone();
         let get_header: Function = sys::get(&xhr, "getResponseHeader").unchecked_into();
-        let header = |name: &str| {
+        let read = |name: &str| {
             get_header
                 .call1(&xhr, &JsValue::from_str(name))
                 .ok()
                 .and_then(|v| v.as_string())
         };
-        let _ = engine.save_tokens_from(header);
+        let _ = frontend::save_tokens(&settings, read);
         let status = sys::get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
-        engine.fire_session_update(
+        events::fire_session_update(
+            &settings,
             st.pre.exists(),
             status,
-            header(header::FRONT_TOKEN).as_deref(),
+            read(header::FRONT_TOKEN).as_deref(),
         );
-        if status == engine.config().0.session_expired_status_code && st.is_async {
+        if status == settings.config.session_expired_status_code && st.is_async {
             st.suppress = true;
             if !st.budget.take() {
                 st.exhausted = true;
@@ -354,8 +341,8 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
             if exhausted {
                 return fail(&state, JsValue::UNDEFINED).await;
             }
-            match engine.on_unauthorised(&pre).await {
-                Unauthorised::Retry => retry(&state, &engine).await,
+            match refresh::on_unauthorised(&settings, &pre).await {
+                Unauthorised::Retry => retry(&state, &settings).await,
                 Unauthorised::Expired(None) => replay(&state, false),
                 Unauthorised::Expired(Some(e)) | Unauthorised::ApiError(e) => fail(&state, e).await,
             }
@@ -457,7 +444,7 @@ fn shadow(
 }
 
 /// Re-opens the same native request and sends it again with fresh session headers.
-async fn retry(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) {
+async fn retry(state: &Rc<RefCell<Xhr>>, settings: &Settings) {
     let args = Array::new();
     let (native, xhr) = {
         let st = state.borrow();
@@ -473,8 +460,7 @@ async fn retry(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) {
         replay(state, false);
         return;
     }
-    let pre = engine
-        .lss(true)
+    let pre = refresh::state(settings, true)
         .await
         .unwrap_or(LocalSessionState::NotExists);
     {
@@ -482,7 +468,7 @@ async fn retry(state: &Rc<RefCell<Xhr>>, engine: &Rc<Engine>) {
         st.pre = pre;
         st.suppress = false;
     }
-    if send_attempt(state, engine).is_err() {
+    if send_attempt(state, settings).is_err() {
         replay(state, false);
     }
 }

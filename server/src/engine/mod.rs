@@ -21,6 +21,7 @@ use crate::crypto::random_bytes;
 use crate::error::SessionError;
 use crate::extract::SessionLayer;
 use crate::keys::SigningKeys;
+use crate::lockout::AccountLockout;
 use crate::metrics::Metrics;
 use crate::store::{KeyStore, SessionStore, SqlStore, StoreError};
 use crate::tokens::AccessToken;
@@ -110,10 +111,15 @@ fn to_text(map: &Map<String, Value>) -> String {
 }
 
 impl SessionEngine {
-    /// An engine on the SQL `store`, with the email/password users in the same database ([`SqlUserStore`]).
-    /// Loads (or creates) the refresh-token key and the signing keys.
+    /// An engine on the SQL `store`, with the email/password users in the same database ([`SqlUserStore`]),
+    /// their sign-ins guarded by the per-account back-off of [`SessionConfig::lockout`]. Loads (or creates)
+    /// the refresh-token key and the signing keys.
     pub async fn new(config: SessionConfig, store: Arc<SqlStore>) -> Result<Self, SessionError> {
-        let users = Arc::new(SqlUserStore::new(store.clone()));
+        let users = Arc::new(AccountLockout::new(
+            SqlUserStore::new(store.clone()),
+            store.clone(),
+            config.lockout,
+        ));
         Self::with_user_store(config, store, users).await
     }
 

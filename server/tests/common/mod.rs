@@ -120,8 +120,13 @@ fn test_routes() -> Router {
 impl TestServer {
     /// Start with the default config adjusted by `f`.
     pub async fn start(backend: Backend, f: impl FnOnce(&mut SessionConfig)) -> Self {
-        Self::start_with_users(backend, f, |store| {
-            Arc::new(fauna_session_server::users::SqlUserStore::new(store))
+        // As `SessionEngine::new`: SQL users behind the sign-in back-off.
+        Self::start_with_users(backend, f, |store, config| {
+            Arc::new(fauna_session_server::AccountLockout::new(
+                fauna_session_server::users::SqlUserStore::new(store.clone()),
+                store,
+                config.lockout,
+            ))
         })
         .await
     }
@@ -130,7 +135,10 @@ impl TestServer {
     pub async fn start_with_users(
         backend: Backend,
         f: impl FnOnce(&mut SessionConfig),
-        users: impl FnOnce(Arc<SqlStore>) -> Arc<dyn fauna_session_server::users::UserStore>,
+        users: impl FnOnce(
+            Arc<SqlStore>,
+            &SessionConfig,
+        ) -> Arc<dyn fauna_session_server::users::UserStore>,
     ) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
         let store = SqlStore::connect_with(&database_url, Duration::from_millis(300))
@@ -147,7 +155,8 @@ impl TestServer {
         };
         f(&mut config);
         let shared = Arc::new(store.clone());
-        let engine = SessionEngine::with_user_store(config, shared.clone(), users(shared))
+        let users = users(shared.clone(), &config);
+        let engine = SessionEngine::with_user_store(config, shared, users)
             .await
             .expect("engine");
         let router = app(

@@ -16,7 +16,9 @@ use fauna_session_server::fauna::{
 };
 use fauna_session_server::store::{SqlStore, StoreError};
 use fauna_session_server::users::{SqlUserStore, UserStore};
-use fauna_session_server::{AntiCsrf, HashPool, SameSite, SessionConfig, SessionEngine};
+use fauna_session_server::{
+    AccountLockout, AntiCsrf, HashPool, SameSite, SessionConfig, SessionEngine,
+};
 
 use crate::limits::LimitArgs;
 
@@ -210,6 +212,7 @@ impl Args {
             anti_csrf: self.anti_csrf,
             key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
             rate_limits: self.limits.rate_limits(),
+            lockout: self.limits.lockout(),
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
                 None => SessionConfig::default().hooks,
@@ -237,13 +240,18 @@ impl Args {
     /// The user store these arguments select, over `store`.
     pub(crate) fn user_store(&self, store: Arc<SqlStore>) -> Result<Arc<dyn UserStore>, String> {
         let pool = HashPool::new(self.limits.hash_pool());
-        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::with_pool(store, pool));
-        match (self.user_store.as_str(), self.fauna_config()) {
-            ("fauna", Some(f)) => Ok(Arc::new(FaunaUserStore::new(&f))),
-            ("fauna", None) => Err("--user-store fauna needs --fauna-secret".into()),
-            (_, Some(f)) => Ok(Arc::new(WithFaunaUserDocuments::new(sql, &f))),
-            (_, None) => Ok(sql),
-        }
+        let sql: Arc<dyn UserStore> = Arc::new(SqlUserStore::with_pool(store.clone(), pool));
+        let users: Arc<dyn UserStore> = match (self.user_store.as_str(), self.fauna_config()) {
+            ("fauna", Some(f)) => Arc::new(FaunaUserStore::new(&f)),
+            ("fauna", None) => return Err("--user-store fauna needs --fauna-secret".into()),
+            (_, Some(f)) => Arc::new(WithFaunaUserDocuments::new(sql, &f)),
+            (_, None) => sql,
+        };
+        Ok(Arc::new(AccountLockout::new(
+            users,
+            store,
+            self.limits.lockout(),
+        )))
     }
 }
 

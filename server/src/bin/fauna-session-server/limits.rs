@@ -1,7 +1,9 @@
 //! The server's limits as command-line flags and environment variables ([`LimitArgs`], flattened into the
 //! binary's arguments). Each limit has a default that is on; see the README's server section.
 
-use fauna_session_server::{HashPoolConfig, RateLimits, TrustedProxies};
+use std::time::Duration;
+
+use fauna_session_server::{HashPoolConfig, LockoutConfig, RateLimits, TrustedProxies};
 
 /// Flags and environment variables of the server's limits.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,6 +34,13 @@ pub(crate) struct LimitArgs {
     /// (repeatable; env: comma-separated). Without it the socket peer is the client.
     #[arg(long = "trusted-proxy", env = "FAUNA_SESSION_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',', value_parser = parse_cidr)]
     pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
+    /// Consecutive failed sign-ins of one account (counted in the database, shared by all instances)
+    /// after which its sign-in answers 429 with Retry-After, even with the right password (0 disables).
+    #[arg(long, env = "FAUNA_SESSION_LOCKOUT_THRESHOLD", value_name = "N", default_value_t = LockoutConfig::default().threshold)]
+    pub(crate) lockout_threshold: u32,
+    /// Seconds of the first back-off; each further failure after it doubles it (up to 16 times).
+    #[arg(long, env = "FAUNA_SESSION_LOCKOUT_WINDOW", value_name = "SECS", default_value_t = LockoutConfig::default().window.as_secs())]
+    pub(crate) lockout_window: u64,
 }
 
 /// A CIDR, or a bare address as its /32 or /128.
@@ -43,6 +52,14 @@ fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
 }
 
 impl LimitArgs {
+    /// The per-account back-off these arguments describe.
+    pub(crate) fn lockout(&self) -> LockoutConfig {
+        LockoutConfig {
+            threshold: self.lockout_threshold,
+            window: Duration::from_secs(self.lockout_window.max(1)),
+        }
+    }
+
     /// The per-IP rate limits these arguments describe.
     pub(crate) fn rate_limits(&self) -> RateLimits {
         RateLimits {

@@ -1,0 +1,54 @@
+//! The page's session settings: the validated configuration and the JavaScript hooks, set by `init`.
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
+
+use js_sys::Function;
+
+use super::sys;
+use crate::config::Normalised;
+use crate::error::Error;
+
+/// The JavaScript callbacks of the JS `init` config (none from the Rust API).
+#[derive(Default, Clone)]
+pub(crate) struct Hooks {
+    /// `preAPIHook`: may rewrite the URL and `RequestInit` of the refresh and sign-out calls.
+    pub(crate) pre_api: Option<Function>,
+    /// `postAPIHook`: sees the refresh and sign-out responses.
+    pub(crate) post_api: Option<Function>,
+    /// `onHandleEvent`: every session event.
+    pub(crate) on_event: Option<Function>,
+}
+
+/// What `init` configured.
+pub(crate) struct Settings {
+    pub(crate) config: Normalised,
+    pub(crate) hooks: Hooks,
+}
+
+sys::page_local!(CURRENT: RefCell<Option<Rc<Settings>>> = RefCell::new(None));
+
+/// Opts a URL out of interception (the SuperTokens SDK's marker).
+const DO_NOT_INTERCEPT: &str = "superTokensDoNotDoInterception";
+
+impl Settings {
+    /// Whether a request to `raw` (as the app gave it; `absolute` is it resolved against the page) gets the session
+    /// handling.
+    pub(crate) fn intercepts(&self, raw: &str, absolute: &str) -> bool {
+        !crate::text::contains(raw, DO_NOT_INTERCEPT) && self.config.should_intercept(absolute)
+    }
+}
+
+/// The page's settings, if `init` ran.
+pub(crate) fn current() -> Result<Rc<Settings>, Error> {
+    CURRENT
+        .with(|c| c.borrow().clone())
+        .ok_or(Error::NotInitialised)
+}
+
+/// Makes `settings` the page's (a later call replaces them). The first call also saves the native `fetch`,
+/// before anything patches it.
+pub(crate) fn install(settings: Settings) {
+    sys::save_native_fetch();
+    CURRENT.with(|c| *c.borrow_mut() = Some(Rc::new(settings)));
+}
