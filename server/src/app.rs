@@ -47,7 +47,7 @@ async fn health() -> impl IntoResponse {
 
 async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         engine.metrics().render(),
     )
 }

@@ -1,18 +1,5 @@
 //! axum integration: [`SessionLayer`] (applies pending token changes to responses), the [`Session`] extractor
 //! (required, or optional as `Option<Session>`), and [`SessionRejection`].
-//!
-//! ```no_run
-//! use axum::{Json, Router, routing::get};
-//! use fauna_session_server::{Session, SessionEngine};
-//!
-//! async fn me(session: Session) -> Json<serde_json::Value> {
-//!     Json(serde_json::json!({ "userId": session.user_id() }))
-//! }
-//!
-//! fn app(engine: &SessionEngine) -> Router {
-//!     Router::new().route("/me", get(me)).layer(engine.layer()).merge(engine.router())
-//! }
-//! ```
 
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -36,16 +23,16 @@ use crate::transport::{
 
 /// Token changes queued during a request, written to the response by [`SessionLayer`].
 #[derive(Debug, Clone, Default)]
-pub struct PendingChanges(Arc<Mutex<ResponseChanges>>);
+pub(crate) struct PendingChanges(Arc<Mutex<ResponseChanges>>);
 
 impl PendingChanges {
     /// Run `f` on the queued changes.
-    pub fn update<R>(&self, f: impl FnOnce(&mut ResponseChanges) -> R) -> R {
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut ResponseChanges) -> R) -> R {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Queue new session tokens.
-    pub fn set_tokens(&self, tokens: &NewTokens) {
+    pub(crate) fn set_tokens(&self, tokens: &NewTokens) {
         self.update(|c| {
             c.set_access_token(tokens.access_token.clone(), tokens.transfer);
             c.set_refresh_token(tokens.refresh_token.clone(), tokens.transfer);
@@ -53,11 +40,6 @@ impl PendingChanges {
                 c.set_anti_csrf(a.clone());
             }
         });
-    }
-
-    /// A snapshot of the queued changes.
-    pub fn snapshot(&self) -> ResponseChanges {
-        self.update(|c| c.clone())
     }
 }
 
@@ -120,7 +102,7 @@ where
     }
 }
 
-/// An error answer in the protocol's shape. Token clearing is queued on the request's [`PendingChanges`].
+/// An error answer in the protocol's shape; [`SessionLayer`] clears the client's tokens when the error says so.
 #[derive(Debug)]
 pub struct SessionRejection(pub SessionError);
 
@@ -152,9 +134,7 @@ pub struct VerifyOptions {
     pub anti_csrf_check: Option<bool>,
 }
 
-/// A verified session on the current request.
-///
-/// Changes made through it (payload merge, revoke) are written to the response by [`SessionLayer`].
+#[doc = include_str!("docs/session.md")]
 #[derive(Debug, Clone)]
 pub struct Session {
     engine: SessionEngine,
@@ -178,10 +158,10 @@ fn parts_context(parts: &Parts) -> Result<(SessionEngine, PendingChanges), Sessi
 }
 
 impl Session {
-    /// Find and verify the session of a request (token order per fdi-backend.md §2.6). `Ok(None)` when the
-    /// request carries no access token. The global claim checks the [`Session`] extractor runs (email
-    /// verification in `Required` mode) are not run here.
-    pub async fn from_parts(
+    /// Find and verify the session of a request (which token counts: see [`Session`]). `Ok(None)` when the
+    /// request carries no access token. The global claim checks of the extractor and
+    /// [`with_options`](Self::with_options) (email verification in `Required` mode) are not run here.
+    pub(crate) async fn from_parts(
         engine: &SessionEngine,
         pending: &PendingChanges,
         parts: &Parts,
@@ -241,6 +221,15 @@ impl Session {
             access_token: at,
             transfer,
         }))
+    }
+
+    /// The session of a request like the extractor finds it, with `options` (e.g. an anti-CSRF check on a `GET`
+    /// that changes state). `Ok(None)` when the request carries no access token. Needs [`SessionLayer`].
+    pub async fn with_options(
+        parts: &Parts,
+        options: VerifyOptions,
+    ) -> Result<Option<Session>, SessionRejection> {
+        extract(parts, options).await
     }
 
     /// The verified access token.
@@ -316,10 +305,12 @@ impl Session {
     }
 }
 
-async fn extract(parts: &Parts) -> Result<Option<Session>, SessionRejection> {
+async fn extract(
+    parts: &Parts,
+    options: VerifyOptions,
+) -> Result<Option<Session>, SessionRejection> {
     let (engine, pending) = parts_context(parts)?;
-    let found = match Session::from_parts(&engine, &pending, parts, VerifyOptions::default()).await
-    {
+    let found = match Session::from_parts(&engine, &pending, parts, options).await {
         // Global claim checks (email verification in `Required` mode).
         Ok(Some(mut s)) => crate::accounts::require_verified(&mut s)
             .await
@@ -342,7 +333,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         // No token at all: 401 unauthorised without clearing (a concurrent response may be setting tokens).
-        extract(parts)
+        extract(parts, VerifyOptions::default())
             .await?
             .ok_or(SessionRejection(SessionError::Unauthorised {
                 clear_tokens: false,
@@ -357,6 +348,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        extract(parts).await
+        extract(parts, VerifyOptions::default()).await
     }
 }

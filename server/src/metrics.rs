@@ -1,26 +1,14 @@
-//! Counters exported in Prometheus text format (`--metrics`, `GET /metrics`).
+//! Event counters, exposed in the Prometheus/OpenMetrics text format through `prometheus-client`
+//! (`--metrics`, `GET /metrics`).
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
 
-/// A counter that only grows.
-#[derive(Debug, Default)]
-pub(crate) struct Counter(AtomicU64);
-
-impl Counter {
-    /// Add one.
-    pub(crate) fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Event counters of one engine, rendered in Prometheus text format. All counters only grow.
-#[derive(Debug, Default)]
+/// Event counters of one engine. All counters only grow; each is exported as `fauna_session_<name>_total`.
+#[derive(Debug)]
 pub struct Metrics {
+    registry: Registry,
     /// Sessions created.
     pub(crate) sessions_created: Counter,
     /// Refresh requests received.
@@ -39,59 +27,75 @@ pub struct Metrics {
     pub(crate) signins: Counter,
 }
 
+/// The `Content-Type` of [`Metrics::render`]'s text.
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("fauna_session");
+        let mut counter = |name: &str, help: &str| {
+            let c = Counter::default();
+            registry.register(name, help, c.clone());
+            c
+        };
+        let sessions_created = counter("sessions_created", "Sessions created.");
+        let refresh_requests = counter("refresh_requests", "Refresh requests received.");
+        let refresh_success = counter("refresh_success", "Refreshes that issued new tokens.");
+        let token_theft = counter("token_theft", "Token thefts detected.");
+        let verify_promotions =
+            counter("verify_promotions", "Verify-time refresh-token promotions.");
+        let sessions_revoked = counter("sessions_revoked", "Sessions revoked.");
+        let signups = counter("signups", "Email/password sign-ups.");
+        let signins = counter("signins", "Successful email/password sign-ins.");
+        Self {
+            registry,
+            sessions_created,
+            refresh_requests,
+            refresh_success,
+            token_theft,
+            verify_promotions,
+            sessions_revoked,
+            signups,
+            signins,
+        }
+    }
+}
+
 impl Metrics {
-    /// Render in Prometheus text exposition format.
+    /// The counters in the OpenMetrics text format (which Prometheus scrapes), e.g.
+    /// `fauna_session_refresh_requests_total 3`.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &Counter); 8] = [
-            (
-                "fauna_session_sessions_created_total",
-                "Sessions created.",
-                &self.sessions_created,
-            ),
-            (
-                "fauna_session_refresh_requests_total",
-                "Refresh requests received.",
-                &self.refresh_requests,
-            ),
-            (
-                "fauna_session_refresh_success_total",
-                "Refreshes that issued new tokens.",
-                &self.refresh_success,
-            ),
-            (
-                "fauna_session_token_theft_total",
-                "Token thefts detected.",
-                &self.token_theft,
-            ),
-            (
-                "fauna_session_verify_promotions_total",
-                "Verify-time refresh-token promotions.",
-                &self.verify_promotions,
-            ),
-            (
-                "fauna_session_sessions_revoked_total",
-                "Sessions revoked.",
-                &self.sessions_revoked,
-            ),
-            (
-                "fauna_session_signups_total",
-                "Email/password sign-ups.",
-                &self.signups,
-            ),
-            (
-                "fauna_session_signins_total",
-                "Successful email/password sign-ins.",
-                &self.signins,
-            ),
-        ];
-        for (name, help, v) in rows {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.get()
-            );
-        }
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_render_with_their_names() {
+        let m = Metrics::default();
+        m.refresh_requests.inc();
+        m.refresh_requests.inc();
+        m.token_theft.inc();
+        let text = m.render();
+        assert!(
+            text.contains("\nfauna_session_refresh_requests_total 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nfauna_session_token_theft_total 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nfauna_session_signins_total 0\n"), "{text}");
+        assert!(
+            text.contains("# TYPE fauna_session_signups counter"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

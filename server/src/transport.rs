@@ -1,22 +1,24 @@
 //! Token transport on the wire: reading tokens from requests and writing tokens, `front-token` and clears to
-//! responses, in cookie mode or header mode (fdi-backend.md §2.10).
+//! responses, in cookie mode or header mode (the rules: `docs/session.md`, shown on [`Session`](crate::Session)).
 
 use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
+use cookie::Cookie;
+
 use crate::config::SessionConfig;
 use crate::crypto::b64std;
 
 pub(crate) use fauna_session_protocol::TokenTransfer;
-use fauna_session_protocol::{cookie, front_token as front, header};
+use fauna_session_protocol::{cookie as cookie_name, front_token as front, header};
 
 /// Access-token cookie name.
-pub(crate) const ACCESS_TOKEN_COOKIE: &str = cookie::ACCESS_TOKEN;
+pub(crate) const ACCESS_TOKEN_COOKIE: &str = cookie_name::ACCESS_TOKEN;
 /// Refresh-token cookie name.
-pub(crate) const REFRESH_TOKEN_COOKIE: &str = cookie::REFRESH_TOKEN;
+pub(crate) const REFRESH_TOKEN_COOKIE: &str = cookie_name::REFRESH_TOKEN;
 /// Legacy cookie whose presence forces a refresh.
-pub(crate) const LEGACY_ID_REFRESH_COOKIE: &str = cookie::LEGACY_ID_REFRESH_TOKEN;
+pub(crate) const LEGACY_ID_REFRESH_COOKIE: &str = cookie_name::LEGACY_ID_REFRESH_TOKEN;
 /// Anti-CSRF request and response header.
 pub(crate) const ANTI_CSRF_HEADER: &str = header::ANTI_CSRF;
 /// Recipe id request header (also satisfies VIA_CUSTOM_HEADER anti-CSRF).
@@ -48,25 +50,18 @@ fn exposed_headers() -> HeaderValue {
 /// Parse `Cookie` header values into `(name, value)` pairs, in order, duplicates kept. Never fails: pieces that
 /// are not `name=value` are skipped; surrounding quotes of a value are removed.
 pub fn parse_cookies<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<(&'a str, &'a str)> {
-    let mut out = Vec::new();
-    for header in values {
-        for piece in header.split(';') {
-            let Some((name, value)) = piece.split_once('=') else {
-                continue;
-            };
-            let name = name.trim();
-            if name.is_empty() {
-                continue;
-            }
-            let value = value.trim();
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value);
-            out.push((name, value));
-        }
+    /// `"v"` ⇒ `v` (RFC 6265 allows a quoted cookie value).
+    fn unquote(v: &str) -> &str {
+        v.strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v)
     }
-    out
+    values
+        .into_iter()
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter_map(|c| Some((c.name_raw()?, unquote(c.value_raw()?))))
+        .collect()
 }
 
 /// All values of cookie `name` on a request.
@@ -151,7 +146,7 @@ pub struct IssuedRefreshToken {
 
 /// Changes a handler made to the session that must appear on its response.
 #[derive(Debug, Clone, Default)]
-pub struct ResponseChanges {
+pub(crate) struct ResponseChanges {
     access: Option<(IssuedAccessToken, TokenTransfer)>,
     refresh: Option<(IssuedRefreshToken, TokenTransfer)>,
     anti_csrf: Option<String>,
@@ -160,24 +155,24 @@ pub struct ResponseChanges {
 
 impl ResponseChanges {
     /// Send a new access token (and front-token) in `transfer`.
-    pub fn set_access_token(&mut self, token: IssuedAccessToken, transfer: TokenTransfer) {
+    pub(crate) fn set_access_token(&mut self, token: IssuedAccessToken, transfer: TokenTransfer) {
         self.clear.retain(|t| *t != transfer);
         self.access = Some((token, transfer));
     }
 
     /// Send a new refresh token in `transfer`.
-    pub fn set_refresh_token(&mut self, token: IssuedRefreshToken, transfer: TokenTransfer) {
+    pub(crate) fn set_refresh_token(&mut self, token: IssuedRefreshToken, transfer: TokenTransfer) {
         self.clear.retain(|t| *t != transfer);
         self.refresh = Some((token, transfer));
     }
 
     /// Send an `anti-csrf` header.
-    pub fn set_anti_csrf(&mut self, token: String) {
+    pub(crate) fn set_anti_csrf(&mut self, token: String) {
         self.anti_csrf = Some(token);
     }
 
     /// Clear the session's tokens in `transfer` (and send `front-token: remove`).
-    pub fn clear(&mut self, transfer: TokenTransfer) {
+    pub(crate) fn clear(&mut self, transfer: TokenTransfer) {
         self.access = self.access.take().filter(|(_, t)| *t != transfer);
         self.refresh = self.refresh.take().filter(|(_, t)| *t != transfer);
         if !self.clear.contains(&transfer) {
@@ -186,14 +181,14 @@ impl ResponseChanges {
     }
 
     /// Clear tokens in both transports.
-    pub fn clear_all(&mut self) {
+    pub(crate) fn clear_all(&mut self) {
         self.clear(TokenTransfer::Cookie);
         self.clear(TokenTransfer::Header);
         self.anti_csrf = None;
     }
 
     /// Whether there is anything to write.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.access.is_none()
             && self.refresh.is_none()
             && self.anti_csrf.is_none()
@@ -201,7 +196,7 @@ impl ResponseChanges {
     }
 
     /// Write the changes into response headers.
-    pub fn apply(&self, config: &SessionConfig, headers: &mut HeaderMap) {
+    pub(crate) fn apply(&self, config: &SessionConfig, headers: &mut HeaderMap) {
         if self.is_empty() {
             return;
         }
@@ -284,6 +279,21 @@ fn append_cookie(
     path: &str,
     expires_ms: i64,
 ) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(config, name, value, path, expires_ms)) {
+        headers.append(SET_COOKIE, v);
+    }
+}
+
+/// A `Set-Cookie` value for a session cookie: HttpOnly, the configured SameSite, Secure and Domain, expiring
+/// at `expires_ms` (ms since epoch; the epoch itself clears the cookie). Written here, not by the `cookie` crate,
+/// to keep the wire bytes: that crate orders attributes differently and drops a `Domain`'s leading dot.
+fn set_cookie(
+    config: &SessionConfig,
+    name: &str,
+    value: &str,
+    path: &str,
+    expires_ms: i64,
+) -> String {
     let mut c = format!(
         "{name}={value}; Expires={}; HttpOnly; Path={path}; SameSite={}",
         http_date(expires_ms / 1000),
@@ -296,38 +306,13 @@ fn append_cookie(
         c.push_str("; Domain=");
         c.push_str(d.trim());
     }
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        headers.append(SET_COOKIE, v);
-    }
+    c
 }
 
-/// IMF-fixdate (`Thu, 01 Jan 1970 00:00:00 GMT`) of Unix seconds.
+/// IMF-fixdate (`Thu, 01 Jan 1970 00:00:00 GMT`) of Unix seconds (before the epoch: the epoch).
 pub(crate) fn http_date(secs: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = secs.max(0);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)],
-        MONTHS[usize::try_from(m - 1).unwrap_or(0)],
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let secs = u64::try_from(secs).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -339,6 +324,27 @@ mod tests {
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
         assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+
+    #[test]
+    fn set_cookie_bytes() {
+        let mut config = SessionConfig {
+            api_domain: "https://api.example.com".into(),
+            website_origins: vec!["https://app.example.org".into()],
+            cookie_domain: Some(" .example.com ".into()),
+            ..SessionConfig::default()
+        };
+        assert_eq!(
+            set_cookie(&config, "sRefreshToken", "t.m", "/auth/session/refresh", 0),
+            "sRefreshToken=t.m; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; \
+             Path=/auth/session/refresh; SameSite=None; Secure; Domain=.example.com"
+        );
+        config.cookie_secure = Some(false);
+        config.cookie_domain = None;
+        assert_eq!(
+            set_cookie(&config, "sAccessToken", "a.b.c", "/", 1_700_000_000_000),
+            "sAccessToken=a.b.c; Expires=Tue, 14 Nov 2023 22:13:20 GMT; HttpOnly; Path=/; SameSite=None"
+        );
     }
 
     #[test]

@@ -73,20 +73,7 @@ struct Inner {
     verified: VerificationCache,
 }
 
-/// The session authority. Cheap to clone (shared state behind an `Arc`).
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::sync::Arc;
-/// use fauna_session_server::{SessionConfig, SessionEngine, TokenTransfer, store::SqlStore};
-///
-/// let store = SqlStore::connect("sqlite://fauna-session.sqlite?mode=rwc").await?;
-/// let engine = SessionEngine::new(SessionConfig::default(), Arc::new(store)).await?;
-/// let tokens = engine.create_session("42", Default::default(), Default::default(), TokenTransfer::Header).await?;
-/// let verified = engine.verify_access_token(&tokens.access_token.token).await?;
-/// assert_eq!(verified.access_token.sub, "42");
-/// # Ok(()) }
-/// ```
+#[doc = include_str!("../docs/engine.md")]
 #[derive(Clone)]
 pub struct SessionEngine {
     inner: Arc<Inner>,

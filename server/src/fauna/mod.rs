@@ -1,41 +1,4 @@
-//! Fauna integration: a short-lived Fauna token for every session, and (optionally) users stored
-//! in Fauna.
-//!
-//! This is the SuperTokens "FaunaDB session" integration on today's protocol (FQL v10, Core HTTP
-//! API). With [`FaunaHooks`] installed as the engine's [`SessionHooks`](crate::hooks::SessionHooks):
-//!
-//! - creating or refreshing a session mints a token for the user's document (`<Coll>.byId(userId)`)
-//!   in **one** round trip, with ttl = access-token lifetime + [`FaunaConfig::ttl_lag`]. The query
-//!   fails cleanly (no session, 503) when the user document does not exist;
-//! - the secret goes into the access-token payload as `faunadbToken` when
-//!   [`FaunaConfig::access_faunadb_token_from_frontend`] is on (the browser then reads it from the
-//!   front-token), else into the private session data. [`FaunaSession::faunadb_token`] finds it
-//!   either way;
-//! - sign-out, revocation, revoke-all and refresh-token theft delete the session's Fauna tokens
-//!   (one round trip; a token already gone is not an error). The previous token of a refreshed
-//!   session is left to expire by its ttl, so a browser's in-flight queries still finish;
-//! - Fauna unreachable, 401, 429 or 5xx ⇒ no session is created (or, on refresh, nothing is
-//!   written and the presented refresh token stays usable) and the client gets 503.
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//! use fauna_session_server::fauna::{FaunaConfig, FaunaHooks};
-//! use fauna_session_server::{SessionConfig, SessionEngine, store::SqlStore};
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let fauna = FaunaConfig {
-//!     user_collection: "User".into(),
-//!     access_faunadb_token_from_frontend: true,
-//!     ..FaunaConfig::new(std::env::var("FAUNA_SECRET")?)
-//! };
-//! let config = SessionConfig { hooks: Arc::new(FaunaHooks::new(fauna)), ..SessionConfig::default() };
-//! let store = SqlStore::connect("sqlite://fauna-session.sqlite?mode=rwc").await?;
-//! let engine = SessionEngine::new(config, Arc::new(store)).await?;
-//! # Ok(()) }
-//! ```
-//!
-//! Users stored in Fauna instead of SQL: [`FaunaUserStore`]. With the SQL user store, wrap it in
-//! [`WithFaunaUserDocuments`] so sign-up also creates the user's Fauna document.
+#![doc = include_str!("../docs/fauna.md")]
 
 mod client;
 mod hooks;
