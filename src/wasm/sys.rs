@@ -15,7 +15,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
     pub(crate) fn locks_request(name: &str, callback: &Function) -> Result<Promise, JsValue>;
 
-    #[cfg(feature = "compat")]
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
 
@@ -194,7 +193,6 @@ pub(crate) fn page_hostname() -> String {
 }
 
 /// Resolves after `ms` milliseconds.
-#[cfg(feature = "compat")]
 pub(crate) async fn sleep(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
         set_timeout(&resolve, ms);
