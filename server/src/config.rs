@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::accounts::AccountsConfig;
 use crate::hooks::{NoHooks, SessionHooks};
 use crate::lockout::LockoutConfig;
 use crate::throttle::RateLimits;
@@ -119,6 +120,8 @@ pub struct SessionConfig {
     /// Serve `GET {base}/emailpassword/email/exists` (default true). It tells anyone whether an email has an
     /// account; turn it off when the sign-up form does not need it.
     pub email_exists_route: bool,
+    /// Password reset, email verification and devices (default: email off, verification off).
+    pub accounts: AccountsConfig,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -135,6 +138,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("anti_csrf", &self.anti_csrf())
             .field("rate_limits", &self.rate_limits)
             .field("lockout", &self.lockout)
+            .field("accounts", &self.accounts)
             .finish_non_exhaustive()
     }
 }
@@ -158,6 +162,7 @@ impl Default for SessionConfig {
             rate_limits: RateLimits::default(),
             lockout: LockoutConfig::default(),
             email_exists_route: true,
+            accounts: AccountsConfig::default(),
         }
     }
 }

@@ -167,6 +167,11 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Delete sessions that expired before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+    /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
+    /// those features off.
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        None
+    }
 }
 
 /// Where the signing keys and the server's secrets (the refresh-token MAC key) live, shared by every instance.

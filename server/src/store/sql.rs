@@ -155,6 +155,10 @@ impl SqlStore {
 
 #[async_trait::async_trait]
 impl SessionStore for SqlStore {
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        Some(self)
+    }
+
     async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
         let sql = "INSERT INTO sessions (session_handle, user_id, current_hash2, parent_hash2, access_token_payload, \
                    session_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
