@@ -377,7 +377,8 @@ async fn rate_limits_per_ip_and_per_email(b: Backend) {
     let mail = with_mail(&sink);
     let s = TestServer::start(b, |c| {
         mail(c);
-        c.accounts.per_ip = Rate::new(4, Duration::from_secs(3600));
+        c.rate_limits.account_email_per_minute = 4;
+        c.rate_limits.account_token_per_minute = 1;
         c.accounts.per_email = Rate::new(1, Duration::from_secs(3600));
     })
     .await;
@@ -403,14 +404,25 @@ async fn rate_limits_per_ip_and_per_email(b: Backend) {
     .await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
-    let r = s
-        .http
-        .post(s.at("/auth/user/password/reset"))
-        .json(&json!({"token": "x", "formFields": [{"id": "password", "value": "good-pass-1"}]}))
-        .send()
-        .await
-        .expect("reset");
-    assert_eq!(r.status(), 429);
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"message": "too many requests"})
+    );
+    // Redeeming tokens has its own allowance (one per minute here).
+    let redeem = || {
+        s.http
+            .post(s.at("/auth/user/password/reset"))
+            .json(
+                &json!({"token": "x", "formFields": [{"id": "password", "value": "good-pass-1"}]}),
+            )
+            .send()
+    };
+    let r = redeem().await.expect("reset");
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"status": "RESET_PASSWORD_INVALID_TOKEN_ERROR"})
+    );
+    assert_eq!(redeem().await.expect("reset").status(), 429);
 }
 
 /// `DELETE /auth/sessions/<handle>` as `t`.
