@@ -17,7 +17,8 @@
 //! Tokens are 64 random bytes (128 hex characters), stored only as SHA-256, single use (using one deletes all
 //! of the user's tokens of that kind), and expire ([`AccountsConfig::password_reset_token_lifetime`], 1 h;
 //! [`AccountsConfig::email_verification_token_lifetime`], 24 h). Requests are rate-limited per client IP and per
-//! email or user ([`AccountsConfig::per_ip`], [`AccountsConfig::per_email`]).
+//! email or user (the per-IP limits of [`RateLimits`](crate::RateLimits) `account_email_per_minute` and
+//! `account_token_per_minute`, answered 429; [`AccountsConfig::per_email`], silent).
 //!
 //! Email verification ([`EmailVerification`]): when not `Off`, every new session carries
 //! `"st-ev": {"v": <verified>, "t": <ms>}` in its access-token payload, as SuperTokens sets it. `Required` makes
@@ -90,16 +91,13 @@ pub struct AccountsConfig {
     pub password_reset_token_lifetime: Duration,
     /// How long a verification link works (default 24 h).
     pub email_verification_token_lifetime: Duration,
-    /// Requests per client IP on the token and email routes (default 10 at once, then one per 6 s): beyond it,
-    /// 429.
-    pub per_ip: Rate,
     /// Emails per address or user (default 3 at once, then one per 10 min): beyond it the request still
     /// answers `OK` but nothing is sent, so mailboxes cannot be flooded and nothing tells whether the email
     /// exists.
     pub per_email: Rate,
     /// Most emails being sent at once (default 32); beyond it new ones are dropped with a warning.
     pub max_pending_emails: usize,
-    /// Most keys each rate limiter remembers (default 100 000).
+    /// Most keys the per-email limiter remembers (default 100 000).
     pub max_limiter_keys: usize,
 }
 
@@ -110,7 +108,6 @@ impl Default for AccountsConfig {
             email_verification: EmailVerification::Off,
             password_reset_token_lifetime: Duration::from_secs(3600),
             email_verification_token_lifetime: Duration::from_secs(24 * 3600),
-            per_ip: Rate::new(10, Duration::from_secs(6)),
             per_email: Rate::new(3, Duration::from_secs(600)),
             max_pending_emails: 32,
             max_limiter_keys: 100_000,

@@ -3,7 +3,6 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
@@ -59,17 +58,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestIp {
     }
 }
 
-impl RequestIp {
-    fn key(self) -> String {
-        self.0
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
-    }
-}
-
 #[derive(Clone)]
 struct Accounts {
     engine: SessionEngine,
-    per_ip: Arc<Limiter>,
     per_email: Arc<Limiter>,
     sending: Arc<Semaphore>,
 }
@@ -87,7 +78,6 @@ pub fn router(engine: &SessionEngine) -> Router {
     }
     let state = Accounts {
         engine: engine.clone(),
-        per_ip: Arc::new(Limiter::new(config.per_ip, config.max_limiter_keys)),
         per_email: Arc::new(Limiter::new(config.per_email, config.max_limiter_keys)),
         sending: Arc::new(Semaphore::new(config.max_pending_emails.max(1))),
     };
@@ -124,16 +114,6 @@ fn general_error(message: &str) -> Response {
 fn email_off() -> Response {
     tracing::warn!("an email was asked for but email is off (set --smtp-url)");
     general_error("Email is not configured on this server")
-}
-
-fn too_many(wait: Duration) -> Response {
-    let secs = wait.as_secs().max(1).to_string();
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, secs)],
-        Json(json!({"message": "too many requests, try again later"})),
-    )
-        .into_response()
 }
 
 /// An error answer, clearing tokens when the protocol says so.
@@ -252,17 +232,13 @@ async fn consume(
     Ok(row.filter(|r| r.expires_at > now_ms()))
 }
 
-/// Redeem a presented token (rate-limited per IP): its row when it is known, unexpired, and its user still
+/// Redeem a presented token: its row when it is known, unexpired, and its user still
 /// has the email it was sent to; `None` otherwise (the token is used up either way).
 async fn redeem(
     st: &Accounts,
-    ip: RequestIp,
     purpose: TokenPurpose,
     token: &str,
 ) -> Result<Option<TokenRow>, Box<Response>> {
-    if let Err(wait) = st.per_ip.check(&ip.key()) {
-        return Err(Box::new(too_many(wait)));
-    }
     let Some(row) = consume(&st.engine, purpose, token).await? else {
         return Ok(None);
     };
@@ -285,7 +261,7 @@ fn token_field(body: &Bytes, missing: &str, not_string: &str) -> Result<String, 
 }
 
 /// `POST /user/password/reset/token`.
-async fn password_reset_token(State(st): State<Accounts>, ip: RequestIp, body: Bytes) -> Response {
+async fn password_reset_token(State(st): State<Accounts>, body: Bytes) -> Response {
     let fields = match form_fields(&body, &["email"]) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -303,9 +279,6 @@ async fn password_reset_token(State(st): State<Accounts>, ip: RequestIp, body: B
     let Some(mailer) = st.engine.config().accounts.mailer.clone() else {
         return email_off();
     };
-    if let Err(wait) = st.per_ip.check(&ip.key()) {
-        return too_many(wait);
-    }
     if st.per_email.check(&format!("reset {email}")).is_err() {
         tracing::debug!("password-reset email not sent: too many for this address");
         return status("OK");
@@ -331,7 +304,7 @@ async fn password_reset_token(State(st): State<Accounts>, ip: RequestIp, body: B
 }
 
 /// `POST /user/password/reset`.
-async fn password_reset(State(st): State<Accounts>, ip: RequestIp, body: Bytes) -> Response {
+async fn password_reset(State(st): State<Accounts>, body: Bytes) -> Response {
     let fields = match form_fields(&body, &["password"]) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -356,7 +329,7 @@ async fn password_reset(State(st): State<Accounts>, ip: RequestIp, body: Bytes) 
         Err(r) => return *r,
     };
     let invalid = || status("RESET_PASSWORD_INVALID_TOKEN_ERROR");
-    let row = match redeem(&st, ip, TokenPurpose::PasswordReset, &token).await {
+    let row = match redeem(&st, TokenPurpose::PasswordReset, &token).await {
         Ok(Some(r)) => r,
         Ok(None) => return invalid(),
         Err(r) => return *r,
@@ -404,7 +377,6 @@ async fn caller(engine: &SessionEngine, session: &Session) -> Result<(User, bool
 async fn verify_email_token(
     State(st): State<Accounts>,
     Extension(pending): Extension<PendingChanges>,
-    ip: RequestIp,
     parts: Parts,
 ) -> Response {
     let mut session = match session_of(&st.engine, &pending, &parts, true).await {
@@ -424,9 +396,6 @@ async fn verify_email_token(
             Ok(()) => status("EMAIL_ALREADY_VERIFIED_ERROR"),
             Err(e) => fail(&pending, e),
         };
-    }
-    if let Err(wait) = st.per_ip.check(&ip.key()) {
-        return too_many(wait);
     }
     let said = session
         .access_token_payload()
@@ -477,7 +446,6 @@ async fn mark_sessions_verified(engine: &SessionEngine, user_id: &str) -> Result
 async fn verify_email(
     State(st): State<Accounts>,
     Extension(pending): Extension<PendingChanges>,
-    ip: RequestIp,
     parts: Parts,
     body: Bytes,
 ) -> Response {
@@ -493,7 +461,7 @@ async fn verify_email(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let row = match redeem(&st, ip, TokenPurpose::EmailVerification, &token).await {
+    let row = match redeem(&st, TokenPurpose::EmailVerification, &token).await {
         Ok(Some(r)) => r,
         Ok(None) => return status("EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"),
         Err(r) => return *r,
