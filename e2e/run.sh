@@ -4,10 +4,12 @@
 #  1. starts the demo (scripts/demo.sh builds pkg/ and the examples, then runs the
 #     Fauna emulator + fauna-session-server serving the example) on free loopback
 #     ports with 4-second access tokens;
-#  2. checks the npm package (tests/npm-package.test.mjs: npm pack contents, tsc);
+#  2. checks the npm package (tests/npm-package.test.mjs: npm pack contents, tsc; tests/ssr.test.mjs: node
+#     imports the packed tarball without a browser);
 #  3. drives the demo with Playwright in the Debian Chromium (tests/*.browser.test.mjs):
-#     the Vite example end to end, two tabs sharing one refresh, the Yew and Leptos apps, and the
-#     packed tarball built with Vite, webpack 5, Rollup and as native ES modules;
+#     the Vite example end to end, two tabs sharing one refresh, the Yew and Leptos apps, the fauna
+#     driver with the session-managed token, and the packed tarball built with Vite, webpack 5, Rollup
+#     and as native ES modules;
 #  4. stops everything it started; exits non-zero if anything failed.
 #
 # Screenshots go to artifacts/ (ARTIFACTS_DIR) at the repository root; logs to $DEMO_STATE_DIR.
@@ -19,7 +21,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 cd "$HERE"
 
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+# Installed as the lock file says (again when a newer lock file added a package, e.g. the bundlers).
+for dep in playwright-core typescript vite webpack rollup @rollup/plugin-node-resolve; do
+  [ -d "node_modules/$dep" ] || { npm ci --no-audit --no-fund; break; }
+done
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 export DEMO_PORT=${DEMO_PORT:-$(free_port)}
@@ -51,7 +56,7 @@ export FAUNA_ENDPOINT=${FAUNA_ENDPOINT:-"http://127.0.0.1:$FAUNA_PORT"}
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-$ROOT/artifacts}
 mkdir -p "$ARTIFACTS_DIR"
 status=0
-node --test --test-concurrency=1 tests/npm-package.test.mjs tests/*.browser.test.mjs || status=1
+node --test --test-concurrency=1 tests/npm-package.test.mjs tests/ssr.test.mjs tests/*.browser.test.mjs || status=1
 
 if [ "$status" != 0 ]; then
   echo "e2e: FAILED; logs in $DEMO_STATE_DIR"

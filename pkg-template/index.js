@@ -1,16 +1,51 @@
 // Entry point of the `fauna-session` package.
 //
-// It loads the WebAssembly module of the `web` build once (top-level await), then
-// re-exports the whole JS API, so apps can write
+// In a browser it loads the WebAssembly module of the `web` build once (top-level await), then exports the whole
+// JS API, so apps can write
 //
 //     import { init, getFaunadbToken } from "fauna-session";
+//     import SuperTokens from "fauna-session"; // the same API as one object, as supertokens-website's
 //
 // without calling a wasm initialiser themselves. Bundlers (Vite, webpack 5, Rollup)
 // turn `new URL("…_bg.wasm", import.meta.url)` inside the web build into an asset URL.
 // Need control over where the .wasm comes from? Import "fauna-session/web" and call
 // its default export yourself.
-import initWasm from "./web/fauna_session.js";
+//
+// Outside a browser (server-side rendering in Node: Next.js, Vite SSR) nothing is loaded and nothing throws at
+// import: there is no session there, so the API answers "no session" (doesSessionExist → false, getAccessToken →
+// undefined, attemptRefreshingSession → false, signOut → done) or rejects with a clear error (getUserId, the
+// payload, getFaunadbToken); init does nothing and sessionFetch is the plain fetch.
+import initWasm, * as web from "./web/fauna_session.js";
 
-await initWasm();
+const browser = typeof window !== "undefined" && typeof document !== "undefined";
+if (browser) await initWasm();
 
-export * from "./web/fauna_session.js";
+const answer = (value) => () => Promise.resolve(value);
+const noSession = () =>
+  Promise.reject(new Error("fauna-session: no browser here (server-side rendering), so no session exists"));
+const pick = (name, ssr) => (browser ? web[name] : ssr);
+
+export const init = pick("init", () => {});
+export const doesSessionExist = pick("doesSessionExist", answer(false));
+export const getUserId = pick("getUserId", noSession);
+export const getAccessTokenPayloadSecurely = pick("getAccessTokenPayloadSecurely", noSession);
+export const getJWTPayloadSecurely = pick("getJWTPayloadSecurely", noSession);
+export const getAccessToken = pick("getAccessToken", answer(undefined));
+export const attemptRefreshingSession = pick("attemptRefreshingSession", answer(false));
+export const signOut = pick("signOut", answer(undefined));
+export const getFaunadbToken = pick("getFaunadbToken", noSession);
+export const sessionFetch = pick("sessionFetch", (input, init) => fetch(input, init));
+
+/** The whole API as one object: `import SuperTokens from "fauna-session"`, as with supertokens-website. */
+export default {
+  init,
+  doesSessionExist,
+  getUserId,
+  getAccessTokenPayloadSecurely,
+  getJWTPayloadSecurely,
+  getAccessToken,
+  attemptRefreshingSession,
+  signOut,
+  getFaunadbToken,
+  sessionFetch,
+};

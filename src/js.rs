@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, ConfigError, TokenTransferMethod};
+use crate::fauna::FaunaConfig;
 use crate::wasm::settings::{self, Hooks, Settings};
 use crate::wasm::{Fail, api, sys};
 
@@ -58,6 +59,20 @@ export interface SessionConfig {
     Promise<{ url: string; requestInit: RequestInit }> | { url: string; requestInit: RequestInit };
   postAPIHook?: (context: ApiHookContext & { fetchResponse: Response }) => Promise<void> | void;
   onHandleEvent?: (event: SessionEvent) => void;
+  /**
+   * Fauna requests managed by the session: every request to this endpoint (scheme, host and port exact) gets
+   * `Authorization: Bearer <faunadbToken>` (and none of the session's headers), refreshed first when it would live
+   * less than `minValiditySeconds` (default 5); a Fauna 401 refreshes the session once and retries once. Create the
+   * `fauna` driver's `Client` once, with any placeholder secret.
+   */
+  fauna?: { endpoint: string; minValiditySeconds?: number };
+  /**
+   * Narrows interception: a request the protocol's domain rules would intercept gets the session handling only
+   * if this returns true for its absolute URL. Default: all of them.
+   */
+  interceptUrl?: (url: string) => boolean;
+  /** Default true. false: leave window.fetch (and XMLHttpRequest) alone; call sessionFetch instead. */
+  patchGlobals?: boolean;
 }
 export interface FaunadbTokenOptions {
   /** The returned token stays valid at least this long (refreshing first when it would not). Default 0. */
@@ -114,6 +129,8 @@ fn opt_function(obj: &JsValue, key: &'static str) -> Result<Option<Function>, Co
 struct JsConfig {
     config: Config,
     hooks: Hooks,
+    /// `patchGlobals` (default true): patch `window.fetch` (and with `compat` `XMLHttpRequest`).
+    patch_globals: bool,
 }
 
 fn read_config(obj: &JsValue) -> Result<JsConfig, ConfigError> {
@@ -155,12 +172,36 @@ fn read_config(obj: &JsValue) -> Result<JsConfig, ConfigError> {
             n as u32
         };
     }
+    if let Some(f) = opt(obj, "fauna") {
+        c.fauna = Some(read_fauna(&f)?);
+    }
     let hooks = Hooks {
         pre_api: opt_function(obj, "preAPIHook")?,
         post_api: opt_function(obj, "postAPIHook")?,
         on_event: opt_function(obj, "onHandleEvent")?,
+        intercept_url: opt_function(obj, "interceptUrl")?,
     };
-    Ok(JsConfig { config: c, hooks })
+    let patch_globals = opt_bool(obj, "patchGlobals")?.unwrap_or(true);
+    Ok(JsConfig {
+        config: c,
+        hooks,
+        patch_globals,
+    })
+}
+
+/// `fauna: { endpoint, minValiditySeconds }`.
+fn read_fauna(f: &JsValue) -> Result<FaunaConfig, ConfigError> {
+    let endpoint = match opt(f, "endpoint").and_then(|v| v.as_string()) {
+        Some(e) if f.is_object() => e,
+        _ => return Err(ConfigError::InvalidOption("fauna.endpoint")),
+    };
+    let mut fauna = FaunaConfig::new(endpoint);
+    if let Some(v) = opt(f, "minValiditySeconds") {
+        fauna.min_validity_seconds = v
+            .as_f64()
+            .ok_or(ConfigError::InvalidOption("fauna.minValiditySeconds"))?;
+    }
+    Ok(fauna)
 }
 
 fn config_error(e: ConfigError) -> JsValue {
@@ -168,16 +209,39 @@ fn config_error(e: ConfigError) -> JsValue {
 }
 
 /// Configures the session and patches `window.fetch`, and with `compat` `XMLHttpRequest` (once per page; a second
-/// call only replaces the configuration). Throws on an invalid configuration.
+/// call only replaces the configuration; `patchGlobals: false` patches nothing, see `sessionFetch`). Throws on an
+/// invalid configuration.
 #[wasm_bindgen]
 pub fn init(config: SessionConfig) -> Result<(), JsValue> {
-    let JsConfig { config, hooks } = read_config(&config).map_err(config_error)?;
+    let JsConfig {
+        config,
+        hooks,
+        patch_globals,
+    } = read_config(&config).map_err(config_error)?;
     let config = config
         .normalise(&sys::page_hostname())
         .map_err(config_error)?;
     settings::install(Settings { config, hooks });
-    crate::wasm::intercept();
+    crate::wasm::events::follow_other_tabs();
+    if patch_globals {
+        crate::wasm::intercept();
+    }
     Ok(())
+}
+
+/// `fetch` with the session handling, whether or not the globals are patched (`init({ patchGlobals: false })`):
+/// session headers and refresh-and-retry for the API, the managed token for Fauna, the native `fetch` for the rest.
+#[wasm_bindgen(js_name = sessionFetch, unchecked_return_type = "Promise<Response>")]
+pub fn session_fetch(
+    #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
+) -> Promise {
+    sys::promise(Box::pin(async move {
+        crate::wasm::fetch::do_request(input, init)
+            .await
+            .map(JsValue::from)
+            .map_err(Fail::into_js)
+    }))
 }
 
 /// What a session call does; one async body for all exports keeps the wasm small (one future type).

@@ -42,8 +42,8 @@
 //! come from the `fauna-session-protocol` crate, which the server uses too. The browser backend (`wasm32` only,
 //! private) puts them to work in modules by concern, none importing a later one: `sys` (browser bindings),
 //! `lock`, `settings` (what `init` configured), `events`, `frontend` (the cookie state), `hooks`, `refresh`
-//! (single flight), `fetch`, `xhr`, `api` (the session API both front doors share), `session` and
-//! `fauna_client` (Rust).
+//! (single flight), `fauna_requests` (Fauna requests managed by the session), `fetch`, `xhr`, `api` (the session
+//! API both front doors share), `session` and `fauna_client` (Rust).
 //!
 //! ## Cargo features
 //!

@@ -285,7 +285,7 @@ async fn retry_limit_stops_with_an_error() {
 }
 
 #[wasm_bindgen_test]
-async fn malformed_front_token_header_and_cookie_give_clear_errors() {
+async fn malformed_front_token_header_is_an_error_and_bad_stored_state_is_no_session() {
     setup(|_| {});
     malformed_front_token();
     set_session(now() + 60_000.0, &object());
@@ -300,30 +300,44 @@ async fn malformed_front_token_header_and_cookie_give_clear_errors() {
     // Nothing half-written: the old front token is still there.
     assert!(api::get_user_id().await.is_ok());
 
-    web_sys::window()
+    // Corrupt stored state never throws: it is cleared and reported as no session (without a refresh).
+    let document = web_sys::window()
         .unwrap()
         .document()
         .unwrap()
-        .unchecked_into::<web_sys::HtmlDocument>()
-        .set_cookie("sFrontToken=e30=;path=/")
-        .unwrap();
-    let err = api::get_user_id().await.unwrap_err();
-    assert_eq!(
-        error_message(&err),
-        "malformed front token: the front token is not a JSON object with uid, ate and up"
-    );
-    web_sys::window()
-        .unwrap()
-        .document()
-        .unwrap()
-        .unchecked_into::<web_sys::HtmlDocument>()
-        .set_cookie("sFrontToken=%%%;path=/")
-        .unwrap();
-    let err = api::get_access_token_payload_securely().await.unwrap_err();
-    assert_eq!(
-        error_message(&err),
-        "malformed front token: the front token is not valid base64"
-    );
+        .unchecked_into::<web_sys::HtmlDocument>();
+    for (cookie, what) in [
+        (
+            "sFrontToken=e30=;path=/",
+            "a front token without uid, ate and up",
+        ),
+        ("sFrontToken=%%%;path=/", "a front token that is not base64"),
+        (
+            "st-last-access-token-update=garbage;path=/",
+            "a marker that is not a time",
+        ),
+    ] {
+        set_session(now() + 60_000.0, &object());
+        document.set_cookie(cookie).unwrap();
+        reset_calls();
+        assert_eq!(api::does_session_exist().await, Ok(false), "{what}");
+        assert_eq!(
+            error_message(&api::get_user_id().await.unwrap_err()),
+            "No session exists",
+            "{what}"
+        );
+        assert!(
+            !cookie_names().iter().any(|c| c == "sFrontToken"),
+            "{what}: cleared"
+        );
+        assert_eq!(
+            count_calls("/auth/session/refresh"),
+            0,
+            "{what}: no refresh"
+        );
+        let err = api::get_access_token_payload_securely().await.unwrap_err();
+        assert_eq!(error_message(&err), "No session exists", "{what}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -182,3 +182,56 @@ async fn without_a_fauna_endpoint_the_client_says_so() {
     let session = Session::init(Config::new(SERVER)).unwrap();
     assert_eq!(two(&session).await, Err(FaunaError::NotConfigured));
 }
+
+#[wasm_bindgen(inline_js = r#"
+export async function faunaStatuses(url, n) {
+  const one = () => fetch(url, {
+    method: "POST",
+    headers: { authorization: "Bearer placeholder", "content-type": "application/json" },
+    body: JSON.stringify({ query: "1 + 1" }),
+  }).then(r => r.status);
+  return Promise.all(Array.from({ length: n }, one));
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = faunaStatuses, catch)]
+    async fn fauna_statuses(url: &str, n: u32) -> Result<JsValue, JsValue>;
+}
+
+async fn statuses(n: u32) -> Vec<u32> {
+    let url = format!("{}/query/1", FAUNA.unwrap_or_default());
+    fauna_statuses(&url, n)
+        .await
+        .unwrap()
+        .unchecked_into::<js_sys::Array>()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as u32)
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_patched_fetch_manages_requests_to_the_fauna_endpoint() {
+    use wasm_bindgen::JsCast;
+    let c = config(SERVER);
+    let fauna = object();
+    set(&fauna, "endpoint", FAUNA.expect("FAUNA_SESSION_TEST_FAUNA"));
+    set(&fauna, "minValiditySeconds", 0.5);
+    set(&c, "fauna", fauna);
+    fauna_session::js::init(c.unchecked_into()).unwrap();
+    let body = sign_up(SERVER, &random_email()).await.unwrap();
+    assert_eq!(get(&body, "status").as_string().as_deref(), Some("OK"));
+    // The app's placeholder secret is replaced by the session's token.
+    assert_eq!(statuses(1).await, vec![200]);
+    sleep(PAST_EXPIRY_MS).await;
+    let r0 = refreshes().await;
+    assert_eq!(statuses(5).await, vec![200; 5]);
+    assert_eq!(refreshes().await - r0, 1.0, "5 requests, one refresh");
+    api::sign_out().await.unwrap();
+    let r0 = refreshes().await;
+    assert_eq!(
+        statuses(1).await,
+        vec![401],
+        "signed out: the placeholder goes as it is"
+    );
+    assert_eq!(refreshes().await - r0, 0.0);
+}

@@ -9,14 +9,14 @@ use web_sys::Response;
 use super::hooks::{self, Action};
 use super::refresh::{self, Unauthorised};
 use super::settings::{self, Settings};
-use super::{Fail, events, fetch, frontend, sys};
+use super::{Fail, events, fauna_requests, fetch, frontend, sys};
 use crate::cookies;
 use crate::error::Error;
 use crate::event::Event;
 use crate::front_token;
 use crate::headers;
 use crate::state;
-use fauna_session_protocol::{FAUNADB_TOKEN_CLAIM, body};
+use fauna_session_protocol::body;
 
 /// The parsed front token, after resolving an unknown session state; `None` without a session.
 async fn front_token_info(settings: &Settings) -> Result<Option<JsValue>, Fail> {
@@ -49,27 +49,13 @@ pub(crate) async fn user_id() -> Result<String, Fail> {
         .unwrap_or_default())
 }
 
-/// The front token of a session whose access token has not expired (refreshing first if it has).
-async fn fresh_info(settings: &Settings) -> Result<JsValue, Fail> {
-    for _ in 0..10 {
-        let info = front_token_info(settings).await?.ok_or(Error::NoSession)?;
-        if !state::expired(frontend::expiry(&info), frontend::adjusted_now()) {
-            return Ok(info);
-        }
-        let pre = frontend::state();
-        match refresh::on_unauthorised(settings, &pre).await {
-            Unauthorised::Retry => {}
-            Unauthorised::Expired(_) => return Err(Error::CouldNotRefresh.into()),
-            Unauthorised::ApiError(e) => return Err(Fail::Js(e)),
-        }
-    }
-    Err(Error::CouldNotRefresh.into())
-}
-
 /// The access-token payload of a fresh session.
 pub(crate) async fn payload_securely() -> Result<JsValue, Fail> {
     let settings = settings::current()?;
-    Ok(sys::get(&fresh_info(&settings).await?, front_token::UP))
+    Ok(sys::get(
+        &fauna_requests::fresh_info(&settings).await?,
+        front_token::UP,
+    ))
 }
 
 /// The header-mode access token, if a session exists.
@@ -100,21 +86,7 @@ pub(crate) async fn faunadb_token(min_validity_seconds: f64) -> Result<String, F
     } else {
         0.0
     };
-    for attempt in 0..2 {
-        let info = fresh_info(&settings).await?;
-        let token = sys::get(&sys::get(&info, front_token::UP), FAUNADB_TOKEN_CLAIM)
-            .as_string()
-            .ok_or(Error::NoFaunaToken)?;
-        // The server mints the Fauna token to outlive the access token, so the access token's expiry is a
-        // safe lower bound of the Fauna token's.
-        if state::valid_for(frontend::expiry(&info), frontend::adjusted_now(), min_ms) {
-            return Ok(token);
-        }
-        if attempt == 0 && !attempt_refreshing_session().await? {
-            return Err(Error::CouldNotRefresh.into());
-        }
-    }
-    Err(Error::FaunaTokenTooShort.into())
+    fauna_requests::token(&settings, min_ms).await
 }
 
 /// Signs out (`POST <apiBasePath>/signout`, through the interceptor) and clears the local session.

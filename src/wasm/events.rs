@@ -9,8 +9,8 @@ use core::cell::{Cell, RefCell};
 
 use wasm_bindgen::JsValue;
 
-use super::settings::Settings;
-use super::sys;
+use super::settings::{self, Settings};
+use super::{sys, tab_sync};
 use crate::event::Event;
 use crate::state;
 use fauna_session_protocol::body;
@@ -24,8 +24,24 @@ sys::page_local!(LISTENERS: RefCell<Vec<(u32, Listener)>> = RefCell::new(Vec::ne
 #[cfg(feature = "std")]
 sys::page_local!(NEXT_ID: Cell<u32> = Cell::new(0));
 
-/// Fires `event` (`claim_errors`: the `claimValidationErrors` array of `API_INVALID_CLAIM`, as JavaScript got it).
+/// Fires `event` (`claim_errors`: the `claimValidationErrors` array of `API_INVALID_CLAIM`, as JavaScript got it),
+/// and tells the other tabs of the origin (see [`tab_sync`]).
 pub(crate) fn fire(settings: &Settings, event: &Event, claim_errors: Option<&JsValue>) {
+    dispatch(settings, event, claim_errors);
+    tab_sync::send(event);
+}
+
+/// Listens for the other tabs' events (once per page), firing each here once.
+pub(crate) fn follow_other_tabs() {
+    tab_sync::start(|event| {
+        if let Ok(settings) = settings::current() {
+            dispatch(&settings, event, None);
+        }
+    });
+}
+
+/// Fires `event` in this tab only.
+fn dispatch(settings: &Settings, event: &Event, claim_errors: Option<&JsValue>) {
     if let Some(f) = &settings.hooks.on_event {
         let o = sys::object();
         sys::set(&o, "action", &JsValue::from_str(event.action()));

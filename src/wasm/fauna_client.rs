@@ -4,13 +4,12 @@
 //! and one retry.
 
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
-use super::refresh::{self, Unauthorised};
-use super::settings::{self, Settings};
-use super::{Fail, api, frontend};
+use super::{Fail, fauna_requests, settings, sys};
 use crate::error::Error;
 use crate::fauna::wire::{self, FaunaError};
-use crate::fauna::{self, FaunaStep};
 
 /// Handle for Fauna queries of the page's session (from `Session::fauna`). `Copy`, holds no JavaScript value.
 ///
@@ -28,7 +27,10 @@ pub struct Fauna {
 }
 
 fn session_error(f: Fail) -> FaunaError {
-    FaunaError::Session(f.into_error())
+    match f.into_error() {
+        Error::Js(message) => FaunaError::Network(message),
+        e => FaunaError::Session(e),
+    }
 }
 
 impl Fauna {
@@ -39,56 +41,38 @@ impl Fauna {
         fql: &str,
         arguments: serde_json::Value,
     ) -> Result<T, FaunaError> {
-        let session = settings::current().map_err(FaunaError::Session)?;
-        let settings = session
+        let settings = settings::current().map_err(FaunaError::Session)?;
+        let endpoint = settings
             .config
             .fauna
-            .clone()
-            .ok_or(FaunaError::NotConfigured)?;
-        let url = settings.endpoint.query_url();
+            .as_ref()
+            .ok_or(FaunaError::NotConfigured)?
+            .endpoint
+            .query_url();
+        // No session: no request (a Rust app asks for its data, it has no placeholder secret to send).
+        fauna_requests::fresh_info(&settings)
+            .await
+            .map_err(session_error)?;
+        let headers = sys::object();
+        sys::set(
+            &headers,
+            "content-type",
+            &JsValue::from_str("application/json"),
+        );
+        let init = sys::object();
+        sys::set(&init, "method", &JsValue::from_str("POST"));
+        sys::set(&init, "headers", &headers);
         let body = wire::request_body(fql, &arguments);
-        let mut retried = false;
-        loop {
-            let token = api::faunadb_token(settings.min_validity_ms / 1000.0)
-                .await
-                .map_err(session_error)?;
-            // The session as this request saw it: a refresh for its 401 is skipped if another caller already
-            // refreshed since (single flight).
-            let pre = frontend::state();
-            let (status, text) = send(&url, &token, &body).await?;
-            if fauna::after_fauna_status(status, retried) == FaunaStep::RefreshAndRetry {
-                retried = true;
-                refresh_after_401(&session, &pre).await?;
-                continue;
-            }
-            return wire::parse_response(status, &text);
+        sys::set(&init, "body", &JsValue::from_str(&body));
+        let resp = fauna_requests::send(&settings, &JsValue::from_str(&endpoint), &init)
+            .await
+            .map_err(session_error)?;
+        let status = resp.status();
+        let text = match resp.text() {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
+            Err(_) => None,
         }
+        .ok_or_else(|| FaunaError::Network("the Fauna response body could not be read".into()))?;
+        wire::parse_response(status, &text)
     }
-}
-
-async fn refresh_after_401(
-    session: &Settings,
-    pre: &crate::state::LocalSessionState,
-) -> Result<(), FaunaError> {
-    match refresh::on_unauthorised(session, pre).await {
-        Unauthorised::Retry => Ok(()),
-        Unauthorised::Expired(_) => Err(FaunaError::Session(Error::NoSession)),
-        Unauthorised::ApiError(e) => Err(session_error(Fail::Js(e))),
-    }
-}
-
-/// `POST <endpoint>/query/1` with the token; the status and the body text.
-async fn send(url: &str, token: &str, body: &str) -> Result<(u16, String), FaunaError> {
-    let network = |e: gloo_net::Error| FaunaError::Network(e.to_string());
-    let response = gloo_net::http::Request::post(url)
-        .header("authorization", &fauna::bearer(token))
-        .header("content-type", "application/json")
-        .body(body)
-        .map_err(network)?
-        .send()
-        .await
-        .map_err(network)?;
-    let status = response.status();
-    let text = response.text().await.map_err(network)?;
-    Ok((status, text))
 }

@@ -12,7 +12,7 @@ use web_sys::{Headers, Request, Response};
 
 use super::refresh::{self, Unauthorised};
 use super::settings::{self, Settings};
-use super::{Fail, events, frontend, sys};
+use super::{Fail, events, fauna_requests, frontend, sys};
 use crate::error::Error;
 use crate::event::Event;
 use crate::headers::{self, Caller, SessionTokens};
@@ -29,6 +29,11 @@ pub(crate) async fn do_request(input: JsValue, init: JsValue) -> Result<Response
         (None, None) => input.dyn_ref::<web_sys::Url>().map(|u| sys::href(u)),
     };
     let absolute = url.and_then(|u| Some((sys::absolute_url(&u)?, u)));
+    if let Some((abs, _)) = &absolute
+        && fauna_requests::is_fauna(&settings, abs)
+    {
+        return fauna_requests::send(&settings, &input, &init).await;
+    }
     let url = match absolute {
         Some((abs, raw)) if settings.intercepts(&raw, &abs) => abs,
         _ => return Ok(sys::native_fetch(&input, &init).await?),
@@ -38,14 +43,7 @@ pub(crate) async fn do_request(input: JsValue, init: JsValue) -> Result<Response
     } else {
         sys::object()
     };
-    let init_headers = sys::get(&init, "headers");
-    let base = if !init_headers.is_undefined() && !init_headers.is_null() {
-        Headers::new_with_headers(init_headers.unchecked_ref())?
-    } else if let Some(r) = request {
-        Headers::new_with_headers(&sys::headers(r))?
-    } else {
-        Headers::new()?
-    };
+    let base = fauna_requests::request_headers(request, &init)?;
     if let Some(auth) = base.get(header::AUTHORIZATION)?
         && headers::is_own_bearer(&auth, sys::cookie(crate::cookies::ACCESS_TOKEN).as_deref())
     {

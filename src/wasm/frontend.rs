@@ -8,11 +8,12 @@ use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 use super::events;
-use super::settings::Settings;
+use super::settings::{self, Settings};
 use super::sys;
 use crate::cookies::{self, FOREVER};
 use crate::error::Error;
 use crate::event::Event;
+use crate::failure::{self, Stored};
 use crate::front_token::{self, FrontTokenError};
 use crate::state::{self, LocalSessionState};
 use fauna_session_protocol::header;
@@ -33,12 +34,28 @@ fn clear_cookie(settings: &Settings, name: &str) {
 }
 
 /// The local session state, as the cookies say now (no refresh).
+///
+/// Stored state that cannot be read (a corrupt `sFrontToken` or `st-last-access-token-update`) is cleared and
+/// reported as no session: it never makes a call throw.
 pub(crate) fn state() -> LocalSessionState {
     let all = sys::document_cookie();
-    LocalSessionState::from_cookies(
-        cookies::get(&all, cookies::LAST_ACCESS_TOKEN_UPDATE),
-        cookies::get(&all, cookies::FRONT_TOKEN),
-    )
+    let last = cookies::get(&all, cookies::LAST_ACCESS_TOKEN_UPDATE);
+    let front = cookies::get(&all, cookies::FRONT_TOKEN);
+    let readable = front.is_some_and(|f| parse_front_token(f).is_ok());
+    match failure::stored_state(last, front, readable) {
+        Stored::State(s) => s,
+        Stored::Corrupt => {
+            clear_corrupt();
+            LocalSessionState::NotExists
+        }
+    }
+}
+
+/// Clears an unreadable stored session (as a `front-token: remove` would), leaving "known signed out".
+fn clear_corrupt() {
+    if let Ok(settings) = settings::current() {
+        let _ = set_front_token(&settings, front_token::REMOVE);
+    }
 }
 
 /// Server-clock "now" (client clock plus the persisted skew).
@@ -53,9 +70,10 @@ pub(crate) fn adjusted_now() -> f64 {
 
 /// Parses a front token into its JSON object, checking its shape.
 pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
-    let json = front_token::decode(raw)?;
+    let bytes = front_token::base64_decode(raw)?;
+    let json = sys::utf8_text(&bytes).ok_or(Error::MalformedFrontToken(FrontTokenError::Utf8))?;
     let shape = Error::MalformedFrontToken(FrontTokenError::Shape);
-    let v = js_sys::JSON::parse(&json).map_err(|_| shape.clone())?;
+    let v = sys::json_parse(&json).map_err(|_| shape.clone())?;
     let up = sys::get(&v, front_token::UP);
     if sys::get(&v, front_token::UID).as_string().is_none()
         || sys::get(&v, front_token::ATE).as_f64().is_none()
@@ -68,10 +86,19 @@ pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
 }
 
 /// The stored front token, parsed; `None` without one.
+///
+/// An unreadable one is cleared and reported as none.
 pub(crate) fn front_token() -> Result<Option<JsValue>, Error> {
-    sys::cookie(cookies::FRONT_TOKEN)
-        .map(|raw| parse_front_token(&raw))
-        .transpose()
+    let Some(raw) = sys::cookie(cookies::FRONT_TOKEN) else {
+        return Ok(None);
+    };
+    match parse_front_token(&raw) {
+        Ok(v) => Ok(Some(v)),
+        Err(_) => {
+            clear_corrupt();
+            Ok(None)
+        }
+    }
 }
 
 /// `ate` (access-token expiry, server clock) of a parsed front token.

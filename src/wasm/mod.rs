@@ -5,10 +5,12 @@
 //! | `sys` | browser bindings and helpers: cookies, storage, clocks, the native `fetch`, JS objects, callbacks |
 //! | `lock` | the cross-tab refresh lock (Web Locks; the localStorage lock with `compat`) |
 //! | `settings` | what `init` configured: the validated config and the JS hooks |
-//! | `events` | session events to `onHandleEvent` and to Rust subscribers |
+//! | `tab_sync` | session events sent to and received from the origin's other tabs (`BroadcastChannel`, `storage`) |
+//! | `events` | session events to `onHandleEvent`, to Rust subscribers and to the other tabs |
 //! | `frontend` | frontend session state: the protocol's cookies, the front token, tokens from responses |
 //! | `hooks` | `preAPIHook`/`postAPIHook` around the refresh and sign-out calls |
 //! | `refresh` | the single-flight refresh |
+//! | `fauna_requests` | Fauna requests managed by the session; the fresh front token and `faunadbToken` |
 //! | `fetch` | the request algorithm for `fetch`, the `window.fetch` patch |
 //! | `xhr` | the same for `XMLHttpRequest` (`compat`) |
 //! | `api` | the session API both front doors share |
@@ -27,6 +29,7 @@ pub(crate) mod api;
 pub(crate) mod events;
 #[cfg(feature = "serde")]
 pub(crate) mod fauna_client;
+pub(crate) mod fauna_requests;
 pub(crate) mod fetch;
 pub(crate) mod frontend;
 pub(crate) mod hooks;
@@ -35,6 +38,7 @@ pub(crate) mod refresh;
 #[cfg(feature = "std")]
 pub(crate) mod session;
 pub(crate) mod settings;
+pub(crate) mod tab_sync;
 #[cfg(feature = "compat")]
 pub(crate) mod xhr;
 

@@ -10,6 +10,7 @@ use super::settings::Settings;
 use super::{Fail, events, lock, sys};
 use crate::error::Error;
 use crate::event::Event;
+use crate::failure;
 use crate::front_token;
 use crate::headers::{self, SessionTokens};
 use crate::state::{self, AfterLock, LocalSessionState};
@@ -106,6 +107,7 @@ async fn refresh_call(
     sys::set(&init, "headers", &headers);
     let (url, init) =
         hooks::pre(settings, Action::RefreshSession, &config.refresh_url, init).await?;
+    wait_while_offline().await;
     let resp = sys::native_fetch(&url, &init).await?;
     frontend::save_response_tokens(settings, &resp).map_err(js)?;
     let status = resp.status();
@@ -130,4 +132,25 @@ async fn refresh_call(
     }
     events::fire(settings, &Event::RefreshSession, None);
     Ok(Unauthorised::Retry)
+}
+
+/// While the browser says it is offline, waits (bounded by [`failure::OFFLINE_WAIT_MS`]) for it to come back, so a
+/// refresh is not spent on a network that is known to be down.
+async fn wait_while_offline() {
+    const STEP_MS: i32 = 200;
+    let mut waited = 0.0;
+    while let Some(bound) = failure::offline_wait(on_line()) {
+        if waited >= bound {
+            return;
+        }
+        sys::sleep(STEP_MS).await;
+        waited += f64::from(STEP_MS);
+    }
+}
+
+/// `navigator.onLine` (true where the browser does not say).
+fn on_line() -> bool {
+    sys::get(&sys::get(&sys::window(), "navigator"), "onLine")
+        .as_bool()
+        .unwrap_or(true)
 }

@@ -40,6 +40,7 @@ impl Session {
             .map(|s| s.hooks.clone())
             .unwrap_or_default();
         settings::install(Settings { config, hooks });
+        super::events::follow_other_tabs();
         Ok(Session { _private: () })
     }
 

@@ -18,6 +18,8 @@ pub(crate) struct Hooks {
     pub(crate) post_api: Option<Function>,
     /// `onHandleEvent`: every session event.
     pub(crate) on_event: Option<Function>,
+    /// `interceptUrl`: narrows which in-scope URLs get the session handling.
+    pub(crate) intercept_url: Option<Function>,
 }
 
 /// What `init` configured.
@@ -35,7 +37,19 @@ impl Settings {
     /// Whether a request to `raw` (as the app gave it; `absolute` is it resolved against the page) gets the session
     /// handling.
     pub(crate) fn intercepts(&self, raw: &str, absolute: &str) -> bool {
-        !crate::text::contains(raw, DO_NOT_INTERCEPT) && self.config.should_intercept(absolute)
+        !crate::text::contains(raw, DO_NOT_INTERCEPT)
+            && self.config.should_intercept(absolute)
+            && self.app_allows(absolute)
+    }
+
+    /// The app's `interceptUrl(url)` (true without one; a throwing or non-boolean answer is false).
+    fn app_allows(&self, absolute: &str) -> bool {
+        match &self.hooks.intercept_url {
+            None => true,
+            Some(f) => f
+                .call1(&wasm_bindgen::JsValue::UNDEFINED, &absolute.into())
+                .is_ok_and(|v| v.as_bool() == Some(true)),
+        }
     }
 }
 

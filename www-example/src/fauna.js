@@ -1,29 +1,24 @@
-// Querying Fauna straight from the browser with the official driver (FQL v10).
-//
-// The secret is the user's short-lived Fauna token, read from the access-token
-// payload right before each query. Its role lets it read and write the `Note`
-// collection only, so anything else is refused by Fauna itself.
+// Querying Fauna straight from the browser with the official driver (FQL v10), with the token managed by the
+// session: `init({ fauna: { endpoint, minValiditySeconds } })` (in main.js) makes every request to the Fauna
+// endpoint carry the user's short-lived faunadbToken, refreshed first when it would live less than 2 s, and a
+// Fauna 401 refreshes the session once and retries. So the app creates ONE client, with a placeholder secret,
+// and never handles a token. The token's role lets it read and write the `Note` collection only, so anything else
+// is refused by Fauna itself.
 import { Client, fql, ServiceError } from "fauna";
 
-// Not on the app's host name: fauna-session intercepts every request to the API's host
-// (ports ignored), and Fauna requests must go out untouched. /config.json overrides it.
-let endpoint = new URL("http://localhost:8443");
+let client = null;
 
-/** Where the Fauna HTTP API is (from /config.json). */
-export function setFaunaEndpoint(url) {
-  endpoint = new URL(url);
+/** The page's one Fauna client, for the endpoint from /config.json. */
+export function startFauna(endpoint) {
+  client = new Client({ secret: "managed-by-fauna-session", endpoint: new URL(endpoint) });
 }
 
-/** Run one FQL query with the given secret; always closes the client. */
-async function run(secret, query) {
-  const client = new Client({ secret, endpoint });
+async function run(query, using = client) {
   try {
-    const result = await client.query(query);
+    const result = await using.query(query);
     return { ok: true, data: result.data };
   } catch (error) {
     return { ok: false, error: describeError(error) };
-  } finally {
-    client.close();
   }
 }
 
@@ -35,16 +30,29 @@ function describeError(error) {
 }
 
 /** The first page of `Note.all()`: notes are shared by all signed-in users. */
-export function listNotes(secret) {
-  return run(secret, fql`Note.all()`);
+export function listNotes() {
+  return run(fql`Note.all()`);
 }
 
 /** Create one note (the text is passed as an argument, never spliced into FQL). */
-export function createNote(secret, text) {
-  return run(secret, fql`Note.create({ text: ${text} })`);
+export function createNote(text) {
+  return run(fql`Note.create({ text: ${text} })`);
 }
 
 /** Something the token's role does not allow: listing every user. */
-export function forbiddenQuery(secret) {
-  return run(secret, fql`User.all().toArray()`);
+export function forbiddenQuery() {
+  return run(fql`User.all().toArray()`);
+}
+
+/**
+ * A query with an explicit secret (the token of a session that has ended), to show Fauna refuses it. Sent
+ * while signed out, so the session does not manage it.
+ */
+export async function listNotesWith(secret, endpoint) {
+  const own = new Client({ secret, endpoint: new URL(endpoint) });
+  try {
+    return await run(fql`Note.all()`, own);
+  } finally {
+    own.close();
+  }
 }

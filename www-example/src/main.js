@@ -4,13 +4,14 @@
 //   doesSessionExist()           is someone signed in?
 //   getUserId()                  who?
 //   getJWTPayloadSecurely()      the access-token payload (refreshes first if it expired)
-//   getFaunadbToken({...})       the Fauna secret inside that payload
+//   init({ fauna: {...} })       Fauna requests carry the session's faunadbToken (fauna.js: one driver client)
+//   getFaunadbToken()            the Fauna secret itself (kept at sign-out to show Fauna refuses it then)
 //   signOut()                    end the session (and its Fauna token)
 //
 // Sign-in and the protected call are plain `fetch` calls.
 import * as session from "fauna-session";
 import { signUpOrIn } from "./auth.js";
-import { createNote, forbiddenQuery, listNotes, setFaunaEndpoint } from "./fauna.js";
+import { createNote, forbiddenQuery, listNotes, listNotesWith, startFauna } from "./fauna.js";
 
 const $ = (id) => document.getElementById(id);
 const show = (el, value) => (el.textContent = typeof value === "string" ? value : JSON.stringify(value, null, 2));
@@ -20,13 +21,16 @@ const show = (el, value) => (el.textContent = typeof value === "string" ? value 
 const config = await fetch("/config.json")
   .then((r) => (r.ok ? r.json() : {}))
   .catch(() => ({}));
-if (config.faunaEndpoint) setFaunaEndpoint(config.faunaEndpoint);
+const faunaEndpoint = config.faunaEndpoint ?? "http://localhost:8443";
 
 session.init({
   apiDomain: window.location.origin,
   apiBasePath: "/auth",
   onHandleEvent: (event) => onSessionEvent(event),
+  // Requests to Fauna (scheme, host and port exact) get the session's faunadbToken, valid for 2 s at least.
+  fauna: { endpoint: faunaEndpoint, minValiditySeconds: 2 },
 });
+startFauna(faunaEndpoint);
 
 let accessTokenExp = null; // seconds since epoch, from the payload
 let previousFaunaToken = null; // kept after sign-out to show it was revoked
@@ -112,27 +116,13 @@ $("call-api").addEventListener("click", async () => {
 
 // ---- Fauna ------------------------------------------------------------------
 
-/**
- * Run a Fauna query with the user's token, read right before it. The library refreshes the session first
- * if the token would not stay valid for 2 more seconds (it is bounded by the access token's expiry).
- */
-async function withFaunaToken(query) {
-  let secret;
-  try {
-    secret = await session.getFaunadbToken({ minValiditySeconds: 2 });
-  } catch (error) {
-    return { ok: false, error: { status: 0, code: "no_token", message: String(error?.message ?? error) } };
-  }
-  return query(secret);
-}
-
 function showFauna(result) {
   show($("fauna-result"), result.ok ? "OK" : result.error);
   $("fauna-result").dataset.outcome = result.ok ? "ok" : "refused";
 }
 
 async function refreshNotes() {
-  const result = await withFaunaToken(listNotes);
+  const result = await listNotes();
   showFauna(result);
   if (!result.ok) return;
   const notes = result.data?.data ?? [];
@@ -150,7 +140,7 @@ $("list-notes").addEventListener("click", refreshNotes);
 $("note-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("note-text").value;
-  const result = await withFaunaToken((secret) => createNote(secret, text));
+  const result = await createNote(text);
   showFauna(result);
   if (result.ok) {
     $("note-text").value = "";
@@ -159,11 +149,11 @@ $("note-form").addEventListener("submit", async (e) => {
 });
 
 $("forbidden-query").addEventListener("click", async () => {
-  showFauna(await withFaunaToken(forbiddenQuery));
+  showFauna(await forbiddenQuery());
 });
 
 $("old-token-query").addEventListener("click", async () => {
-  const result = await listNotes(previousFaunaToken);
+  const result = await listNotesWith(previousFaunaToken, faunaEndpoint);
   show($("old-token-result"), result.ok ? "Unexpected: the old token still works" : result.error);
   $("old-token-result").dataset.outcome = result.ok ? "ok" : "refused";
 });
