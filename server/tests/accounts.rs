@@ -25,6 +25,7 @@ both_backends!(
     email_verification_optional_and_off,
     fauna_users_password_reset,
     sql_users_with_fauna_password_reset_and_device_end,
+    binary_flags_send_real_email,
 );
 
 const PASSWORD: &str = "secret123";
@@ -900,4 +901,118 @@ async fn sql_users_with_fauna_password_reset_and_device_end(b: Backend) {
     assert_eq!(r.status(), 200);
     assert!(!fauna.token_works(&faunadb_token(&phone)).await);
     assert!(fauna.token_works(&faunadb_token(&laptop)).await);
+}
+
+/// The server binary's email flags end to end: a process on a free port, the SMTP sink, required verification.
+async fn binary_flags_send_real_email(b: Backend) {
+    let sink = SmtpSink::start();
+    let (database_url, _dir) = common::fresh_database(b).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fauna-session-server"))
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &database_url,
+            "--smtp-url",
+            &sink.url(),
+            "--email-from",
+            "Binary Demo <accounts@example.com>",
+            "--website-domain",
+            "http://app.example",
+            "--app-name",
+            "Binary Demo",
+            "--email-verification",
+            "required",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start server");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "server exited early"
+        );
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _guard = Kill(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let email = new_email();
+    let r = http
+        .post(format!("{base}/auth/signup"))
+        .json(&json!({"formFields": [{"id": "email", "value": email}, {"id": "password", "value": PASSWORD}]}))
+        .send()
+        .await
+        .expect("signup");
+    let mut t = Tokens::from_response(r.headers()).expect("tokens");
+    let r = t
+        .apply(http.get(format!("{base}/sessioninfo")))
+        .send()
+        .await
+        .expect("info");
+    assert_eq!(r.status(), 403, "required verification");
+    let r = t
+        .apply(
+            http.post(format!("{base}/auth/user/email/verify/token"))
+                .header("rid", "emailverification"),
+        )
+        .send()
+        .await
+        .expect("verify token");
+    t.update(r.headers());
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"status": "OK"})
+    );
+    let mail = sink.wait_for(&email, 1).await.remove(0);
+    assert_eq!(mail.from, "accounts@example.com");
+    assert!(mail.text.contains("Binary Demo"));
+    assert!(
+        mail.text
+            .contains("http://app.example/auth/verify-email?token="),
+        "{}",
+        mail.text
+    );
+    let r = t
+        .apply(
+            http.post(format!("{base}/auth/user/email/verify"))
+                .header("rid", "emailverification"),
+        )
+        .json(&json!({"method": "token", "token": mail.token("verify-email")}))
+        .send()
+        .await
+        .expect("verify");
+    t.update(r.headers());
+    assert_eq!(
+        r.json::<Value>().await.expect("json"),
+        json!({"status": "OK"})
+    );
+    let r = t
+        .apply(http.get(format!("{base}/sessioninfo")))
+        .send()
+        .await
+        .expect("info");
+    assert_eq!(r.status(), 200);
+    // The device list carries the loopback peer address (the binary serves with connect info).
+    let r = t
+        .apply(http.get(format!("{base}/auth/sessions")))
+        .send()
+        .await
+        .expect("sessions");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["sessions"][0]["ip"], "127.0.0.1");
 }
