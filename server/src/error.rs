@@ -89,9 +89,10 @@ impl SessionError {
                 json!({"message": body::INVALID_CLAIM, "claimValidationErrors": errs})
             }
             Self::BadInput(m) => json!({"message": m}),
-            // Names the failing service and the cause (hook errors keep endpoints and secrets out of their text);
-            // store errors may carry connection details, so only their kind is said.
-            Self::Hook(e) => json!({"message": e.to_string()}),
+            // Only the failing service is named; the cause goes to the log (SessionRejection logs it).
+            Self::Hook(HookError::Unavailable { service, .. }) => {
+                json!({"message": format!("{service} unavailable")})
+            }
             Self::Store(_) => json!({"message": "session store unavailable"}),
             Self::Contended(_) => json!({"message": "session busy, try again"}),
             Self::Internal(_) => json!({"message": "internal error"}),
