@@ -11,9 +11,14 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `navigator.locks.request(name, callback)`: our own binding (web-sys gates Web Locks behind an unstable cfg).
+    /// `navigator.locks.request(name, options, callback)`: our own binding (web-sys gates Web Locks behind an
+    /// unstable cfg).
     #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
-    pub(crate) fn locks_request(name: &str, callback: &Function) -> Result<Promise, JsValue>;
+    pub(crate) fn locks_request(
+        name: &str,
+        options: &JsValue,
+        callback: &Function,
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
