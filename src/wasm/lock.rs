@@ -19,6 +19,11 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::sys;
 
+/// One round of the localStorage lock wait (ms): a waiter that has not got the lock by then re-reads the session
+/// state and goes on (often it finds another tab has refreshed meanwhile).
+#[cfg(feature = "compat")]
+const STORAGE_ROUND_MS: f64 = 1_000.0;
+
 /// Name of the refresh lock (the SuperTokens SDK's).
 pub(crate) const REFRESH_LOCK: &str = "REFRESH_TOKEN_USE";
 
@@ -74,7 +79,7 @@ pub(crate) async fn acquire(name: &str, timeout_ms: f64) -> Option<Guard> {
         return g;
     }
     #[cfg(feature = "compat")]
-    return acquire_storage_lock(name, timeout_ms).await;
+    return acquire_storage_lock(name, timeout_ms.min(STORAGE_ROUND_MS)).await;
     #[cfg(not(feature = "compat"))]
     {
         let _ = (name, timeout_ms);
