@@ -5,6 +5,8 @@
 #   pkg/index.js       entry that initialises the web build (pkg-template/index.js)
 #   pkg/web/           wasm-pack --target web      (native ESM, Vite, webpack 5)
 #   pkg/bundler/       wasm-pack --target bundler  (bundlers with wasm-ESM support)
+#   pkg/compat.js      the `fauna-session/compat` entry (pkg-template/index.js on the compat build): same API, cargo
+#   pkg/compat/web/    feature `compat` (XMLHttpRequest interception, the localStorage lock), --target web
 #
 # Needs, no downloads outside the registries: wasm-pack (cargo install wasm-pack
 # --locked), wasm-bindgen on PATH at exactly the version in Cargo.lock, the
@@ -36,29 +38,33 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-for target in bundler web; do
-  echo "== wasm-pack build --target $target"
+# target, output directory, cargo features (the default entry: fetch + Web Locks; compat: + XHR, localStorage lock)
+for build in "bundler bundler js" "web web js" "web compat/web js,compat"; do
+  set -- $build
+  target=$1 dir=$OUT/$2 features=$3
+  echo "== wasm-pack build --target $target (features $features) -> $dir"
   # --no-opt: we run wasm-opt ourselves below, with flags we choose, never a download.
   wasm-pack build "$ROOT" \
     --target "$target" \
-    --out-dir "$OUT/$target" \
+    --out-dir "$dir" \
     --out-name fauna_session \
     --profile wasm-release \
     --no-opt \
-    -- --no-default-features --features js
-  wasm="$OUT/$target/fauna_session_bg.wasm"
+    -- --no-default-features --features "$features"
+  wasm="$dir/fauna_session_bg.wasm"
   before=$(stat -c %s "$wasm")
   optimise_wasm "$wasm"
   echo "   snip-fmt + wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
-  shrink_package "$OUT/$target" "$target"
+  shrink_package "$dir" "$target"
 done
 
 node "$ROOT/pkg-template/merge-package-json.mjs" \
   "$OUT/web/package.json" "$ROOT/pkg-template/package.json" "$OUT/package.json"
-for target in bundler web; do
-  rm -f "$OUT/$target/package.json" "$OUT/$target/README.md" "$OUT/$target/.gitignore" "$OUT/$target"/LICENSE*
+for dir in bundler web compat/web; do
+  rm -f "$OUT/$dir/package.json" "$OUT/$dir/README.md" "$OUT/$dir/.gitignore" "$OUT/$dir"/LICENSE*
 done
-cp "$ROOT/pkg-template/index.js" "$ROOT/pkg-template/index.d.ts" "$ROOT/pkg-template/README.md" "$OUT/"
+cp "$ROOT"/pkg-template/{index.js,index.d.ts,compat.d.ts,README.md} "$OUT/"
+compat_entry "$OUT/compat.js"
 for f in "$ROOT"/LICENSE*; do [ -e "$f" ] && cp "$f" "$OUT/"; done
 
 echo "== package ready: $OUT"

@@ -12,8 +12,8 @@ SUDO=""
 # chromium + chromium-driver: browser tests and Playwright; binaryen: wasm-opt for the npm build;
 # postgresql: the PostgreSQL test clusters (tests start their own); wrk: the load script; curl: readiness probes;
 # firefox-esr, and webkit2gtk-driver (WebKitWebDriver + MiniBrowser) with xvfb/xauth for its display: the browser
-# tests in Firefox and WebKit.
-apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl firefox-esr webkit2gtk-driver xvfb xauth)
+# tests in Firefox and WebKit; python3-aiosmtpd: the real SMTP server the account (email) tests start on loopback.
+apt_pkgs=(chromium chromium-driver binaryen postgresql wrk curl firefox-esr webkit2gtk-driver xvfb xauth python3-aiosmtpd)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,6 +37,13 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   log "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# scripts/check.sh (test.sh's first stage) runs cargo fmt and cargo clippy.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    log "rustup component add $component"
+    rustup component add "$component"
+  fi
+done
 
 # wasm-bindgen CLI must equal the wasm-bindgen crate version in Cargo.lock.
 wbg_want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)

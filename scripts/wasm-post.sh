@@ -29,3 +29,11 @@ optimise_wasm() {
 shrink_package() {
   node "$TOOLS/shrink.mjs" "$1" "$2" >&2
 }
+
+# compat_entry OUT_FILE: the `fauna-session/compat` entry, made from pkg-template/index.js (so both entries stay one
+# text): the same code, loading the compat build (./compat/web/) instead of ./web/.
+compat_entry() {
+  sed 's#"\./web/fauna_session\.js"#"./compat/web/fauna_session.js"#g' "$ROOT/pkg-template/index.js" >"$1"
+  grep -q '"./compat/web/fauna_session.js"' "$1" && ! grep -q '"./web/fauna_session.js"' "$1" \
+    || { echo "wasm-post: pkg-template/index.js no longer imports \"./web/fauna_session.js\"" >&2; return 1; }
+}

@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) evaluator: std::sync::mpsc::Sender<Job>,
+    /// Queries received and not yet answered (a test can wait until a delayed query is under way).
+    pub(crate) in_flight: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Stack of the evaluator thread: deeply nested queries recurse, and a stack overflow would
@@ -234,6 +236,7 @@ async fn stats(AxState(shared): AxState<Shared>) -> Response {
             "queries": st.stats.queries,
             "by_status": by_status,
             "live_tokens": st.live_tokens(),
+            "in_flight": shared.in_flight.load(std::sync::atomic::Ordering::SeqCst),
         }),
     )
 }
@@ -480,6 +483,17 @@ fn summary(src: &str, message: &str, span: (usize, usize)) -> String {
 }
 
 async fn query(AxState(shared): AxState<Shared>, headers: HeaderMap, body: Body) -> Response {
+    /// Counts a query in flight for as long as it lives (also when the client goes away).
+    struct InFlight(Arc<std::sync::atomic::AtomicU64>);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    shared
+        .in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let _in_flight = InFlight(shared.in_flight.clone());
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         let (status, body) = protocol_error(
             413,

@@ -59,6 +59,7 @@ impl Emulator {
             config: Arc::new(config),
             state: Arc::new(Mutex::new(state)),
             evaluator: http::spawn_evaluator().map_err(SetupError::Thread)?,
+            in_flight: Arc::default(),
         }))
     }
 

@@ -1,6 +1,6 @@
 //! The FDI endpoints: `POST {base}/session/refresh`, `POST {base}/signout`, `POST {base}/signup`,
 //! `POST {base}/signin`, `GET {base}/emailpassword/email/exists`, `GET {base}/jwt/jwks.json`,
-//! `GET {base}/.well-known/openid-configuration` (also at the root).
+//! `GET {base}/.well-known/openid-configuration` (also at the root); the account routes of [`crate::accounts`].
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use fauna_session_protocol::{header as wire_header, path};
 use serde_json::{Map, Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::accounts::RequestIp;
 use crate::config::{AntiCsrf, SessionConfig};
 use crate::crypto::ct_eq;
 use crate::engine::SessionEngine;
@@ -46,6 +47,7 @@ pub(crate) fn routes(engine: &SessionEngine) -> Router {
         )
         .route("/.well-known/openid-configuration", get(openid))
         .with_state(engine.clone())
+        .merge(crate::accounts::router(engine))
         .layer(SessionLayer::new(engine.clone()))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(PerIpLimiter::new(&base, &engine.config().rate_limits)),
@@ -134,25 +136,52 @@ async fn refresh(
                 pending.update(|c| c.clear(other));
             }
             pending.set_tokens(&tokens);
+            crate::accounts::touch_device(&engine, &tokens.session_handle).await;
             Json(json!({})).into_response()
         }
         Err(e) => fail(&pending, e),
     }
 }
 
-async fn signout(session: Session) -> Response {
-    match session.revoke().await {
+/// `POST /signout`, with `{"scope": "local" | "others" | "global"}` (default `local`). Global claim checks do
+/// not apply: an unverified user can sign out.
+async fn signout(
+    State(engine): State<SessionEngine>,
+    Extension(pending): Extension<PendingChanges>,
+    parts: http::request::Parts,
+    body: Bytes,
+) -> Response {
+    let scope = match crate::accounts::signout_scope(&body) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let session = match Session::from_parts(&engine, &pending, &parts, Default::default()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return fail(
+                &pending,
+                SessionError::Unauthorised {
+                    clear_tokens: false,
+                },
+            );
+        }
+        Err(e) => return fail(&pending, e),
+    };
+    match crate::accounts::sign_out(&session, scope).await {
         Ok(()) => Json(json!({"status": "OK"})).into_response(),
         Err(e) => SessionRejection(e).into_response(),
     }
 }
 
-fn bad_input(message: &str) -> Response {
+pub(crate) fn bad_input(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response()
 }
 
 /// `formFields` as `(id, value)` pairs, or a 400 answer.
-fn form_fields(body: &Bytes, allowed: &[&str]) -> Result<Vec<(String, String)>, Box<Response>> {
+pub(crate) fn form_fields(
+    body: &Bytes,
+    allowed: &[&str],
+) -> Result<Vec<(String, String)>, Box<Response>> {
     let bad = |m: &str| Box::new(bad_input(m));
     let v: Value =
         serde_json::from_slice(body).map_err(|_| bad("Request body must be valid JSON"))?;
@@ -184,7 +213,7 @@ fn form_fields(body: &Bytes, allowed: &[&str]) -> Result<Vec<(String, String)>, 
 }
 
 /// SuperTokens' default email check (`local@domain.tld`).
-fn email_valid(email: &str) -> bool {
+pub(crate) fn email_valid(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -201,7 +230,7 @@ fn email_valid(email: &str) -> bool {
 }
 
 /// SuperTokens' default password rules.
-fn password_error(p: &str) -> Option<&'static str> {
+pub(crate) fn password_error(p: &str) -> Option<&'static str> {
     if p.chars().count() < 8 {
         Some("Password must contain at least 8 characters, including a number")
     } else if p.chars().count() >= 100 {
@@ -215,7 +244,7 @@ fn password_error(p: &str) -> Option<&'static str> {
     }
 }
 
-fn field_error(errors: Vec<(&str, &str)>) -> Response {
+pub(crate) fn field_error(errors: Vec<(&str, &str)>) -> Response {
     let fields: Vec<Value> = errors
         .into_iter()
         .map(|(id, error)| json!({"id": id, "error": error}))
@@ -288,14 +317,20 @@ async fn start_session(
     engine: &SessionEngine,
     pending: &PendingChanges,
     headers: &HeaderMap,
+    ip: RequestIp,
     user: &User,
 ) -> Response {
     let transfer = transfer_for_new_session(headers);
+    let claims = match crate::accounts::claims_for_new_session(engine, user).await {
+        Ok(c) => c,
+        Err(e) => return fail(pending, e),
+    };
     match engine
-        .create_session(&user.id, Map::new(), Map::new(), transfer)
+        .create_session(&user.id, claims, Map::new(), transfer)
         .await
     {
         Ok(tokens) => {
+            crate::accounts::record_device(engine, &tokens.session_handle, headers, ip).await;
             pending.set_tokens(&tokens);
             Json(json!({"status": "OK", "user": user_json(user)})).into_response()
         }
@@ -306,6 +341,7 @@ async fn start_session(
 async fn signup(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
+    ip: RequestIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -316,7 +352,7 @@ async fn signup(
     match engine.users().sign_up(&email, &password).await {
         Ok(user) => {
             engine.metrics().signups.inc();
-            start_session(&engine, &pending, &headers, &user).await
+            start_session(&engine, &pending, &headers, ip, &user).await
         }
         Err(SignUpError::EmailExists) => field_error(vec![(
             "email",
@@ -330,6 +366,7 @@ async fn signup(
 async fn signin(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
+    ip: RequestIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -340,7 +377,7 @@ async fn signin(
     match engine.users().sign_in(&email, &password).await {
         Ok(user) => {
             engine.metrics().signins.inc();
-            start_session(&engine, &pending, &headers, &user).await
+            start_session(&engine, &pending, &headers, ip, &user).await
         }
         Err(SignInError::WrongCredentials) => {
             Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response()

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::accounts::AccountsConfig;
 use crate::hooks::{NoHooks, SessionHooks};
 use crate::lockout::LockoutConfig;
 use crate::throttle::RateLimits;
@@ -116,6 +117,8 @@ pub struct SessionConfig {
     /// [`LockoutConfig`]). Applied by [`SessionEngine::new`](crate::SessionEngine::new); wrap your own
     /// [`UserStore`](crate::users::UserStore) in [`AccountLockout`](crate::AccountLockout) otherwise.
     pub lockout: LockoutConfig,
+    /// Password reset, email verification and devices (default: email off, verification off).
+    pub accounts: AccountsConfig,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -132,6 +135,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("anti_csrf", &self.anti_csrf())
             .field("rate_limits", &self.rate_limits)
             .field("lockout", &self.lockout)
+            .field("accounts", &self.accounts)
             .finish_non_exhaustive()
     }
 }
@@ -154,6 +158,7 @@ impl Default for SessionConfig {
             hooks: Arc::new(NoHooks),
             rate_limits: RateLimits::default(),
             lockout: LockoutConfig::default(),
+            accounts: AccountsConfig::default(),
         }
     }
 }

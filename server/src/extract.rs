@@ -159,7 +159,8 @@ fn parts_context(parts: &Parts) -> Result<(SessionEngine, PendingChanges), Sessi
 
 impl Session {
     /// Find and verify the session of a request (which token counts: see [`Session`]). `Ok(None)` when the
-    /// request carries no access token.
+    /// request carries no access token. The global claim checks of the extractor and
+    /// [`with_options`](Self::with_options) (email verification in `Required` mode) are not run here.
     pub(crate) async fn from_parts(
         engine: &SessionEngine,
         pending: &PendingChanges,
@@ -309,7 +310,14 @@ async fn extract(
     options: VerifyOptions,
 ) -> Result<Option<Session>, SessionRejection> {
     let (engine, pending) = parts_context(parts)?;
-    match Session::from_parts(&engine, &pending, parts, options).await {
+    let found = match Session::from_parts(&engine, &pending, parts, options).await {
+        // Global claim checks (email verification in `Required` mode).
+        Ok(Some(mut s)) => crate::accounts::require_verified(&mut s)
+            .await
+            .map(|()| Some(s)),
+        other => other,
+    };
+    match found {
         Ok(s) => Ok(s),
         Err(e) => {
             if e.clears_tokens() {

@@ -1,11 +1,13 @@
 #![doc = include_str!("docs/crate.md")]
 #![deny(missing_docs)]
 
+pub mod accounts;
 mod api;
 pub mod app;
 pub mod claims;
 mod config;
 mod crypto;
+pub mod email;
 mod engine;
 mod error;
 mod extract;

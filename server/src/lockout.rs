@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::crypto::now_ms;
 use crate::store::{SqlStore, StoreError, with_pool};
-use crate::users::{SignInError, SignUpError, User, UserStore};
+use crate::users::{PasswordChangeError, SignInError, SignUpError, User, UserStore};
 
 /// When an account backs off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +166,27 @@ impl<U: UserStore> UserStore for AccountLockout<U> {
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
         self.inner.email_exists(email).await
     }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.inner.user_by_email(email).await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        self.inner.user_by_id(user_id).await
+    }
+
+    /// The inner store's change; a new password (set through a reset link) also ends the sign-in back-off.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
+        let changed = self.inner.set_password(user_id, password).await?;
+        if changed && let Some(user) = self.inner.user_by_id(user_id).await? {
+            self.reset(&user.email).await?;
+        }
+        Ok(changed)
+    }
 }
 
 #[async_trait::async_trait]
@@ -180,6 +201,22 @@ impl UserStore for Arc<dyn UserStore> {
 
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
         (**self).email_exists(email).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        (**self).user_by_email(email).await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        (**self).user_by_id(user_id).await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
+        (**self).set_password(user_id, password).await
     }
 }
 

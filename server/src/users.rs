@@ -57,6 +57,17 @@ pub enum SignInError {
     Store(#[from] StoreError),
 }
 
+/// Why a password change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    /// Password hashing is at capacity; answered 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] PoolBusy),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Where email/password users live. Implement it to plug in another user database (e.g. Fauna).
 #[async_trait::async_trait]
 pub trait UserStore: Send + Sync + 'static {
@@ -66,6 +77,17 @@ pub trait UserStore: Send + Sync + 'static {
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError>;
     /// Whether an email is registered.
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError>;
+    /// The user with this (normalised) email, if any.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this id, if any.
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError>;
+    /// Replace a user's password (already checked against the password rules) and void what the old one
+    /// gave outside the sessions (e.g. the user's Fauna tokens). `false` if the user is gone.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError>;
 }
 
 /// Normalise an email the way sign-up and sign-in compare them: trimmed, lower-cased.
@@ -137,7 +159,7 @@ impl SqlUserStore {
     }
 
     /// A user by normalised email.
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
+    async fn row_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
         let sql = "SELECT user_id, email, password_hash, time_joined FROM users WHERE email = $1";
         with_pool!(&*self.store, read, |p| {
             let row = sqlx::query(sql).bind(email).fetch_optional(p).await?;
@@ -183,7 +205,7 @@ fn dummy_hash() -> &'static str {
 #[async_trait::async_trait]
 impl UserStore for SqlUserStore {
     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError> {
-        if self.user_by_email(email).await?.is_some() {
+        if self.row_by_email(email).await?.is_some() {
             return Err(SignUpError::EmailExists);
         }
         let password = password.to_owned();
@@ -202,7 +224,7 @@ impl UserStore for SqlUserStore {
                     time_joined: row.time_joined,
                 });
             }
-            if self.user_by_email(email).await?.is_some() {
+            if self.row_by_email(email).await?.is_some() {
                 return Err(SignUpError::EmailExists);
             }
         }
@@ -212,7 +234,7 @@ impl UserStore for SqlUserStore {
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
-        let Some(row) = self.user_by_email(email).await? else {
+        let Some(row) = self.row_by_email(email).await? else {
             self.verify_on_pool(password, None).await?;
             return Err(SignInError::WrongCredentials);
         };
@@ -231,7 +253,49 @@ impl UserStore for SqlUserStore {
     }
 
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
-        Ok(self.user_by_email(email).await?.is_some())
+        Ok(self.row_by_email(email).await?.is_some())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.row_by_email(email).await?.map(|row| User {
+            id: row.user_id,
+            email: row.email,
+            time_joined: row.time_joined,
+        }))
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        let sql = "SELECT email, time_joined FROM users WHERE user_id = $1";
+        with_pool!(&*self.store, read, |p| {
+            let row = sqlx::query(sql).bind(user_id).fetch_optional(p).await?;
+            row.map(|r| {
+                Ok::<_, sqlx::Error>(User {
+                    id: user_id.to_owned(),
+                    email: r.try_get(0)?,
+                    time_joined: r.try_get(1)?,
+                })
+            })
+            .transpose()
+            .map_err(StoreError::from)
+        })
+    }
+
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
+        let password = password.to_owned();
+        let hash = self.pool.run(move || hash_password(&password)).await??;
+        let sql = "UPDATE users SET password_hash = $1 WHERE user_id = $2";
+        let n = with_pool!(&*self.store, write, |p| sqlx::query(sql)
+            .bind(&hash)
+            .bind(user_id)
+            .execute(p)
+            .await
+            .map_err(StoreError::from)?
+            .rows_affected());
+        Ok(n == 1)
     }
 }
 

@@ -142,6 +142,40 @@ impl Fauna {
         stats["queries"].as_u64().unwrap()
     }
 
+    /// Delay the next `count` queries by `ms`.
+    async fn delay(&self, ms: u64, count: u64) {
+        let res = self
+            .http
+            .post(format!("{}/_emulator/fault", self.endpoint()))
+            .bearer_auth("secret")
+            .json(&json!({"delay_ms": ms, "count": count}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+
+    /// Waits (bounded: 10 s) until a query is held by the emulator, i.e. a caller is waiting on Fauna.
+    async fn wait_for_query_in_flight(&self) {
+        for _ in 0..500 {
+            let stats: Value = self
+                .http
+                .get(format!("{}/_emulator/stats", self.endpoint()))
+                .bearer_auth("secret")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if stats["in_flight"].as_u64().unwrap() > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no query reached the emulator");
+    }
+
     async fn inject(&self, status: u16, count: u64) {
         let res = self
             .http
@@ -197,7 +231,30 @@ async fn fauna_token_route(
     Ok(Json(json!({ "faunadbToken": token })))
 }
 
+/// `POST /test/merge`: merge the JSON body into the access-token payload.
+async fn merge_route(
+    mut session: Session,
+    Json(update): Json<Map<String, Value>>,
+) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+    session.merge_into_access_token_payload(&update).await?;
+    Ok(Json(Value::Object(session.access_token_payload().clone())))
+}
+
 impl Server {
+    /// `POST /test/merge` with `c`'s access token; `c` takes the re-signed token.
+    async fn merge(&self, c: &mut Client, update: Value) {
+        let res = self
+            .http
+            .post(format!("{}/test/merge", self.url))
+            .bearer_auth(&c.access)
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        c.update(res.headers());
+    }
+
     async fn start(fauna: &Fauna, frontend: bool, users: Users) -> Server {
         Self::start_on(Backend::Sqlite, fauna, frontend, users).await
     }
@@ -231,6 +288,7 @@ impl Server {
         let router = app(&engine, &AppOptions::default()).merge(
             Router::new()
                 .route("/test/fauna", get(fauna_token_route))
+                .route("/test/merge", axum::routing::post(merge_route))
                 .layer(engine.layer()),
         );
         let task = tokio::spawn(async move {
@@ -758,4 +816,79 @@ async fn sign_up_while_fauna_is_down_heals_at_the_next_sign_in() {
         fauna.identity(&c.faunadb_token().unwrap()).await,
         Some(c.user_id())
     );
+}
+
+/// A refresh waits on a slowed Fauna (minting the session's next Fauna token) while the app removes a claim and
+/// adds another: the refresh must neither bring the removed claim back nor drop the added one, in the token it
+/// mints or in the database; and its new Fauna token must be kept.
+async fn refresh_racing_a_payload_update_keeps_the_update(backend: Backend) {
+    let fauna = Fauna::start().await;
+    let server = Server::start_on(backend, &fauna, true, Users::Sql).await;
+    let mut c = server.sign_up(&email()).await;
+    server.merge(&mut c, json!({"role": "admin"})).await;
+    assert_eq!(c.front["up"]["role"], "admin");
+    let handle = c.front["up"]["sessionHandle"].as_str().map(str::to_owned);
+    for round in 0..2 {
+        let token_before = c.faunadb_token().expect("a Fauna token");
+        fauna.delay(1500, 1).await;
+        let refresh = {
+            let (http, url, refresh) = (server.http.clone(), server.url.clone(), c.refresh.clone());
+            tokio::spawn(async move {
+                http.post(format!("{url}/auth/session/refresh"))
+                    .header("rid", "session")
+                    .header("st-auth-mode", "header")
+                    .bearer_auth(refresh)
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        };
+        fauna.wait_for_query_in_flight().await;
+        // While the refresh waits on Fauna: the app changes the claims.
+        let update = if round == 0 {
+            json!({"role": null, "team": "ops"})
+        } else {
+            json!({"team": "dev"})
+        };
+        server.merge(&mut c, update).await;
+        let res = refresh.await.unwrap();
+        assert_eq!(res.status(), 200);
+        c.update(res.headers());
+        let up = &c.front["up"];
+        assert!(
+            up.get("role").is_none(),
+            "round {round}: role came back: {up}"
+        );
+        let team = if round == 0 { "ops" } else { "dev" };
+        assert_eq!(up["team"], team, "round {round}: {up}");
+        let token_after = c.faunadb_token().expect("a Fauna token");
+        assert_ne!(
+            token_after, token_before,
+            "the refresh minted a new Fauna token"
+        );
+        assert!(fauna.identity(&token_after).await.is_some());
+        // And in the database, which the next token is minted from.
+        let uid = c.user_id();
+        let handles = server.engine.session_handles_for_user(&uid).await.unwrap();
+        let info = server
+            .engine
+            .session_information(handle.as_deref().unwrap_or(&handles[0]))
+            .await
+            .unwrap()
+            .expect("session");
+        let stored = &info.custom_claims_in_access_token_payload;
+        assert!(stored.get("role").is_none(), "{stored:?}");
+        assert_eq!(stored["team"], team);
+        assert_eq!(stored["faunadbToken"], token_after.as_str());
+    }
+}
+
+#[tokio::test]
+async fn refresh_racing_a_payload_update_keeps_the_update_sqlite() {
+    refresh_racing_a_payload_update_keeps_the_update(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn refresh_racing_a_payload_update_keeps_the_update_postgres() {
+    refresh_racing_a_payload_update_keeps_the_update(Backend::Postgres).await;
 }

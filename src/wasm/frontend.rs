@@ -70,9 +70,10 @@ pub(crate) fn adjusted_now() -> f64 {
 
 /// Parses a front token into its JSON object, checking its shape.
 pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
-    let json = front_token::decode(raw)?;
+    let bytes = front_token::base64_decode(raw)?;
+    let json = sys::utf8_text(&bytes).ok_or(Error::MalformedFrontToken(FrontTokenError::Utf8))?;
     let shape = Error::MalformedFrontToken(FrontTokenError::Shape);
-    let v = js_sys::JSON::parse(&json).map_err(|_| shape.clone())?;
+    let v = sys::json_parse(&json).map_err(|_| shape.clone())?;
     let up = sys::get(&v, front_token::UP);
     if sys::get(&v, front_token::UID).as_string().is_none()
         || sys::get(&v, front_token::ATE).as_f64().is_none()

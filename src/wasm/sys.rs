@@ -9,6 +9,21 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+#[wasm_bindgen(
+    inline_js = "export function utf8(b) { try { return new TextDecoder(\"utf-8\", { fatal: true }).decode(b) } catch {} }"
+)]
+extern "C" {
+    /// `new TextDecoder("utf-8", { fatal: true }).decode(bytes)`, or `undefined` for bytes that are not UTF-8.
+    #[wasm_bindgen(js_name = utf8)]
+    fn utf8_or_undefined(bytes: &[u8]) -> JsValue;
+}
+
+/// The UTF-8 text of `bytes` as a JavaScript string (the browser's decoder); `None` if they are not UTF-8.
+pub(crate) fn utf8_text(bytes: &[u8]) -> Option<JsValue> {
+    let v = utf8_or_undefined(bytes);
+    if v.is_undefined() { None } else { Some(v) }
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// `navigator.locks.request(name, options, callback)`: our own binding (web-sys gates Web Locks behind an
@@ -29,6 +44,10 @@ extern "C" {
     fn clone_message(this: &Message) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, js_name = headers)]
     fn message_headers(this: &Message) -> web_sys::Headers;
+
+    /// `JSON.parse(text)` of a JavaScript string, kept in JavaScript.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub(crate) fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
 
     /// A `Location` or a `URL`.
     type Href;

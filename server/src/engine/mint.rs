@@ -124,6 +124,7 @@ impl SessionEngine {
             session_data: to_text(&data),
             created_at: now,
             expires_at: now + self.refresh_lifetime_ms(),
+            version: 0,
         };
         if let Err(e) = self.inner.sessions.insert_session(&row).await {
             // Undo whatever the hook made for this session (e.g. a Fauna token).

@@ -153,6 +153,11 @@ impl SessionEngine {
         &self.inner.users
     }
 
+    /// Where the session store keeps account data (tokens, verified emails, devices), if it does.
+    pub(crate) fn account_store(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        self.inner.sessions.accounts()
+    }
+
     /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP
     /// rate limits of [`SessionConfig::rate_limits`](crate::SessionConfig::rate_limits) applied (serve the
     /// app with `into_make_service_with_connect_info::<SocketAddr>()` so they see each client's address).

@@ -21,11 +21,53 @@ struct PresentedToken<'a> {
     hashes: Presented,
 }
 
-/// What the `on_refresh` hook made of the session's payload and data.
+/// Keys a hook set (`Some`) or removed (`None`) in a JSON object.
+type Delta = Vec<(String, Option<Value>)>;
+
+/// What the `on_refresh` hook changed in the session's payload and data, kept as changes so that they can be
+/// applied again to a row re-read after a lost race (an app's update made meanwhile is kept, not undone).
 struct HookResult {
+    payload: Delta,
+    data: Delta,
+    /// The hook ran (and awaited, e.g. Fauna) between reading the row and writing it.
+    ran: bool,
+}
+
+impl HookResult {
+    fn changed(&self) -> bool {
+        !self.payload.is_empty() || !self.data.is_empty()
+    }
+}
+
+/// The changes that turn `before` into `after`.
+fn delta(before: &Map<String, Value>, after: &Map<String, Value>) -> Delta {
+    let set = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), Some(v.clone())));
+    let removed = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .map(|k| (k.clone(), None));
+    set.chain(removed).collect()
+}
+
+/// `base` with `delta` applied.
+fn apply(base: Map<String, Value>, delta: &Delta) -> Map<String, Value> {
+    let mut out = base;
+    for (k, v) in delta {
+        match v {
+            Some(v) => out.insert(k.clone(), v.clone()),
+            None => out.remove(k),
+        };
+    }
+    out
+}
+
+/// The payload and data a refresh writes and mints from: the row as read, with the hook's changes.
+struct Merged {
     payload: Map<String, Value>,
     data: Map<String, Value>,
-    changed: bool,
 }
 
 impl SessionEngine {
@@ -51,13 +93,21 @@ impl SessionEngine {
             if decision == Decision::Unrelated {
                 return Err(self.token_theft(&row).await); // step 4
             }
-            // The hook runs once per request; its result is reused when the compare-and-swap is retried.
+            // The hook runs once per request; its changes are applied again to the row re-read after a lost
+            // compare-and-swap, so an update written meanwhile (e.g. the app removing a claim) is kept.
             let result = match hook.take() {
                 Some(result) => result,
                 None => self.run_refresh_hook(&row).await?,
             };
+            let merged = Merged {
+                payload: tokens::strip_protected(&apply(
+                    to_object(&row.access_token_payload)?,
+                    &result.payload,
+                )),
+                data: apply(to_object(&row.session_data)?, &result.data),
+            };
             let Some(expires_at) = self
-                .write_lineage(&row, &decision, &presented, &result)
+                .write_lineage(&row, &decision, &presented, &result, &merged)
                 .await?
             else {
                 hook = Some(result);
@@ -66,7 +116,7 @@ impl SessionEngine {
             return self.mint_child(
                 &presented,
                 &row.user_id,
-                &result.payload,
+                &merged.payload,
                 expires_at,
                 transfer,
             );
@@ -122,7 +172,7 @@ impl SessionEngine {
             .map(Some)
     }
 
-    /// The `on_refresh` hook on the session's payload and data (protected claims dropped).
+    /// The `on_refresh` hook on the session's payload and data (protected claims dropped), as changes.
     async fn run_refresh_hook(&self, row: &SessionRow) -> Result<HookResult, SessionError> {
         let before_payload = to_object(&row.access_token_payload)?;
         let before_data = to_object(&row.session_data)?;
@@ -139,40 +189,44 @@ impl SessionEngine {
             })
             .await?;
         let payload = tokens::strip_protected(&payload);
-        let changed = payload != before_payload || data != before_data;
         Ok(HookResult {
-            payload,
-            data,
-            changed,
+            payload: delta(&before_payload, &payload),
+            data: delta(&before_data, &data),
+            ran: self.inner.config.hooks.runs_on_refresh(),
         })
     }
 
-    /// Steps 2–3 (and step 1 when the hook changed something): one compare-and-swap on the row's current
-    /// hash. `Some(refresh expiry)` when the lineage is as decided, `None` when the row changed meanwhile.
+    /// Steps 2–3 (and step 1 when the hook ran): one compare-and-swap on the row's current hash and version.
+    /// `Some(refresh expiry)` when the lineage is as decided, `None` when the row changed meanwhile (another
+    /// refresh, or an app's payload or data update).
     async fn write_lineage(
         &self,
         row: &SessionRow,
         decision: &Decision,
         presented: &PresentedToken<'_>,
         hook: &HookResult,
+        merged: &Merged,
     ) -> Result<Option<i64>, SessionError> {
         let now = now_ms();
         let (current, parent, expires_at) = match decision.next(&presented.hashes, row.lineage()) {
             Some(next) => (next.current, next.parent, now + self.refresh_lifetime_ms()),
-            None if hook.changed => (
+            // The hook awaited after the read: write (and so check the version) even if it changed nothing,
+            // so the token is not minted from a payload replaced meanwhile.
+            None if hook.ran || hook.changed() => (
                 row.current_hash2.clone(),
                 row.parent_hash2.clone(),
                 row.expires_at,
             ),
             None => return Ok(Some(row.expires_at)), // step 1: nothing to write
         };
-        let (payload, data) = (to_text(&hook.payload), to_text(&hook.data));
+        let (payload, data) = (to_text(&merged.payload), to_text(&merged.data));
+        let changed = hook.changed();
         let written = self
             .inner
             .sessions
             .update_lineage(&LineageUpdate {
-                access_token_payload: hook.changed.then_some(payload.as_str()),
-                session_data: hook.changed.then_some(data.as_str()),
+                access_token_payload: changed.then_some(payload.as_str()),
+                session_data: changed.then_some(data.as_str()),
                 ..LineageUpdate::of(row, &current, parent.as_deref(), expires_at, now)
             })
             .await?;
@@ -202,5 +256,29 @@ impl SessionEngine {
         })?;
         self.inner.metrics.refresh_success.inc();
         Ok(tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_hooks_changes_apply_to_a_row_updated_meanwhile() {
+        let read = obj(json!({"role": "admin", "faunadbToken": "old", "n": 1}));
+        let hooked = obj(json!({"role": "admin", "faunadbToken": "new"}));
+        let d = delta(&read, &hooked);
+        // Meanwhile the app removed `role` and set `team`.
+        let now = obj(json!({"faunadbToken": "old", "n": 1, "team": "ops"}));
+        assert_eq!(
+            apply(now, &d),
+            obj(json!({"faunadbToken": "new", "team": "ops"}))
+        );
+        assert!(delta(&read, &read).is_empty());
     }
 }

@@ -2,11 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{SessionEngine, to_object, to_text};
+use super::{CAS_ATTEMPTS, SessionEngine, to_object, to_text};
 use crate::crypto::now_ms;
 use crate::error::SessionError;
 use crate::hooks::RevokedSession;
-use crate::store::SessionRow;
+use crate::store::{LineageUpdate, SessionRow};
 use crate::tokens::{self, AccessToken, ClaimsInput};
 use crate::transport::IssuedAccessToken;
 
@@ -170,23 +170,58 @@ impl SessionEngine {
         session_found(updated)
     }
 
-    /// Merge `update` into the claims of the verified token `at` (`null` deletes a key, protected names are
-    /// ignored), store them, and return a re-signed token with the same `exp` and refresh hashes. An expired
+    /// Merge `update` into the stored payload (`null` deletes a key, protected names are ignored) with a
+    /// compare-and-swap on the row's version, re-reading on a lost race: a concurrent refresh's write (e.g. a
+    /// new Fauna token) is kept, and this update is not undone by it. Returns the payload as stored.
+    async fn merge_stored_payload(
+        &self,
+        session_handle: &str,
+        update: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, SessionError> {
+        let update = tokens::strip_protected(update);
+        for _ in 0..CAS_ATTEMPTS {
+            let row = self.live_row(session_handle).await?;
+            let mut payload = to_object(&row.access_token_payload)?;
+            for (k, v) in &update {
+                if v.is_null() {
+                    payload.remove(k);
+                } else {
+                    payload.insert(k.clone(), v.clone());
+                }
+            }
+            let text = to_text(&payload);
+            let written = self
+                .inner
+                .sessions
+                .update_lineage(&LineageUpdate {
+                    access_token_payload: Some(&text),
+                    ..LineageUpdate::of(
+                        &row,
+                        &row.current_hash2,
+                        row.parent_hash2.as_deref(),
+                        row.expires_at,
+                        now_ms(),
+                    )
+                })
+                .await?;
+            if written {
+                return Ok(payload);
+            }
+        }
+        Err(SessionError::Contended("updating a session's payload"))
+    }
+
+    /// Merge `update` into the session's stored claims (`null` deletes a key, protected names are ignored; a
+    /// refresh racing with it neither undoes it nor is undone), and return the verified token `at` re-signed
+    /// with them, with the same `exp` and refresh hashes. An expired
     /// token gets no replacement (`None`): the change shows after the next refresh.
     pub async fn merge_into_access_token_payload(
         &self,
         at: &AccessToken,
         update: &Map<String, Value>,
     ) -> Result<(AccessToken, Option<IssuedAccessToken>), SessionError> {
-        let mut payload = at.app_claims();
-        for (k, v) in tokens::strip_protected(update) {
-            if v.is_null() {
-                payload.remove(&k);
-            } else {
-                payload.insert(k, v);
-            }
-        }
-        self.update_access_token_payload(&at.session_handle, &payload)
+        let payload = self
+            .merge_stored_payload(&at.session_handle, update)
             .await?;
         if at.exp * 1000 < now_ms() {
             let mut claims = at.claims.clone();

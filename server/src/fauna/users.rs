@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::FaunaConfig;
 use super::client::{FaunaClient, FaunaError, int_field, long, str_field};
 use crate::store::StoreError;
-use crate::users::{SignInError, SignUpError, User, UserStore};
+use crate::users::{PasswordChangeError, SignInError, SignUpError, User, UserStore};
 
 const SIGN_UP: &str = r#"if (coll.firstWhere(.email == email) != null) abort("email_exists") else {
   let u = coll.create({ email: email, time_joined: joined })
@@ -23,6 +23,26 @@ else if (Credential.byDocument(u)?.verify(password) == true) { id: u!.id, time_j
 else null"#;
 
 const EMAIL_EXISTS: &str = r#"coll.firstWhere(.email == email) != null"#;
+
+const USER_BY_EMAIL: &str = r#"let u = coll.firstWhere(.email == email)
+if (u == null) null else { id: u!.id, email: u!.email, time_joined: u!.time_joined }"#;
+
+const USER_BY_ID: &str = r#"let u = coll.byId(uid)
+if (u == null) null else { id: u!.id, email: u!.email, time_joined: u!.time_joined }"#;
+
+/// New password in the user's `Credential`, and every token of the user document deleted.
+const SET_PASSWORD: &str = r#"let u = coll.byId(uid)
+if (u == null) false else {
+  let c = Credential.byDocument(u!)
+  if (c == null) Credential.create({ document: u!, password: password }) else c!.update({ password: password })
+  Token.byDocument(u!).forEach(.delete())
+  true
+}"#;
+
+/// Deletes every token of the user document (if it exists).
+const DELETE_TOKENS: &str = r#"let u = coll.byId(uid)
+if (u != null) Token.byDocument(u!).forEach(.delete())
+null"#;
 
 const ENSURE_DOCUMENT: &str = r#"coll.byId(uid) ?? coll.create({ id: uid })
 null"#;
@@ -121,6 +141,59 @@ impl UserStore for FaunaUserStore {
             .map_err(|e| store_error(&e))?;
         Ok(data == Value::Bool(true))
     }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let args = json!({ "coll": self.coll(), "email": email });
+        self.user_query(USER_BY_EMAIL, args).await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        if user_id.parse::<u64>().is_err() {
+            return Ok(None);
+        }
+        let args = json!({ "coll": self.coll(), "uid": user_id });
+        self.user_query(USER_BY_ID, args).await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
+        if user_id.parse::<u64>().is_err() {
+            return Ok(false);
+        }
+        let args = json!({ "coll": self.coll(), "uid": user_id, "password": password });
+        let data = self
+            .client
+            .query(SET_PASSWORD, args)
+            .await
+            .map_err(|e| PasswordChangeError::Store(store_error(&e)))?;
+        Ok(data == Value::Bool(true))
+    }
+}
+
+impl FaunaUserStore {
+    /// Run a query answering `null` or `{ id, email, time_joined }`.
+    async fn user_query(&self, query: &str, args: Value) -> Result<Option<User>, StoreError> {
+        let data = self
+            .client
+            .query(query, args)
+            .await
+            .map_err(|e| store_error(&e))?;
+        if data.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(User {
+            id: str_field(&data, "id")
+                .map_err(|e| store_error(&e))?
+                .to_owned(),
+            email: str_field(&data, "email")
+                .map_err(|e| store_error(&e))?
+                .to_owned(),
+            time_joined: int_field(&data, "time_joined").unwrap_or(0),
+        }))
+    }
 }
 
 /// Wraps another [`UserStore`] (the SQL one) so that sign-up also creates the user's Fauna
@@ -173,5 +246,32 @@ impl UserStore for WithFaunaUserDocuments {
 
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
         self.inner.email_exists(email).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.inner.user_by_email(email).await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        self.inner.user_by_id(user_id).await
+    }
+
+    /// The inner store's password change, then every Fauna token of the user's document deleted (if Fauna
+    /// fails here the change stands, with a warning: the tokens end by their ttl).
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool, PasswordChangeError> {
+        if !self.inner.set_password(user_id, password).await? {
+            return Ok(false);
+        }
+        if user_id.parse::<u64>().is_ok() {
+            let args = json!({ "coll": { "@mod": self.collection }, "uid": user_id });
+            if let Err(e) = self.client.query(DELETE_TOKENS, args).await {
+                tracing::warn!(error = %e, "Fauna tokens not deleted after a password change; they expire by their ttl");
+            }
+        }
+        Ok(true)
     }
 }

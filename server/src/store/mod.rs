@@ -51,6 +51,9 @@ pub struct SessionRow {
     pub created_at: i64,
     /// Expiry of the refresh token, ms (sliding).
     pub expires_at: i64,
+    /// Bumped by every write to the row; a compare-and-swap on it makes a write based on an older read fail
+    /// instead of undoing what was written in between.
+    pub version: i64,
 }
 
 impl SessionRow {
@@ -70,6 +73,8 @@ pub struct LineageUpdate<'a> {
     pub session_handle: &'a str,
     /// The update applies only while `current_hash2` still equals this.
     pub expected_current: &'a str,
+    /// … and while the row's `version` still equals this (the update bumps it).
+    pub expected_version: i64,
     /// New `current_hash2`.
     pub new_current: &'a str,
     /// New `parent_hash2`.
@@ -97,6 +102,7 @@ impl<'a> LineageUpdate<'a> {
         Self {
             session_handle: &row.session_handle,
             expected_current: &row.current_hash2,
+            expected_version: row.version,
             new_current,
             new_parent,
             expires_at,
@@ -161,6 +167,11 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Delete sessions that expired before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+    /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
+    /// those features off.
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        None
+    }
 }
 
 /// Where the signing keys and the server's secrets (the refresh-token MAC key) live, shared by every instance.

@@ -44,7 +44,7 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
-const SESSION_COLUMNS: &str = "session_handle, user_id, current_hash2, parent_hash2, access_token_payload, session_data, created_at, expires_at";
+const SESSION_COLUMNS: &str = "session_handle, user_id, current_hash2, parent_hash2, access_token_payload, session_data, created_at, expires_at, version";
 
 fn session_from_row<R: sqlx::Row>(r: &R) -> Result<SessionRow, StoreError>
 where
@@ -62,6 +62,7 @@ where
         session_data: r.try_get("session_data")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -148,6 +149,10 @@ impl SqlStore {
 
 #[async_trait::async_trait]
 impl SessionStore for SqlStore {
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        Some(self)
+    }
+
     async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
         let sql = "INSERT INTO sessions (session_handle, user_id, current_hash2, parent_hash2, access_token_payload, \
                    session_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -176,8 +181,9 @@ impl SessionStore for SqlStore {
 
     async fn update_lineage(&self, u: &LineageUpdate<'_>) -> Result<bool, StoreError> {
         let sql = "UPDATE sessions SET current_hash2 = $1, parent_hash2 = $2, expires_at = $3, \
-                   access_token_payload = COALESCE($4, access_token_payload), session_data = COALESCE($5, session_data) \
-                   WHERE session_handle = $6 AND current_hash2 = $7 AND expires_at > $8";
+                   access_token_payload = COALESCE($4, access_token_payload), session_data = COALESCE($5, session_data), \
+                   version = version + 1 \
+                   WHERE session_handle = $6 AND current_hash2 = $7 AND expires_at > $8 AND version = $9";
         let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(u.new_current)
             .bind(u.new_parent)
@@ -187,6 +193,7 @@ impl SessionStore for SqlStore {
             .bind(u.session_handle)
             .bind(u.expected_current)
             .bind(u.now)
+            .bind(u.expected_version)
             .execute(p)
             .await?
             .rows_affected());
@@ -203,7 +210,8 @@ impl SessionStore for SqlStore {
     ) -> Result<Option<SessionRow>, StoreError> {
         // SET expressions see the old row, so parent_hash2 takes the old current_hash2.
         let sql = format!(
-            "UPDATE sessions SET parent_hash2 = current_hash2, current_hash2 = $1, expires_at = $2 \
+            "UPDATE sessions SET parent_hash2 = current_hash2, current_hash2 = $1, expires_at = $2, \
+             version = version + 1 \
              WHERE session_handle = $3 AND current_hash2 = $4 AND expires_at > $5 RETURNING {SESSION_COLUMNS}"
         );
         with_pool!(self, write, |p| {
@@ -255,7 +263,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError> {
-        let sql = "UPDATE sessions SET session_data = $1 WHERE session_handle = $2";
+        let sql = "UPDATE sessions SET session_data = $1, version = version + 1 WHERE session_handle = $2";
         let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(data)
             .bind(handle)
@@ -270,7 +278,7 @@ impl SessionStore for SqlStore {
         handle: &str,
         payload: &str,
     ) -> Result<bool, StoreError> {
-        let sql = "UPDATE sessions SET access_token_payload = $1 WHERE session_handle = $2";
+        let sql = "UPDATE sessions SET access_token_payload = $1, version = version + 1 WHERE session_handle = $2";
         let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(payload)
             .bind(handle)

@@ -32,6 +32,12 @@ pub struct RateLimits {
     pub refresh_per_minute: u32,
     /// `POST {base}/signout` (default 300).
     pub sign_out_per_minute: u32,
+    /// Each of the routes that send an email: `POST {base}/user/password/reset/token` and
+    /// `POST {base}/user/email/verify/token` (default 10).
+    pub account_email_per_minute: u32,
+    /// Each of the routes that redeem an emailed token: `POST {base}/user/password/reset` and
+    /// `POST {base}/user/email/verify` (default 30).
+    pub account_token_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` names the client (default: none; the socket peer is the client).
     pub trusted_proxies: TrustedProxies,
 }
@@ -44,6 +50,8 @@ impl Default for RateLimits {
             email_exists_per_minute: 120,
             refresh_per_minute: 600,
             sign_out_per_minute: 300,
+            account_email_per_minute: 10,
+            account_token_per_minute: 30,
             trusted_proxies: TrustedProxies::default(),
         }
     }
@@ -101,6 +109,26 @@ impl PerIpLimiter {
             ),
             (Method::POST, "/session/refresh", limits.refresh_per_minute),
             (Method::POST, "/signout", limits.sign_out_per_minute),
+            (
+                Method::POST,
+                "/user/password/reset/token",
+                limits.account_email_per_minute,
+            ),
+            (
+                Method::POST,
+                "/user/email/verify/token",
+                limits.account_email_per_minute,
+            ),
+            (
+                Method::POST,
+                "/user/password/reset",
+                limits.account_token_per_minute,
+            ),
+            (
+                Method::POST,
+                "/user/email/verify",
+                limits.account_token_per_minute,
+            ),
         ];
         let routes = spec
             .into_iter()

@@ -9,6 +9,7 @@
 
 pub mod pg;
 pub mod process;
+pub mod smtp;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -119,6 +120,26 @@ fn test_routes() -> Router {
 impl TestServer {
     /// Start with the default config adjusted by `f`.
     pub async fn start(backend: Backend, f: impl FnOnce(&mut SessionConfig)) -> Self {
+        // As `SessionEngine::new`: SQL users behind the sign-in back-off.
+        Self::start_with_users(backend, f, |store, config| {
+            Arc::new(fauna_session_server::AccountLockout::new(
+                fauna_session_server::users::SqlUserStore::new(store.clone()),
+                store,
+                config.lockout,
+            ))
+        })
+        .await
+    }
+
+    /// Like [`start`](Self::start), with the user store `users` makes over the session store.
+    pub async fn start_with_users(
+        backend: Backend,
+        f: impl FnOnce(&mut SessionConfig),
+        users: impl FnOnce(
+            Arc<SqlStore>,
+            &SessionConfig,
+        ) -> Arc<dyn fauna_session_server::users::UserStore>,
+    ) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
         let store = SqlStore::connect_with(&database_url, Duration::from_millis(300))
             .await
@@ -133,7 +154,9 @@ impl TestServer {
             ..SessionConfig::default()
         };
         f(&mut config);
-        let engine = SessionEngine::new(config, Arc::new(store.clone()))
+        let shared = Arc::new(store.clone());
+        let users = users(shared.clone(), &config);
+        let engine = SessionEngine::with_user_store(config, shared, users)
             .await
             .expect("engine");
         let router = app(
@@ -145,7 +168,11 @@ impl TestServer {
         )
         .merge(test_routes().layer(engine.layer()));
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use fauna_session_server::accounts::{AccountsConfig, EmailVerification};
 use fauna_session_server::app::{AppOptions, app};
+use fauna_session_server::email::{EmailConfig, EmailError, Mailer};
 use fauna_session_server::fauna::{
     FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments,
 };
@@ -107,12 +109,92 @@ pub(crate) struct Args {
     /// Where email/password users live: `sql` or `fauna` (needs --fauna-secret).
     #[arg(long, env = "FAUNA_SESSION_USER_STORE", default_value = "sql", value_parser = ["sql", "fauna"])]
     pub(crate) user_store: String,
+    /// SMTP server for password-reset and verification emails: `smtp://host:port`,
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://user:pass@host` (TLS). Unset: email is off.
+    #[arg(long, env = "FAUNA_SESSION_SMTP_URL", hide_env_values = true)]
+    pub(crate) smtp_url: Option<String>,
+    /// Sender of the emails, e.g. `My App <no-reply@example.com>`.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_EMAIL_FROM",
+        default_value = "no-reply@localhost"
+    )]
+    pub(crate) email_from: String,
+    /// Origin of the website the email links open (default: the first --website-origin, else the API domain).
+    #[arg(long, env = "FAUNA_SESSION_WEBSITE_DOMAIN")]
+    pub(crate) website_domain: Option<String>,
+    /// Path of the website's auth pages (`<website-domain><path>/reset-password`, `…/verify-email`).
+    #[arg(long, env = "FAUNA_SESSION_WEBSITE_BASE_PATH", default_value = "/auth")]
+    pub(crate) website_base_path: String,
+    /// App name shown in the emails.
+    #[arg(long, env = "FAUNA_SESSION_APP_NAME", default_value = "Fauna Session")]
+    pub(crate) app_name: String,
+    /// Folder of email templates replacing the built-in ones (`password-reset.{subject,txt,html}`,
+    /// `email-verification.{subject,txt,html}`).
+    #[arg(long, env = "FAUNA_SESSION_EMAIL_TEMPLATES")]
+    pub(crate) email_templates: Option<PathBuf>,
+    /// Email verification: `off` (default), `optional` (routes and the `st-ev` claim) or `required` (protected
+    /// routes answer 403 invalid claim until the email is verified).
+    #[arg(long, env = "FAUNA_SESSION_EMAIL_VERIFICATION", default_value = "off")]
+    pub(crate) email_verification: EmailVerification,
+    /// Lifetime of a password-reset link, seconds.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_PASSWORD_RESET_TOKEN_LIFETIME",
+        default_value_t = 3600
+    )]
+    pub(crate) password_reset_token_lifetime: u64,
+    /// Lifetime of an email-verification link, seconds.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_EMAIL_VERIFICATION_TOKEN_LIFETIME",
+        default_value_t = 86_400
+    )]
+    pub(crate) email_verification_token_lifetime: u64,
     /// Rate limits, back-off and capacity bounds.
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
 
 impl Args {
+    /// The email settings, when `--smtp-url` is given.
+    pub(crate) fn email_config(&self) -> Option<EmailConfig> {
+        let smtp_url = self.smtp_url.clone().filter(|u| !u.trim().is_empty())?;
+        let website_domain = self
+            .website_domain
+            .clone()
+            .or_else(|| self.website_origins.first().cloned())
+            .unwrap_or_else(|| {
+                self.api_domain
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", self.listen))
+            });
+        Some(EmailConfig {
+            smtp_url,
+            from: self.email_from.clone(),
+            website_domain,
+            website_base_path: self.website_base_path.clone(),
+            app_name: self.app_name.clone(),
+            templates_dir: self.email_templates.clone(),
+            ..EmailConfig::default()
+        })
+    }
+
+    /// The account settings these arguments describe (builds the mailer).
+    pub(crate) fn accounts_config(&self) -> Result<AccountsConfig, EmailError> {
+        Ok(AccountsConfig {
+            mailer: self.email_config().as_ref().map(Mailer::new).transpose()?,
+            email_verification: self.email_verification,
+            password_reset_token_lifetime: Duration::from_secs(
+                self.password_reset_token_lifetime.max(60),
+            ),
+            email_verification_token_lifetime: Duration::from_secs(
+                self.email_verification_token_lifetime.max(60),
+            ),
+            ..AccountsConfig::default()
+        })
+    }
+
     /// The engine configuration these arguments describe.
     pub(crate) fn session_config(&self) -> SessionConfig {
         SessionConfig {
@@ -173,11 +255,13 @@ impl Args {
     }
 }
 
-/// Connect the store, build the engine (with `config`), serve until SIGINT/SIGTERM.
+/// Connect the store, build the engine (with `config`, its account settings from `args`), serve until
+/// SIGINT/SIGTERM.
 pub(crate) async fn serve(
     args: &Args,
-    config: SessionConfig,
+    mut config: SessionConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    config.accounts = args.accounts_config()?;
     let store = SqlStore::connect(&args.database_url)
         .await
         .map_err(|e: StoreError| format!("database: {e}"))?;

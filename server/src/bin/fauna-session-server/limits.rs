@@ -30,6 +30,14 @@ pub(crate) struct LimitArgs {
     /// Sign-outs per minute per client IP (429 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_SIGNOUT", value_name = "N", default_value_t = RateLimits::default().sign_out_per_minute)]
     pub(crate) rate_limit_signout: u32,
+    /// Password-reset and verification emails asked for per minute per client IP, on each of the two routes
+    /// (429 beyond; 0 disables). Emails per address are limited too (AccountsConfig::per_email).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_ACCOUNT_EMAIL", value_name = "N", default_value_t = RateLimits::default().account_email_per_minute)]
+    pub(crate) rate_limit_account_email: u32,
+    /// Password-reset and email-verification tokens redeemed per minute per client IP, on each of the two
+    /// routes (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_RATE_LIMIT_ACCOUNT_TOKEN", value_name = "N", default_value_t = RateLimits::default().account_token_per_minute)]
+    pub(crate) rate_limit_account_token: u32,
     /// A reverse proxy (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) whose X-Forwarded-For names the client
     /// (repeatable; env: comma-separated). Without it the socket peer is the client.
     #[arg(long = "trusted-proxy", env = "FAUNA_SESSION_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',', value_parser = parse_cidr)]
@@ -68,6 +76,8 @@ impl LimitArgs {
             email_exists_per_minute: self.rate_limit_email_exists,
             refresh_per_minute: self.rate_limit_refresh,
             sign_out_per_minute: self.rate_limit_signout,
+            account_email_per_minute: self.rate_limit_account_email,
+            account_token_per_minute: self.rate_limit_account_token,
             trusted_proxies: TrustedProxies::new(self.trusted_proxies.clone()),
         }
     }

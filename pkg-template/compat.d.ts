@@ -1,0 +1,3 @@
+// Types of the `fauna-session/compat` entry: the same API as the default entry.
+export * from "./index.js";
+export { default } from "./index.js";

@@ -1,0 +1,100 @@
+// Driven by scripts/bench-requests.sh (which builds the page and starts the server): see its header.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const require = createRequire(join(import.meta.dirname, "../e2e/package.json"));
+const { chromium } = require("playwright-core");
+
+const URL = process.env.BENCH_URL;
+const N = Number(process.env.N ?? 200);
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const LIBS = ["native", "supertokens-website", "fauna-session"];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+});
+const context = await browser.newContext();
+
+/** Loads `lib` on a fresh page; resolves to [page, ms from import() to init returning]. */
+async function open(lib) {
+  const page = await context.newPage();
+  await page.goto(`${URL}/index.html`);
+  const ms = await page.evaluate(async (lib) => {
+    const t0 = performance.now();
+    if (lib === "fauna-session") {
+      const m = await import("/ours.js");
+      m.init({ apiDomain: location.origin });
+    } else if (lib === "supertokens-website") {
+      const m = (await import("/st.js")).default;
+      m.init({ apiDomain: location.origin });
+    }
+    return performance.now() - t0;
+  }, lib);
+  return [page, ms];
+}
+
+/** N sequential protected fetches; resolves to µs per request. */
+function run(page) {
+  return page.evaluate(async (n) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = await fetch("/sessioninfo");
+      if (r.status !== 200) throw new Error(`GET /sessioninfo answered ${r.status}`);
+      await r.text();
+    }
+    return ((performance.now() - t0) / n) * 1000;
+  }, N);
+}
+
+// One session for all pages (same context: same cookies), signed up through our library in cookie mode.
+{
+  const [page] = await open("fauna-session");
+  const status = await page.evaluate(async () => {
+    const email = `bench-${Date.now()}@example.com`;
+    const r = await fetch("/auth/signup", {
+      method: "POST",
+      headers: { "content-type": "application/json", rid: "emailpassword" },
+      body: JSON.stringify({ formFields: [{ id: "email", value: email }, { id: "password", value: "bench password 42" }] }),
+    });
+    return r.status;
+  }, []);
+  if (status !== 200) throw new Error(`sign-up answered ${status}`);
+  await run(page); // warm-up
+  await page.close();
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const perRequest = Object.fromEntries(LIBS.map((l) => [l, []]));
+const loadInit = Object.fromEntries(LIBS.map((l) => [l, []]));
+const f = (x, w = 10) => x.toFixed(0).padStart(w);
+console.log(`${N} sequential fetches per library per round, ${ROUNDS} rounds (order rotates each round)`);
+console.log(`round ${LIBS.map((l) => ` ${l} µs/req`.padStart(28)).join("")}${LIBS.slice(1).map((l) => ` ${l} load+init ms`.padStart(34)).join("")}`);
+for (let r = 0; r < ROUNDS; r++) {
+  const order = LIBS.map((_, i) => LIBS[(i + r) % LIBS.length]);
+  for (const lib of order) {
+    const [page, ms] = await open(lib);
+    perRequest[lib].push(await run(page));
+    loadInit[lib].push(ms);
+    await page.close();
+  }
+  console.log(
+    `${String(r + 1).padStart(5)} ${LIBS.map((l) => f(perRequest[l][r], 28)).join("")}` +
+      LIBS.slice(1).map((l) => loadInit[l][r].toFixed(1).padStart(34)).join(""),
+  );
+}
+// Overhead per round (each library against the native fetch of the same round), then the median.
+const overhead = (lib) => median(perRequest[lib].map((x, i) => x - perRequest.native[i]));
+const st = overhead("supertokens-website");
+const ours = overhead("fauna-session");
+console.log(`median per-request time: native ${f(median(perRequest.native), 0)} µs`);
+console.log(`median overhead over native fetch: supertokens-website ${f(st, 0)} µs, fauna-session ${f(ours, 0)} µs (ratio ${(ours / st).toFixed(2)})`);
+console.log(
+  `median load+init: supertokens-website ${median(loadInit["supertokens-website"]).toFixed(1)} ms, ` +
+    `fauna-session ${median(loadInit["fauna-session"]).toFixed(1)} ms`,
+);
+await browser.close();
