@@ -4,15 +4,21 @@
 #   and the server's RSS idle and under load.
 # Usage: scripts/load.sh [duration_s=10] [connections=64]; DATABASE_URL=postgres://… to load PostgreSQL instead
 # of a temp SQLite file (sessions are only verified statelessly here, so the database barely matters).
+# LOAD_BIN=path/to/fauna-session-server loads that binary instead of building this tree's (e.g. an older build,
+# to compare before and after); the release build goes to $CARGO_TARGET_DIR (default target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
 conns=${2:-64}
 command -v wrk >/dev/null || { echo "wrk not installed (apt-get install wrk)"; exit 1; }
 
-cargo build --release -p fauna-session-server --bin fauna-session-server >/dev/null 2>&1 \
-  || cargo build --release -p fauna-session-server --bin fauna-session-server
-bin=target/release/fauna-session-server
+if [ -n "${LOAD_BIN:-}" ]; then
+  bin=$LOAD_BIN
+else
+  cargo build --release -p fauna-session-server --bin fauna-session-server >/dev/null 2>&1 \
+    || cargo build --release -p fauna-session-server --bin fauna-session-server
+  bin=${CARGO_TARGET_DIR:-target}/release/fauna-session-server
+fi
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 db=${DATABASE_URL:-sqlite://$tmp/load.sqlite?mode=rwc}

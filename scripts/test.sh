@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: native Rust tests (server on SQLite and PostgreSQL, Fauna emulator and
+# Runs the static checks (scripts/check.sh), then every test of the workspace: native Rust tests (server on SQLite and PostgreSQL, Fauna emulator and
 # integration, browser-library logic), the browser library in Chromium, Firefox and WebKit against the real server,
 # the npm package checks, and the end-to-end tests of the example app. Installs what is missing first (scripts/setup.sh).
 set -uo pipefail
@@ -78,6 +78,9 @@ e2e_tests() {
   bash e2e/run.sh
 }
 
+# Static checks first: formatting, clippy with warnings denied (native; wasm32 in the browser crate's std, js and
+# js+compat flavours) and rustdoc with warnings denied.
+stage "checks (cargo fmt, clippy, doc: scripts/check.sh)" bash scripts/check.sh
 stage "native tests (cargo test --workspace)" native_tests
 stage "fauna-js driver against the emulator" fauna_js_tests
 stage "browser library in headless Chromium" browser_tests chromium

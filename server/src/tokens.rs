@@ -162,6 +162,27 @@ pub struct AccessToken {
     pub anti_csrf_token: Option<String>,
     /// All claims, in token order.
     pub claims: Map<String, Value>,
+    /// The claims exactly as the token carries them (JSON text), when they are those of a verified token;
+    /// written out as is instead of serialising [`claims`](Self::claims) again.
+    pub(crate) signed_claims: Option<SignedClaims>,
+}
+
+/// A verified token's claims as JSON text (the decoded payload segment, which parsed as a JSON object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignedClaims(Box<str>);
+
+impl SignedClaims {
+    /// The payload segment of a verified `token`, decoded.
+    pub(crate) fn of(token: &str) -> Option<Self> {
+        let payload = token.split('.').nth(1)?;
+        let text = String::from_utf8(unb64url(payload)?).ok()?;
+        Some(Self(text.into()))
+    }
+
+    /// The JSON text.
+    pub(crate) fn json(&self) -> &str {
+        &self.0
+    }
 }
 
 impl AccessToken {
@@ -197,6 +218,7 @@ impl AccessToken {
             parent_refresh_token_hash1: opt("parentRefreshTokenHash1")?,
             anti_csrf_token: opt("antiCsrfToken")?,
             claims,
+            signed_claims: None,
         })
     }
 
@@ -336,6 +358,19 @@ mod tests {
         assert_eq!(verify(&r, &parts.join("."), 10), Err(JwtError::UnknownKey));
         assert_eq!(verify(&r, "a.b", 10), Err(JwtError::Malformed));
         assert_eq!(verify(&r, "", 10), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn signed_claims_are_the_claims_serialised() {
+        let mut c = claims(i64::MAX / 2);
+        c.insert("note".into(), json!("é \"quoted\" </script> \u{1}"));
+        c.insert("n".into(), json!([1.5, -0.0, 1e300, u64::MAX]));
+        let t = sign(key(), &c);
+        let signed = SignedClaims::of(&t).expect("payload");
+        // What serving the verified (parsed) claims wrote before: the same bytes.
+        let verified = verify(&ring(), &t, 10).expect("verifies");
+        assert_eq!(signed.json(), Value::Object(verified).to_string());
+        assert_eq!(signed.json(), Value::Object(c).to_string());
     }
 
     #[test]

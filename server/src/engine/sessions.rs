@@ -230,6 +230,7 @@ impl SessionEngine {
             return Ok((
                 AccessToken {
                     claims,
+                    signed_claims: None,
                     ..at.clone()
                 },
                 None,

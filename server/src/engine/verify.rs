@@ -7,9 +7,8 @@ use crate::crypto::now_ms;
 use crate::error::SessionError;
 use crate::lineage::{self, Decision, Presented};
 use crate::store::LineageUpdate;
-use crate::tokens::{self, AccessToken, ClaimsInput, JwtError};
+use crate::tokens::{self, AccessToken, ClaimsInput, JwtError, SignedClaims};
 use crate::transport::IssuedAccessToken;
-use crate::verify_cache;
 
 impl SessionEngine {
     /// Verify an access token's signature and expiry. Stateless, except the first use of a token minted by a
@@ -18,8 +17,7 @@ impl SessionEngine {
     /// Any token problem ⇒ [`SessionError::TryRefreshToken`]; a session that is gone ⇒
     /// [`SessionError::Unauthorised`].
     pub async fn verify_access_token(&self, token: &str) -> Result<Verified, SessionError> {
-        let digest = verify_cache::digest(token);
-        if let Some(at) = self.inner.verified.get(&digest) {
+        if let Some(at) = self.inner.verified.get(token) {
             return Ok(Verified {
                 access_token: at,
                 replacement: None,
@@ -27,7 +25,7 @@ impl SessionEngine {
         }
         let at = Arc::new(self.verify_signature(token).await?);
         let Some(parent) = at.parent_refresh_token_hash1.clone() else {
-            self.inner.verified.insert(digest, &at);
+            self.inner.verified.insert(token, &at);
             return Ok(Verified {
                 access_token: at,
                 replacement: None,
@@ -42,7 +40,7 @@ impl SessionEngine {
 
     /// `token` if it was verified before (same bytes) and has not expired: a full verification result, no RSA.
     pub(crate) fn verified_before(&self, token: &str) -> Option<Arc<AccessToken>> {
-        self.inner.verified.get(&verify_cache::digest(token))
+        self.inner.verified.get(token)
     }
 
     /// Signature (reloading keys once when the `kid` is unknown: another instance may have rotated), expiry
@@ -59,7 +57,9 @@ impl SessionEngine {
             tracing::debug!(error = %e, "access token rejected");
             SessionError::TryRefreshToken
         })?;
-        AccessToken::from_claims(claims).map_err(|_| SessionError::TryRefreshToken)
+        let mut at = AccessToken::from_claims(claims).map_err(|_| SessionError::TryRefreshToken)?;
+        at.signed_claims = SignedClaims::of(token);
+        Ok(at)
     }
 
     /// First use of an access token minted by a refresh: make its refresh token current (the same decision as
