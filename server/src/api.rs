@@ -31,15 +31,18 @@ use crate::users::{SignInError, SignUpError, User, normalise_email};
 /// limits of [`SessionConfig::rate_limits`] applied.
 pub(crate) fn routes(engine: &SessionEngine) -> Router {
     let base = engine.config().base_path();
-    Router::new()
+    let mut router = Router::new()
         .route(&format!("{base}{}", path::REFRESH), post(refresh))
         .route(&format!("{base}{}", path::SIGN_OUT), post(signout))
         .route(&format!("{base}{}", path::SIGN_UP), post(signup))
-        .route(&format!("{base}{}", path::SIGN_IN), post(signin))
-        .route(
+        .route(&format!("{base}{}", path::SIGN_IN), post(signin));
+    if engine.config().email_exists_route {
+        router = router.route(
             &format!("{base}/emailpassword/email/exists"),
             get(email_exists),
-        )
+        );
+    }
+    router
         .route(&format!("{base}/jwt/jwks.json"), get(jwks))
         .route(
             &format!("{base}/.well-known/openid-configuration"),

@@ -117,6 +117,9 @@ pub struct SessionConfig {
     /// [`LockoutConfig`]). Applied by [`SessionEngine::new`](crate::SessionEngine::new); wrap your own
     /// [`UserStore`](crate::users::UserStore) in [`AccountLockout`](crate::AccountLockout) otherwise.
     pub lockout: LockoutConfig,
+    /// Serve `GET {base}/emailpassword/email/exists` (default true). It tells anyone whether an email has an
+    /// account; turn it off when the sign-up form does not need it.
+    pub email_exists_route: bool,
     /// Password reset, email verification and devices (default: email off, verification off).
     pub accounts: AccountsConfig,
 }
@@ -158,6 +161,7 @@ impl Default for SessionConfig {
             hooks: Arc::new(NoHooks),
             rate_limits: RateLimits::default(),
             lockout: LockoutConfig::default(),
+            email_exists_route: true,
             accounts: AccountsConfig::default(),
         }
     }

@@ -90,10 +90,16 @@ impl SqlStore {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(sqlite_busy_timeout)
                 .foreign_keys(true);
+            // `sqlite://path` creates the file when it is missing; an explicit `mode=` decides for itself.
+            let create = !url.contains("mode=");
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts.clone())
+                .connect_with(if create {
+                    opts.clone().create_if_missing(true)
+                } else {
+                    opts.clone()
+                })
                 .await?;
             // An in-memory database exists per connection: reads must share the writer's connection.
             let read = if url.contains(":memory:") || url.contains("mode=memory") {

@@ -33,11 +33,14 @@ pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, env = "FAUNA_SESSION_LISTEN", default_value = "127.0.0.1:3001")]
     pub(crate) listen: SocketAddr,
-    /// Database: `sqlite://file?mode=rwc` or `postgres://user@host:port/db`.
+    /// Database: `sqlite://file` (created when missing) or `postgres://user@host:port/db`. Its value
+    /// is never printed (it may hold a password).
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://fauna-session.sqlite?mode=rwc"
+        hide_env_values = true,
+        hide_default_value = true,
+        default_value = "sqlite://fauna-session.sqlite"
     )]
     pub(crate) database_url: String,
     /// Base path of the FDI routes.
@@ -91,6 +94,16 @@ pub(crate) struct Args {
     /// Log filter (e.g. `info`, `debug`, `fauna_session_server=debug`).
     #[arg(long, env = "FAUNA_SESSION_LOG", default_value = "info")]
     pub(crate) log: String,
+    /// Log format: `text` (ANSI colours only when stdout is a terminal) or `json` (one object a line).
+    #[arg(long, env = "FAUNA_SESSION_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) log_format: String,
+    /// Allow serving on a non-loopback address with an `http://` API domain or without `Secure`
+    /// cookies (refused otherwise: session tokens would cross the network in clear text).
+    #[arg(long, env = "FAUNA_SESSION_ALLOW_INSECURE_HTTP", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) allow_insecure_http: bool,
+    /// Turn off `GET {base}/emailpassword/email/exists` (it tells anyone whether an email has an account).
+    #[arg(long, env = "FAUNA_SESSION_DISABLE_EMAIL_EXISTS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) disable_email_exists: bool,
     /// Fauna Core HTTP API endpoint (the self-hosted engine or `fauna-emulator`).
     #[arg(long, env = "FAUNA_ENDPOINT", default_value = "http://localhost:8443")]
     pub(crate) fauna_endpoint: String,
@@ -213,6 +226,7 @@ impl Args {
             key_rotation_interval: Duration::from_secs(self.key_rotation_interval.max(120)),
             rate_limits: self.limits.rate_limits(),
             lockout: self.limits.lockout(),
+            email_exists_route: !self.disable_email_exists,
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
                 None => SessionConfig::default().hooks,
@@ -235,6 +249,28 @@ impl Args {
             create_missing_user_documents: self.user_store == "sql",
             ..FaunaConfig::new(secret)
         })
+    }
+
+    /// Refuse a non-loopback listen address with an `http://` API domain or non-`Secure` cookies, unless
+    /// `--allow-insecure-http`.
+    pub(crate) fn check_transport_security(&self) -> Result<(), String> {
+        if self.listen.ip().is_loopback() || self.allow_insecure_http {
+            return Ok(());
+        }
+        let config = self.session_config();
+        let why = if !config.api_domain.starts_with("https://") {
+            format!("the API domain {} is not https", config.api_domain)
+        } else if !config.cookie_secure() {
+            "cookies are not Secure (--cookie-secure false)".to_owned()
+        } else {
+            return Ok(());
+        };
+        Err(format!(
+            "refusing to serve on the non-loopback address {}: {why}, so session tokens would cross the \
+             network in clear text; set --api-domain https://… (behind a TLS proxy) or pass \
+             --allow-insecure-http (FAUNA_SESSION_ALLOW_INSECURE_HTTP)",
+            self.listen
+        ))
     }
 
     /// The user store these arguments select, over `store`.
@@ -261,10 +297,11 @@ pub(crate) async fn serve(
     args: &Args,
     mut config: SessionConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    args.check_transport_security()?;
     config.accounts = args.accounts_config()?;
     let store = SqlStore::connect(&args.database_url)
         .await
-        .map_err(|e: StoreError| format!("database: {e}"))?;
+        .map_err(|e: StoreError| format!("database (--database-url / DATABASE_URL): {e}"))?;
     tracing::info!(backend = store.backend(), "database ready");
     let store = Arc::new(store);
     let users = args.user_store(store.clone())?;
@@ -277,7 +314,10 @@ pub(crate) async fn serve(
             static_dir: args.static_dir.clone(),
         },
     );
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let app = args.limits.bound(app);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("--listen {} (FAUNA_SESSION_LISTEN): {e}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
     axum::serve(
         listener,

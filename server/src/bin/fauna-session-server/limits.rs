@@ -49,6 +49,25 @@ pub(crate) struct LimitArgs {
     /// Seconds of the first back-off; each further failure after it doubles it (up to 16 times).
     #[arg(long, env = "FAUNA_SESSION_LOCKOUT_WINDOW", value_name = "SECS", default_value_t = LockoutConfig::default().window.as_secs())]
     pub(crate) lockout_window: u64,
+    /// Seconds a request may take, reading its body included (408 beyond; 0 disables).
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_REQUEST_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 30
+    )]
+    pub(crate) request_timeout: u64,
+    /// Largest request body in bytes (413 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_MAX_BODY_BYTES", value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub(crate) max_body_bytes: usize,
+    /// Requests handled at once by this instance; more wait (within --request-timeout) (0 disables).
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_MAX_CONCURRENT_REQUESTS",
+        value_name = "N",
+        default_value_t = 1024
+    )]
+    pub(crate) max_concurrent_requests: usize,
 }
 
 /// A CIDR, or a bare address as its /32 or /128.
@@ -60,6 +79,28 @@ fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
 }
 
 impl LimitArgs {
+    /// `app` with the request timeout, body size limit and global concurrency limit applied.
+    pub(crate) fn bound(&self, app: axum::Router) -> axum::Router {
+        let mut app = app;
+        if self.max_body_bytes > 0 {
+            app = app.layer(tower_http::limit::RequestBodyLimitLayer::new(
+                self.max_body_bytes,
+            ));
+        }
+        if self.max_concurrent_requests > 0 {
+            app = app.layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                self.max_concurrent_requests,
+            ));
+        }
+        if self.request_timeout > 0 {
+            app = app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(self.request_timeout),
+            ));
+        }
+        app
+    }
+
     /// The per-account back-off these arguments describe.
     pub(crate) fn lockout(&self) -> LockoutConfig {
         LockoutConfig {

@@ -11,10 +11,16 @@ async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if args.log_format == "json" {
+        logs.json().init();
+    } else {
+        // Colours only for a terminal: log files and collectors get plain text.
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init();
+    }
     let config = args.session_config();
     match serve(&args, config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
