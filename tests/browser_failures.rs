@@ -47,6 +47,18 @@ export function installScripted() {
 export function setMode(m) { mode = m; refreshes = 0; }
 export function refreshCalls() { return refreshes; }
 export function setOnline(v) { online = v; }
+let releaseLock = null;
+export function holdWebLock() {
+  return new Promise((granted) => {
+    navigator.locks.request("REFRESH_TOKEN_USE", () => { granted(); return new Promise((r) => { releaseLock = r; }); });
+  });
+}
+export function releaseWebLock() { if (releaseLock) releaseLock(); releaseLock = null; }
+export function hideWebLocks() { Object.defineProperty(navigator, "locks", { value: undefined, configurable: true }); }
+export function restoreWebLocks() { delete navigator.locks; }
+export function writeStorageLock(value) { localStorage.setItem("browser-tabs-lock-key-REFRESH_TOKEN_USE", value); }
+export function storageLockPresent() { return localStorage.getItem("browser-tabs-lock-key-REFRESH_TOKEN_USE") !== null; }
+export function deadHolder() { return JSON.stringify({ id: "dead-tab", iat: 0, timeoutKey: "x", timeAcquired: Date.now() - 60000, timeRefreshed: Date.now() - 60000 }); }
 export function storeSession(ate) {
   document.cookie = "st-last-access-token-update=" + Date.now() + ";path=/";
   document.cookie = "sFrontToken=" + ft(ate) + ";path=/";
@@ -63,6 +75,20 @@ extern "C" {
     fn set_online(online: bool);
     #[wasm_bindgen(js_name = storeSession)]
     fn store_session(ate: f64);
+    #[wasm_bindgen(js_name = holdWebLock)]
+    async fn hold_web_lock();
+    #[wasm_bindgen(js_name = releaseWebLock)]
+    fn release_web_lock();
+    #[wasm_bindgen(js_name = hideWebLocks)]
+    fn hide_web_locks();
+    #[wasm_bindgen(js_name = restoreWebLocks)]
+    fn restore_web_locks();
+    #[wasm_bindgen(js_name = writeStorageLock)]
+    fn write_storage_lock(value: &str);
+    #[wasm_bindgen(js_name = storageLockPresent)]
+    fn storage_lock_present() -> bool;
+    #[wasm_bindgen(js_name = deadHolder)]
+    fn dead_holder() -> String;
 }
 
 /// The page's session against `API`, an expired access token stored, events recorded, the refresh in `mode`.
@@ -150,4 +176,45 @@ async fn while_offline_a_refresh_waits_for_the_network() {
     assert_eq!(resp.status(), 200);
     assert_eq!(refresh_calls(), 1, "refreshed once the network is back");
     session_kept("offline");
+}
+
+#[wasm_bindgen_test]
+async fn a_lock_wait_times_out_and_stale_holders_are_cleared() {
+    // Another tab holds the refresh lock and never lets go: the request gives up waiting (10 s), does not refresh
+    // without the lock, and ends within its retry budget instead of hanging.
+    install_scripted();
+    let c = config(API);
+    set(&c, "maxRetryAttemptsForSessionRefresh", 1);
+    js::init(c.unchecked_into()).unwrap();
+    clear_frontend_cookies();
+    store_session(js_sys::Date::now() - 1_000.0);
+    set_mode("ok");
+    hold_web_lock().await;
+    let err = protected().await.unwrap_err();
+    assert!(
+        error_message(&err).starts_with("Received a 401 response"),
+        "{}",
+        error_message(&err)
+    );
+    assert_eq!(refresh_calls(), 0, "no refresh without the lock");
+    session_kept("lock held elsewhere");
+    // Released (as when that tab closes): the next request refreshes once.
+    release_web_lock();
+    let resp: web_sys::Response = protected().await.unwrap().dyn_into().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(refresh_calls(), 1);
+
+    // The localStorage fallback: a dead tab's stale lock, then an unreadable one, are cleared, not waited for.
+    hide_web_locks();
+    for holder in [dead_holder(), "not a lock".to_string()] {
+        js::init(config(API).unchecked_into()).unwrap();
+        store_session(js_sys::Date::now() - 1_000.0);
+        set_mode("ok");
+        write_storage_lock(&holder);
+        let resp: web_sys::Response = protected().await.unwrap().dyn_into().unwrap();
+        assert_eq!(resp.status(), 200, "{holder}");
+        assert_eq!(refresh_calls(), 1, "{holder}");
+        assert!(!storage_lock_present(), "{holder}: released");
+    }
+    restore_web_locks();
 }

@@ -39,8 +39,9 @@ fn clear_cookie(settings: &Settings, name: &str) {
 /// reported as no session: it never makes a call throw.
 pub(crate) fn state() -> LocalSessionState {
     let all = sys::document_cookie();
-    let last = cookies::get(&all, cookies::LAST_ACCESS_TOKEN_UPDATE);
-    let front = cookies::get(&all, cookies::FRONT_TOKEN);
+    // An empty value is a cleared cookie (a browser may still list it for a moment), not a corrupt one.
+    let last = cookies::get(&all, cookies::LAST_ACCESS_TOKEN_UPDATE).filter(|v| !v.is_empty());
+    let front = cookies::get(&all, cookies::FRONT_TOKEN).filter(|v| !v.is_empty());
     let readable = front.is_some_and(|f| parse_front_token(f).is_ok());
     match failure::stored_state(last, front, readable) {
         Stored::State(s) => s,
@@ -89,7 +90,7 @@ pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
 ///
 /// An unreadable one is cleared and reported as none.
 pub(crate) fn front_token() -> Result<Option<JsValue>, Error> {
-    let Some(raw) = sys::cookie(cookies::FRONT_TOKEN) else {
+    let Some(raw) = sys::cookie(cookies::FRONT_TOKEN).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     match parse_front_token(&raw) {

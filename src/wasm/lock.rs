@@ -13,10 +13,16 @@ use alloc::string::String;
 use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::sys;
+
+/// One round of the localStorage lock wait (ms): a waiter that has not got the lock by then re-reads the session
+/// state and goes on (often it finds another tab has refreshed meanwhile).
+#[cfg(feature = "compat")]
+const STORAGE_ROUND_MS: f64 = 1_000.0;
 
 /// Name of the refresh lock (the SuperTokens SDK's).
 pub(crate) const REFRESH_LOCK: &str = "REFRESH_TOKEN_USE";
@@ -63,16 +69,17 @@ pub(crate) fn web_locks_available() -> bool {
     !locks.is_undefined() && !locks.is_null()
 }
 
-/// Takes the lock: waits as long as needed with Web Locks (and the page lock); with the localStorage fallback
-/// gives up after `timeout_ms` and returns `None` (the caller re-checks the session state and tries again).
+/// Takes the lock, waiting at most `timeout_ms` with Web Locks and the localStorage fallback (the page lock waits
+/// for the page's own holder); `None` when the wait timed out (the caller re-reads the session state and goes on).
+/// A tab that dies holding a Web Lock releases it; a dead tab's localStorage lock goes stale and is cleared.
 pub(crate) async fn acquire(name: &str, timeout_ms: f64) -> Option<Guard> {
     if web_locks_available()
-        && let Some(g) = acquire_web_lock(name).await
+        && let Ok(g) = acquire_web_lock(name, timeout_ms).await
     {
-        return Some(g);
+        return g;
     }
     #[cfg(feature = "compat")]
-    return acquire_storage_lock(name, timeout_ms).await;
+    return acquire_storage_lock(name, timeout_ms.min(STORAGE_ROUND_MS)).await;
     #[cfg(not(feature = "compat"))]
     {
         let _ = (name, timeout_ms);
@@ -101,9 +108,19 @@ async fn acquire_page_lock() -> Option<Guard> {
     Some(Guard::Release(release))
 }
 
-async fn acquire_web_lock(name: &str) -> Option<Guard> {
-    let (held, release) = pending()?;
-    let (acquired, granted) = pending()?;
+/// `AbortSignal.timeout(ms)`, where the browser has it.
+fn timeout_signal(ms: f64) -> Option<JsValue> {
+    let abort = sys::get(&sys::window(), "AbortSignal");
+    let timeout: Function = sys::get(&abort, "timeout").dyn_into().ok()?;
+    timeout.call1(&abort, &JsValue::from_f64(ms)).ok()
+}
+
+/// A Web Lock: `Ok(Some)` held, `Ok(None)` not granted within `timeout_ms`, `Err` the request could not be made.
+async fn acquire_web_lock(name: &str, timeout_ms: f64) -> Result<Option<Guard>, ()> {
+    let (held, release) = pending().ok_or(())?;
+    let mut outcome: Option<(Function, Function)> = None;
+    let acquired = Promise::new(&mut |granted, refused| outcome = Some((granted, refused)));
+    let (granted, refused) = outcome.ok_or(())?;
     // Called once, with the lock; the lock is held until `held` settles. (The shared callback shape; its Rust side
     // is freed when the browser drops the function.)
     let held: JsValue = held.into();
@@ -111,13 +128,21 @@ async fn acquire_web_lock(name: &str) -> Option<Guard> {
         let _ = granted.call0(&JsValue::UNDEFINED);
         Ok(held.clone())
     });
-    let request = sys::locks_request(name, callback.unchecked_ref()).ok()?;
-    // The request settles when we release; nothing to do with its value, but never leave it unhandled.
+    let options = sys::object();
+    if let Some(signal) = timeout_signal(timeout_ms) {
+        sys::set(&options, "signal", &signal);
+    }
+    let request = sys::locks_request(name, &options, callback.unchecked_ref()).map_err(|_| ())?;
+    // The request settles when we release; it rejects (AbortError) when the wait timed out before the grant.
     sys::spawn(async move {
-        let _ = JsFuture::from(request).await;
+        if JsFuture::from(request).await.is_err() {
+            let _ = refused.call0(&JsValue::UNDEFINED);
+        }
     });
-    JsFuture::from(acquired).await.ok()?;
-    Some(Guard::Release(release))
+    match JsFuture::from(acquired).await {
+        Ok(_) => Ok(Some(Guard::Release(release))),
+        Err(_) => Ok(None),
+    }
 }
 
 #[cfg(feature = "compat")]

@@ -14,6 +14,7 @@ use crate::failure;
 use crate::front_token;
 use crate::headers::{self, SessionTokens};
 use crate::state::{self, AfterLock, LocalSessionState};
+use crate::tabs::{self, LockWait};
 use fauna_session_protocol::header;
 
 /// How a refresh attempt ended, for the caller that needed it.
@@ -51,35 +52,35 @@ pub(crate) async fn state(
 
 /// Refreshes once for every caller holding the same stale state `pre`, across tabs.
 pub(crate) async fn on_unauthorised(settings: &Settings, pre: &LocalSessionState) -> Unauthorised {
-    loop {
-        let Some(guard) = lock::acquire(lock::REFRESH_LOCK, 1000.0).await else {
-            match state::lock_timed_out(pre, &frontend::state()) {
-                AfterLock::SessionExpired => return Unauthorised::Expired(None),
-                AfterLock::Retry => return Unauthorised::Retry,
-                AfterLock::Refresh => continue,
-            }
+    let wait = LockWait::default();
+    let Some(guard) = lock::acquire(lock::REFRESH_LOCK, wait.timeout_ms).await else {
+        // The wait timed out (another tab holds the lock that long): never hang, never refresh without the lock;
+        // go on with the state as it is now.
+        return match tabs::after_lock_timeout(&frontend::state()) {
+            AfterLock::SessionExpired => Unauthorised::Expired(None),
+            AfterLock::Retry | AfterLock::Refresh => Unauthorised::Retry,
         };
-        match state::after_lock(pre, &frontend::state()) {
-            AfterLock::SessionExpired => {
-                drop(guard);
-                let event = Event::Unauthorised {
-                    session_expired_or_revoked: false,
-                };
-                events::fire(settings, &event, None);
-                return Unauthorised::Expired(None);
-            }
-            AfterLock::Retry => return Unauthorised::Retry,
-            AfterLock::Refresh => {}
+    };
+    match state::after_lock(pre, &frontend::state()) {
+        AfterLock::SessionExpired => {
+            drop(guard);
+            let event = Event::Unauthorised {
+                session_expired_or_revoked: false,
+            };
+            events::fire(settings, &event, None);
+            return Unauthorised::Expired(None);
         }
-        let result = refresh_call(settings, pre).await;
-        drop(guard);
-        return match result {
-            Ok(r) => r,
-            Err(e) if frontend::state() == LocalSessionState::NotExists => {
-                Unauthorised::Expired(Some(e))
-            }
-            Err(e) => Unauthorised::ApiError(e),
-        };
+        AfterLock::Retry => return Unauthorised::Retry,
+        AfterLock::Refresh => {}
+    }
+    let result = refresh_call(settings, pre).await;
+    drop(guard);
+    match result {
+        Ok(r) => r,
+        Err(e) if frontend::state() == LocalSessionState::NotExists => {
+            Unauthorised::Expired(Some(e))
+        }
+        Err(e) => Unauthorised::ApiError(e),
     }
 }
 

@@ -26,9 +26,14 @@ pub(crate) fn utf8_text(bytes: &[u8]) -> Option<JsValue> {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `navigator.locks.request(name, callback)`: our own binding (web-sys gates Web Locks behind an unstable cfg).
+    /// `navigator.locks.request(name, options, callback)`: our own binding (web-sys gates Web Locks behind an
+    /// unstable cfg).
     #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
-    pub(crate) fn locks_request(name: &str, callback: &Function) -> Result<Promise, JsValue>;
+    pub(crate) fn locks_request(
+        name: &str,
+        options: &JsValue,
+        callback: &Function,
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
