@@ -123,31 +123,41 @@ async fn fauna_endpoint() -> String {
         .to_string()
 }
 
+/// How long a Fauna token must still live when a query is sent, as in the Vite example: shorter than the demo's and
+/// the end-to-end tests' access-token lifetimes (60 s and 4 s), since no token can outlive a fresh session's.
+const FAUNA_MIN_VALIDITY_SECONDS: f64 = 2.0;
+
 /// The session with its Fauna endpoint configured (`Config::fauna`): the first call reads /config.json and
 /// re-initialises the session with it, later calls find it there.
 async fn session_with_fauna() -> Result<Session, String> {
     let mut config = Config::new(origin());
-    config.fauna = Some(FaunaConfig::new(fauna_endpoint().await));
+    let mut fauna = FaunaConfig::new(fauna_endpoint().await);
+    fauna.min_validity_seconds = FAUNA_MIN_VALIDITY_SECONDS;
+    config.fauna = Some(fauna);
     Session::init(config).map_err(|e| e.to_string())
 }
 
 /// Counts the user's notes with `session.fauna().query(…)` (FQL v10): the session puts its faunadbToken on the
-/// request, refreshed first when it would live less than 5 s, and retries once after a refresh if Fauna refuses
-/// it. A text to show.
+/// request, refreshed first when it would live less than [`FAUNA_MIN_VALIDITY_SECONDS`], and retries once after a
+/// refresh if Fauna refuses it. A text to show.
 pub async fn fauna_query() -> String {
     let session = match session_with_fauna().await {
         Ok(session) => session,
         Err(e) => return format!("error: {e}"),
     };
     // The token the query will carry (the same call the client makes first), shown shortened.
-    let shown = match session.faunadb_token(5.0).await {
+    let shown = match session.faunadb_token(FAUNA_MIN_VALIDITY_SECONDS).await {
         Ok(secret) => format!(
             "faunadbToken {}…",
             secret.chars().take(8).collect::<String>()
         ),
         Err(e) => return format!("no faunadbToken: {e}"),
     };
-    match session.fauna().query::<Value>("Note.all()", Value::Null).await {
+    match session
+        .fauna()
+        .query::<Value>("Note.all()", Value::Null)
+        .await
+    {
         Ok(page) => format!(
             "{shown}\nNote.all() has {} notes",
             page["data"].as_array().map_or(0, Vec::len)
