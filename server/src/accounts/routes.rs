@@ -132,24 +132,34 @@ fn account_store(engine: &SessionEngine) -> Result<&dyn AccountStore, Box<Respon
     })
 }
 
-/// The session of the request without the global claim checks (like SuperTokens'
-/// `overrideGlobalClaimValidators: () => []`); `required` turns "no session" into 401.
-async fn session_of(
+/// The caller's session, if any, without the global claim checks (like SuperTokens'
+/// `overrideGlobalClaimValidators: () => []`); a bad or expired token answers the protocol's error.
+async fn optional_session(
     engine: &SessionEngine,
     pending: &PendingChanges,
     parts: &Parts,
-    required: bool,
 ) -> Result<Option<Session>, Response> {
-    match Session::from_parts(engine, pending, parts, VerifyOptions::default()).await {
-        Ok(None) if required => Err(fail(
-            pending,
-            SessionError::Unauthorised {
-                clear_tokens: false,
-            },
-        )),
-        Ok(s) => Ok(s),
-        Err(e) => Err(fail(pending, e)),
-    }
+    Session::from_parts(engine, pending, parts, VerifyOptions::default())
+        .await
+        .map_err(|e| fail(pending, e))
+}
+
+/// [`optional_session`], where no session answers 401 `unauthorised` (without clearing tokens).
+async fn required_session(
+    engine: &SessionEngine,
+    pending: &PendingChanges,
+    parts: &Parts,
+) -> Result<Session, Response> {
+    optional_session(engine, pending, parts)
+        .await?
+        .ok_or_else(|| {
+            fail(
+                pending,
+                SessionError::Unauthorised {
+                    clear_tokens: false,
+                },
+            )
+        })
 }
 
 /// Send in the background, so the answer's timing does not depend on whether an email went out.
@@ -379,9 +389,8 @@ async fn verify_email_token(
     Extension(pending): Extension<PendingChanges>,
     parts: Parts,
 ) -> Response {
-    let mut session = match session_of(&st.engine, &pending, &parts, true).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return fail(&pending, SessionError::unauthorised()),
+    let mut session = match required_session(&st.engine, &pending, &parts).await {
+        Ok(s) => s,
         Err(r) => return r,
     };
     let Some(mailer) = st.engine.config().accounts.mailer.clone() else {
@@ -457,7 +466,7 @@ async fn verify_email(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let session = match session_of(&st.engine, &pending, &parts, false).await {
+    let session = match optional_session(&st.engine, &pending, &parts).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -495,9 +504,8 @@ async fn is_email_verified(
     Extension(pending): Extension<PendingChanges>,
     parts: Parts,
 ) -> Response {
-    let mut session = match session_of(&st.engine, &pending, &parts, true).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return fail(&pending, SessionError::unauthorised()),
+    let mut session = match required_session(&st.engine, &pending, &parts).await {
+        Ok(s) => s,
         Err(r) => return r,
     };
     let (_, verified) = match caller(&st.engine, &session).await {
@@ -516,9 +524,7 @@ async fn protected<'a>(
     pending: &PendingChanges,
     parts: &Parts,
 ) -> Result<(Session, &'a dyn AccountStore), Box<Response>> {
-    let Some(mut session) = session_of(&st.engine, pending, parts, true).await? else {
-        return Err(Box::new(fail(pending, SessionError::unauthorised())));
-    };
+    let mut session = required_session(&st.engine, pending, parts).await?;
     require_verified(&mut session)
         .await
         .map_err(|e| Box::new(fail(pending, e)))?;
