@@ -2,18 +2,20 @@
 # End-to-end tests, one command:  bash e2e/run.sh
 #
 #  1. starts the demo (scripts/demo.sh builds pkg/ and the examples, then runs the
-#     Fauna emulator + fauna-session-server serving the example) on free loopback
-#     ports with 4-second access tokens;
+#     Fauna emulator, an SMTP server with its inbox + fauna-session-server serving the example) on free
+#     loopback ports with 4-second access tokens;
 #  2. checks the npm package (tests/npm-package.test.mjs: npm pack contents, tsc; tests/ssr.test.mjs: node
 #     imports the packed tarball without a browser);
 #  3. drives the demo with Playwright in the Debian Chromium (tests/*.browser.test.mjs):
-#     the Vite example end to end, two tabs sharing one refresh, the Yew and Leptos apps, the fauna
+#     the Vite example end to end, its account panels (verify email, forgot password, devices) with
+#     the real emails from the demo inbox, two tabs sharing one refresh, the Yew and Leptos apps, the fauna
 #     driver with the session-managed token, and the packed tarball built with Vite, webpack 5, Rollup
 #     and as native ES modules;
 #  4. stops everything it started; exits non-zero if anything failed.
 #
 # Screenshots go to artifacts/ (ARTIFACTS_DIR) at the repository root; logs to $DEMO_STATE_DIR.
-# E2E_SKIP_BUILD=1 reuses the last build; E2E_SKIP_SETUP=0 runs scripts/setup.sh first.
+# E2E_SKIP_BUILD=1 reuses the last build; E2E_SKIP_SETUP=0 runs scripts/setup.sh first;
+# E2E_TESTS="tests/accounts.browser.test.mjs" runs only those test files (paths relative to e2e/).
 # Honours CARGO_TARGET_DIR. Tests run one file at a time (they read global server counters).
 set -euo pipefail
 
@@ -56,7 +58,8 @@ export FAUNA_ENDPOINT=${FAUNA_ENDPOINT:-"http://127.0.0.1:$FAUNA_PORT"}
 export ARTIFACTS_DIR=${ARTIFACTS_DIR:-$ROOT/artifacts}
 mkdir -p "$ARTIFACTS_DIR"
 status=0
-node --test --test-concurrency=1 tests/npm-package.test.mjs tests/ssr.test.mjs tests/*.browser.test.mjs || status=1
+# shellcheck disable=SC2086 # E2E_TESTS is a list of paths
+node --test --test-concurrency=1 ${E2E_TESTS:-tests/npm-package.test.mjs tests/ssr.test.mjs tests/*.browser.test.mjs} || status=1
 
 if [ "$status" != 0 ]; then
   echo "e2e: FAILED; logs in $DEMO_STATE_DIR"

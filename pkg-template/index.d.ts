@@ -33,6 +33,9 @@ export function getAccessTokenPayloadSecurely<T extends object = AccessTokenPayl
 /** Alias of `getAccessTokenPayloadSecurely` (its name before SuperTokens 10). */
 export function getJWTPayloadSecurely<T extends object = AccessTokenPayload>(): Promise<T>;
 
+/** The email-verification claim (`st-ev`), as supertokens-web-js' `EmailVerificationClaim`. */
+export declare const EmailVerificationClaim: web.EmailVerificationClaimType;
+
 /** The whole API as one object, as `import SuperTokens from "supertokens-website"` gives it. */
 declare const SuperTokens: {
   init: typeof web.init;
@@ -45,5 +48,11 @@ declare const SuperTokens: {
   signOut: typeof web.signOut;
   getFaunadbToken: typeof web.getFaunadbToken;
   sessionFetch: typeof web.sessionFetch;
+  listSessions: typeof web.listSessions;
+  revokeSession: typeof web.revokeSession;
+  getClaimValue: typeof web.getClaimValue;
+  validateClaims: typeof web.validateClaims;
+  getInvalidClaimsFromResponse: typeof web.getInvalidClaimsFromResponse;
+  EmailVerificationClaim: web.EmailVerificationClaimType;
 };
 export default SuperTokens;

@@ -21,6 +21,7 @@ async function open(lib) {
   const page = await context.newPage();
   await page.goto(`${URL}/index.html`);
   const ms = await page.evaluate(async (lib) => {
+    window.nativeFetch = window.fetch; // for `paired`
     const t0 = performance.now();
     if (lib === "fauna-session") {
       const m = await import("/ours.js");
@@ -44,6 +45,34 @@ function run(page) {
       await r.text();
     }
     return ((performance.now() - t0) / n) * 1000;
+  }, N);
+}
+
+/**
+ * N requests each through `fetch` (the library's) and the native fetch saved before the library loaded, alternating
+ * on the same page (so both see the same machine load); resolves to the library's µs per request over the native.
+ */
+function paired(page) {
+  return page.evaluate(async (n) => {
+    const time = async (f) => {
+      const t0 = performance.now();
+      const r = await f("/sessioninfo");
+      if (r.status !== 200) throw new Error(`GET /sessioninfo answered ${r.status}`);
+      await r.text();
+      return performance.now() - t0;
+    };
+    let lib = 0;
+    let native = 0;
+    for (let i = 0; i < n; i++) {
+      if (i & 1) {
+        lib += await time(fetch);
+        native += await time(window.nativeFetch);
+      } else {
+        native += await time(window.nativeFetch);
+        lib += await time(fetch);
+      }
+    }
+    return ((lib - native) / n) * 1000;
   }, N);
 }
 
@@ -71,6 +100,7 @@ const median = (xs) => {
 };
 const perRequest = Object.fromEntries(LIBS.map((l) => [l, []]));
 const loadInit = Object.fromEntries(LIBS.map((l) => [l, []]));
+const pairedOverhead = Object.fromEntries(LIBS.map((l) => [l, []]));
 const f = (x, w = 10) => x.toFixed(0).padStart(w);
 console.log(`${N} sequential fetches per library per round, ${ROUNDS} rounds (order rotates each round)`);
 console.log(`round ${LIBS.map((l) => ` ${l} µs/req`.padStart(28)).join("")}${LIBS.slice(1).map((l) => ` ${l} load+init ms`.padStart(34)).join("")}`);
@@ -80,6 +110,7 @@ for (let r = 0; r < ROUNDS; r++) {
     const [page, ms] = await open(lib);
     perRequest[lib].push(await run(page));
     loadInit[lib].push(ms);
+    if (lib !== "native") pairedOverhead[lib].push(await paired(page));
     await page.close();
   }
   console.log(
@@ -93,8 +124,16 @@ const st = overhead("supertokens-website");
 const ours = overhead("fauna-session");
 console.log(`median per-request time: native ${f(median(perRequest.native), 0)} µs`);
 console.log(`median overhead over native fetch: supertokens-website ${f(st, 0)} µs, fauna-session ${f(ours, 0)} µs (ratio ${(ours / st).toFixed(2)})`);
+const stPaired = median(pairedOverhead["supertokens-website"]);
+const oursPaired = median(pairedOverhead["fauna-session"]);
+console.log(
+  `median overhead paired on one page (${N} requests alternating with the native fetch): supertokens-website ` +
+    `${f(stPaired, 0)} µs, fauna-session ${f(oursPaired, 0)} µs (ratio ${(oursPaired / stPaired).toFixed(2)}); ` +
+    `per round: ${pairedOverhead["fauna-session"].map((x, i) => (x / pairedOverhead["supertokens-website"][i]).toFixed(2)).join(" ")}`,
+);
+const slower = loadInit["fauna-session"].filter((x, i) => x > loadInit["supertokens-website"][i]).length;
 console.log(
   `median load+init: supertokens-website ${median(loadInit["supertokens-website"]).toFixed(1)} ms, ` +
-    `fauna-session ${median(loadInit["fauna-session"]).toFixed(1)} ms`,
+    `fauna-session ${median(loadInit["fauna-session"]).toFixed(1)} ms (fauna-session slower in ${slower} of ${ROUNDS} rounds)`,
 );
 await browser.close();

@@ -3,7 +3,9 @@
 # N sequential `fetch("/sessioninfo")` calls (a protected route, cookie-mode session) on one page each for the
 # native fetch, supertokens-website 20.1.6 and fauna-session (the npm package's default entry), in R interleaved
 # rounds against one fauna-session-server; prints each library's overhead per request over the native fetch and
-# the time from `import()` to `init` returning. Medians over rounds.
+# the time from `import()` to `init` returning. Medians over rounds. Then, on each library's page, N more requests
+# alternate between its fetch and the native fetch saved before it loaded: that paired overhead sees the same
+# machine load on both sides, so it is the steadier figure on a busy machine.
 #
 # Usage: scripts/bench-requests.sh [N=200] [ROUNDS=7]
 # Builds what scripts/size-report.sh builds (into target/bench-requests/build), and the server (debug build);

@@ -9,8 +9,9 @@
 #   pkg/compat/web/    feature `compat` (XMLHttpRequest interception, the localStorage lock), --target web
 #
 # Needs, no downloads outside the registries: wasm-pack (cargo install wasm-pack
-# --locked), wasm-bindgen on PATH at exactly the version in Cargo.lock, the
-# wasm32-unknown-unknown target, node/npm (wasm-opt comes from the npm `binaryen`
+# --locked), wasm-bindgen on PATH at exactly the version in Cargo.lock, the pinned
+# nightly of scripts/wasm-post.sh with rust-src and the wasm32-unknown-unknown target
+# (scripts/setup.sh installs it), node/npm (wasm-opt comes from the npm `binaryen`
 # package, esbuild for pkg-template/build-tools/shrink.mjs from npm too, both installed
 # there on first use; WASM_OPT=/path/to/wasm-opt overrides).
 set -euo pipefail
@@ -32,7 +33,8 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
 [ "$have" = "$want" ] || die "wasm-bindgen CLI is '${have:-missing}', Cargo.lock wants $want: cargo install wasm-bindgen-cli --version $want"
 
-# snip-fmt + wasm-opt (optimise_wasm) and shrink.mjs (shrink_package), shared with size-report.sh.
+# The npm build's compiler and flags (npm_cargo), wasm-opt (optimise_wasm) and shrink.mjs (shrink_package), shared
+# with size-report.sh.
 . "$ROOT/scripts/wasm-post.sh"
 
 rm -rf "$OUT"
@@ -44,7 +46,7 @@ for build in "bundler bundler js" "web web js" "web compat/web js,compat"; do
   target=$1 dir=$OUT/$2 features=$3
   echo "== wasm-pack build --target $target (features $features) -> $dir"
   # --no-opt: we run wasm-opt ourselves below, with flags we choose, never a download.
-  wasm-pack build "$ROOT" \
+  npm_cargo wasm-pack build "$ROOT" \
     --target "$target" \
     --out-dir "$dir" \
     --out-name fauna_session \
@@ -54,7 +56,7 @@ for build in "bundler bundler js" "web web js" "web compat/web js,compat"; do
   wasm="$dir/fauna_session_bg.wasm"
   before=$(stat -c %s "$wasm")
   optimise_wasm "$wasm"
-  echo "   snip-fmt + wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
+  echo "   wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
   shrink_package "$dir" "$target"
 done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a running demo:
 #
-#   bash scripts/demo.sh          → http://127.0.0.1:3001/  (Ctrl-C stops everything)
+#   bash scripts/demo.sh          → http://127.0.0.1:3001/ and the demo inbox's URL  (Ctrl-C stops everything)
 #
 # It installs what is missing (scripts/setup.sh), builds the npm package, the Vite
 # example and the Yew and Leptos examples, starts the Fauna emulator (unless FAUNA_ENDPOINT points
@@ -18,6 +18,7 @@
 #   DEMO_STATE_DIR=target/demo   where the SQLite file, site and logs go
 #   DEMO_SKIP_SETUP=1            do not run scripts/setup.sh
 #   DEMO_SKIP_BUILD=1            reuse what the last run built
+#   DEMO_PYTHON=/usr/bin/python3 the Python 3 that has aiosmtpd (Debian's python3-aiosmtpd)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,6 +97,26 @@ if [ -z "${FAUNA_ENDPOINT:-}" ]; then
   wait_for "$FAUNA_ENDPOINT/ping" fauna-emulator "$!"
 fi
 : "${FAUNA_SECRET:?FAUNA_SECRET must be set with FAUNA_ENDPOINT}"
+# The demo's mail: a real SMTP server on a free loopback port, and its inbox page on another
+# (every email the server sends, links clickable; newest 50 kept, 256 KiB each at most).
+PYTHON=${DEMO_PYTHON:-/usr/bin/python3}
+"$PYTHON" -c 'import aiosmtpd' 2>/dev/null \
+  || { say "$PYTHON has no aiosmtpd: run scripts/setup.sh (Debian package python3-aiosmtpd)"; exit 1; }
+rm -rf "$STATE/mail"
+"$PYTHON" server/tests/support/smtp_sink.py "$STATE/mail" --inbox --keep 50 \
+  >"$STATE/smtp-inbox.out" 2>"$STATE/smtp-inbox.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+  grep -qs '^INBOX ' "$STATE/smtp-inbox.out" && break
+  kill -0 "$!" 2>/dev/null || { say "the SMTP server exited; log:"; cat "$STATE/smtp-inbox.log" >&2; exit 1; }
+  sleep 0.1
+done
+SMTP_PORT=$(awk '$1 == "PORT" { print $2 }' "$STATE/smtp-inbox.out")
+INBOX_PORT=$(awk '$1 == "INBOX" { print $2 }' "$STATE/smtp-inbox.out")
+[ -n "$SMTP_PORT" ] && [ -n "$INBOX_PORT" ] || { say "the SMTP server did not start"; exit 1; }
+INBOX_URL="http://$HOST:$INBOX_PORT/"
+say "SMTP server on $HOST:$SMTP_PORT, its inbox at $INBOX_URL"
+
 # Where the browser finds Fauna (read by the examples from /config.json). The session library
 # intercepts every request to the API's host name, ports ignored (as supertokens-website 20
 # does), so the browser must reach our emulator under another host name than the app's
@@ -104,7 +125,7 @@ fi
 if [ -z "${FAUNA_BROWSER_ENDPOINT:-}" ]; then
   FAUNA_BROWSER_ENDPOINT=${FAUNA_ENDPOINT/\/\/$HOST:/\/\/localhost:}
 fi
-printf '{ "faunaEndpoint": "%s" }\n' "$FAUNA_BROWSER_ENDPOINT" >"$SITE/config.json"
+printf '{ "faunaEndpoint": "%s", "inboxUrl": "%s" }\n' "$FAUNA_BROWSER_ENDPOINT" "$INBOX_URL" >"$SITE/config.json"
 
 URL="http://$HOST:$PORT"
 # Each session gets a Fauna token, put into the access-token payload as faunadbToken
@@ -115,7 +136,14 @@ SERVER=("$BIN_DIR/fauna-session-server"
   --static-dir "$SITE"
   --access-token-lifetime "$LIFETIME"
   --metrics
-  --fauna-frontend-access)
+  --fauna-frontend-access
+  # Password-reset and verification emails go to the demo's SMTP server; their links open the
+  # example's own pages (<origin>/auth/reset-password, /auth/verify-email). Verification is
+  # optional: the st-ev claim is in every session, nothing is refused until it is true.
+  --smtp-url "smtp://$HOST:$SMTP_PORT"
+  --email-from "fauna-session demo <no-reply@localhost>"
+  --website-domain "$URL"
+  --email-verification optional)
 say "starting fauna-session-server on $URL (access tokens live ${LIFETIME}s)"
 FAUNA_ENDPOINT=$FAUNA_ENDPOINT FAUNA_SECRET=$FAUNA_SECRET \
   DATABASE_URL=${DATABASE_URL:-"sqlite://$STATE/fauna-session.sqlite?mode=rwc"} \
@@ -128,6 +156,7 @@ echo "  fauna-session demo:  $URL/"
 echo "  Yew example:         $URL/yew/"
 echo "  Leptos example:      $URL/leptos/"
 echo "  metrics:             $URL/metrics"
+echo "  demo inbox:          $INBOX_URL  (the emails the server sends)"
 echo "  logs:                $STATE/*.log"
 echo "  Ctrl-C to stop."
 echo "READY $URL"

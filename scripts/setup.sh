@@ -45,6 +45,15 @@ for component in rustfmt clippy; do
   fi
 done
 
+# The npm build's compiler (scripts/wasm-post.sh says why): a pinned nightly with rust-src (core and alloc are built
+# from source for it) and the wasm32 target (wasm-pack looks for it). About 30 s; stable stays the default.
+npm_toolchain=$(awk -F= '/^NPM_TOOLCHAIN=/{print $2}' scripts/wasm-post.sh)
+if ! rustup component list --toolchain "$npm_toolchain" --installed 2>/dev/null | grep -q '^rust-src' \
+  || ! rustup target list --toolchain "$npm_toolchain" --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  log "rustup toolchain install $npm_toolchain (rust-src, wasm32-unknown-unknown)"
+  rustup toolchain install "$npm_toolchain" --profile minimal -c rust-src -t wasm32-unknown-unknown
+fi
+
 # wasm-bindgen CLI must equal the wasm-bindgen crate version in Cargo.lock.
 wbg_want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 wbg_have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)

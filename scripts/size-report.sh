@@ -7,9 +7,9 @@
 #
 # Each is what an app ships: a one-line entry that imports the package and calls `init` and
 # `getAccessTokenPayloadSecurely`, bundled and minified by the same esbuild (--bundle --minify --format=esm), plus
-# for ours the .wasm the bundle loads. Ours are built as scripts/build-npm.sh builds them (cargo --profile
-# wasm-release --no-default-features --features js[,compat], wasm-bindgen --target web, then scripts/wasm-post.sh:
-# snip-fmt.mjs, wasm-opt -Oz, shrink.mjs) with the package's own entry files (pkg-template/index.js, and compat.js made from it).
+# for ours the .wasm the bundle loads. Ours are built as scripts/build-npm.sh builds them (scripts/wasm-post.sh's
+# pinned nightly and flags, cargo --profile wasm-release --no-default-features --features js[,compat],
+# wasm-bindgen --target web, then wasm-opt -Oz and shrink.mjs) with the package's own entry files (pkg-template/index.js, and compat.js made from it).
 # Sizes are raw and `gzip -9` bytes.
 #
 # Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
@@ -31,7 +31,7 @@ compat_entry "$OUT/pkg/compat.js"
 
 # build FEATURES DIR: one flavour of the wasm and its glue, post-processed as the package ships it.
 build() {
-  cargo build -p fauna-session --lib --target wasm32-unknown-unknown --profile wasm-release \
+  npm_cargo cargo build -p fauna-session --lib --target wasm32-unknown-unknown --profile wasm-release \
     --no-default-features --features "$1" >&2
   wasm-bindgen --target web --out-dir "$2" --out-name fauna_session \
     "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/fauna_session.wasm"

@@ -9,14 +9,25 @@ root=$(pwd)
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 failed=()
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+stages=0
 stage() {
   local name=$1; shift
+  stages=$((stages + 1))
   printf '\n======== %s ========\n' "$name"
-  if "$@"; then echo "-- $name: ok"; else echo "-- $name: FAILED"; failed+=("$name"); fi
+  if "$@" 2>&1 | tee "$logs/$stages.log"; then
+    echo "-- $name: ok"
+  else
+    echo "-- $name: FAILED"
+    failed+=("$name")
+    # What failed, repeated in the summary: a long run's output is often read from its end only.
+    grep -aE '^test .* FAILED$|^---- .* ----$|panicked at|did not finish within|^not ok |^error(\[E[0-9]+\])?:' \
+      "$logs/$stages.log" | tail -n 30 >"$logs/failed-${#failed[@]}.txt"
+  fi
 }
 
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-server_bin=$target_dir/debug/fauna-session-server
 
 # Native Rust tests: the server on SQLite and on its own PostgreSQL cluster, the Fauna emulator and the Fauna
 # integration over loopback HTTP, the browser library's target-independent logic.
@@ -24,46 +35,10 @@ native_tests() {
   cargo test --workspace
 }
 
-# The browser library (wasm-bindgen-test) against the real server binary, in one engine: chromium (chromedriver),
-# firefox (Firefox ESR through geckodriver) or webkit (WebKitWebDriver driving WebKitGTK's MiniBrowser, on a virtual
-# display). The test page is pinned to 127.0.0.1:8000, the origin the server allows; the server runs with 2-second
-# access tokens and a Fauna token per session from the Fauna emulator (on a free port, passed to the tests at compile
-# time as FAUNA_SESSION_TEST_FAUNA).
+# The browser library (wasm-bindgen-test) against the real server binary, in one engine (see the script).
 browser_tests() {
-  local driver
-  case $1 in
-    chromium) driver=(env CHROMEDRIVER=/usr/bin/chromedriver) ;;
-    firefox) driver=(env GECKODRIVER="$(command -v geckodriver)") ;;
-    webkit) driver=(xvfb-run -a env SAFARIDRIVER=/usr/bin/WebKitWebDriver) ;;
-    *) echo "unknown browser engine $1"; return 1 ;;
-  esac
-  cargo build -p fauna-session-server -p fauna-emulator || return 1
-  local tmp; tmp=$(mktemp -d)
-  local fauna_port; fauna_port=$(free_port)
-  local fauna="http://127.0.0.1:$fauna_port"
-  FAUNA_EMULATOR_ROOT_KEY=secret "$target_dir/debug/fauna-emulator" --listen "127.0.0.1:$fauna_port" \
-    --collection User --collection Note --token-role "Note:read,create" >"$tmp/fauna.log" 2>&1 &
-  local emu=$!
-  FAUNA_ENDPOINT=$fauna FAUNA_SECRET=secret "$server_bin" --listen 127.0.0.1:3001 \
-    --website-origin http://127.0.0.1:8000 --access-token-lifetime 2 --metrics --fauna-frontend-access \
-    --database-url "sqlite://$tmp/sessions.sqlite?mode=rwc" >"$tmp/server.log" 2>&1 &
-  local srv=$!
-  local up=0
-  for _ in $(seq 100); do
-    curl -sf http://127.0.0.1:3001/health >/dev/null && curl -sf "$fauna/ping" >/dev/null && { up=1; break; }
-    sleep 0.2
-  done
-  if [ "$up" != 1 ]; then cat "$tmp/server.log" "$tmp/fauna.log"; kill "$srv" "$emu" 2>/dev/null; return 1; fi
-  FAUNA_SESSION_TEST_FAUNA=$fauna WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=180 \
-    "${driver[@]}" cargo test -p fauna-session --target wasm32-unknown-unknown --features js,serde --no-fail-fast
-  local rc=$?
-  kill "$srv" "$emu" 2>/dev/null; wait "$srv" "$emu" 2>/dev/null
-  [ "$rc" = 0 ] || tail -n 40 "$tmp/server.log" "$tmp/fauna.log"
-  return "$rc"
+  bash scripts/browser-test.sh "$1"
 }
-
-# A free loopback TCP port.
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 # The official fauna-js driver (v2, FQL v10) against the emulator: the emulator is faithful to what browsers send.
 fauna_js_tests() {
@@ -90,7 +65,10 @@ stage "npm package and end-to-end tests" e2e_tests
 
 printf '\n======== summary ========\n'
 if [ "${#failed[@]}" -gt 0 ]; then
-  printf 'failed stage: %s\n' "${failed[@]}"
+  for i in "${!failed[@]}"; do
+    printf 'failed stage: %s\n' "${failed[$i]}"
+    sed 's/^/    /' "$logs/failed-$((i + 1)).txt"
+  done
   exit 1
 fi
 echo "all stages passed"

@@ -1,5 +1,5 @@
 # Sourced by scripts/build-npm.sh and scripts/size-report.sh: the one definition of how the npm build's wasm is
-# post-processed, so the size report measures exactly what ships. Needs ROOT (the repository root).
+# compiled and post-processed, so the size report measures exactly what ships. Needs ROOT (the repository root).
 #
 # The tools come from pkg-template/build-tools (locked, from the npm registry): wasm-opt from Binaryen 132 and
 # esbuild for shrink.mjs. Not Debian's Binaryen 108: it gives ~3 KB more and its output of this module fails to
@@ -11,13 +11,36 @@ if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || [ ! -d "$TOOLS/node_modules/e
 fi
 WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 
-# optimise_wasm FILE: wasm-bindgen's output, in place: dead core::fmt code made unreachable (only panic messages
-# point at it; the no_std build's panics trap), then wasm-opt -Oz. The feature flags match what rustc enables for
+# The compiler of the npm build: a pinned nightly, for one thing stable Rust cannot do yet. With
+# `-Z build-std=core,alloc` and `-C panic=immediate-abort`, core and alloc are compiled for this build with every panic
+# a bare trap: no panic messages, locations or `core::fmt` code (which only panic messages reach in this `no_std`
+# build) are linked at all. The npm build's panic handler already trapped without reading them; this drops them
+# from the module instead of leaving them dead (about 970 B gzipped of the default entry, scripts/size-report.sh).
+# Everything else (tests, clippy, the Rust crate) uses stable. scripts/setup.sh installs this toolchain.
+NPM_TOOLCHAIN=nightly-2026-05-20
+
+# npm_cargo COMMAND...: runs `cargo build ...` or `wasm-pack build ... -- <cargo args>` with the npm build's compiler
+# and flags: the toolchain and rustflags in the environment, `-Z build-std=core,alloc` appended to the cargo
+# arguments (the end of either command line). A RUSTFLAGS of the caller's would replace these rustflags: unset it.
+npm_cargo() {
+  rustup run "$NPM_TOOLCHAIN" rustc --version >/dev/null 2>&1 || {
+    echo "wasm-post: the npm build needs Rust $NPM_TOOLCHAIN with rust-src:" \
+      "rustup toolchain install $NPM_TOOLCHAIN --profile minimal -c rust-src -t wasm32-unknown-unknown" >&2
+    return 1
+  }
+  RUSTUP_TOOLCHAIN=$NPM_TOOLCHAIN \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort" \
+    "$@" -Z build-std=core,alloc
+}
+
+# optimise_wasm FILE: wasm-bindgen's output, in place: wasm-opt -Oz. The feature flags match what rustc enables for
 # wasm32 (harmless when the target_features section is present, required when it is not); the optimised module
-# needs neither that section nor `producers`, so both are stripped.
+# needs neither that section nor `producers`, so both are stripped. --low-memory-unused (constant address parts
+# folded into load/store offsets, -180 B gz) is true of rustc's memory layout; low-memory.mjs checks that it still
+# is (memory not imported, every data segment at or above 1024) and fails the build otherwise.
 optimise_wasm() {
-  node "$TOOLS/snip-fmt.mjs" "$1" >&2
-  "$WASM_OPT" -Oz \
+  node "$TOOLS/low-memory.mjs" "$1" >&2
+  "$WASM_OPT" -Oz --low-memory-unused \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     --strip-producers --strip-target-features \

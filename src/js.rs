@@ -1,20 +1,21 @@
 //! Exports: `init`, `doesSessionExist`, `getUserId`, `getAccessTokenPayloadSecurely`, `getJWTPayloadSecurely`,
-//! `getAccessToken`, `attemptRefreshingSession`, `signOut`, `getFaunadbToken`.
+//! `getAccessToken`, `attemptRefreshingSession`, `signOut`, `getFaunadbToken`, `sessionFetch`, `listSessions`,
+//! `revokeSession`, `getClaimValue`, `validateClaims`, `getInvalidClaimsFromResponse`, `emailVerificationClaim`.
 //!
 //! Config values are read with `Reflect` (no serde), errors are thrown as `Error` objects, and a failed refresh
 //! is thrown as the refresh endpoint's `Response`, as the SuperTokens SDK does.
-
-use alloc::boxed::Box;
-use alloc::string::String;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::config::{Config, ConfigError, TokenTransferMethod};
+use crate::devices::SignOutScope;
+use crate::error::Error;
 use crate::fauna::FaunaConfig;
+use crate::wasm::driver::{self, Api};
 use crate::wasm::settings::{self, Hooks, Settings};
-use crate::wasm::{Fail, api, sys};
+use crate::wasm::{Fail, claims, sys};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -74,6 +75,52 @@ export interface SessionConfig {
   /** Default true. false: leave window.fetch (and XMLHttpRequest) alone; call sessionFetch instead. */
   patchGlobals?: boolean;
 }
+export interface SignOutOptions {
+  /** "local" (default): this session; "others": the user's other sessions, this one stays; "global": all. */
+  scope?: "local" | "others" | "global";
+}
+/** One of the user's live sessions, as fauna-session-server's GET <apiBasePath>/sessions lists it. */
+export interface SessionInfo {
+  sessionHandle: string;
+  /** Milliseconds since the epoch. */
+  timeCreated: number;
+  /** Milliseconds since the epoch: the session's last refresh (or its creation). */
+  lastActive: number;
+  /** Milliseconds since the epoch: when its refresh token expires. */
+  expiry: number;
+  userAgent: string | null;
+  ip: string | null;
+  /** True for the session of the page asking. */
+  current: boolean;
+}
+/** A claim that failed (SuperTokens' ClaimValidationError), e.g. { id: "st-ev", reason: { message: "wrong value", expectedValue: true, actualValue: false } }. */
+export interface ClaimValidationError {
+  id: string;
+  reason?: any;
+}
+export type ClaimValidationResult = { isValid: true } | { isValid: false; reason?: any };
+/** A claim validator, SuperTokens' SessionClaimValidator shape (your own ones work too). */
+export interface SessionClaimValidator {
+  readonly id: string;
+  refresh(userContext?: any): Promise<void>;
+  shouldRefresh(accessTokenPayload: any, userContext?: any): Promise<boolean> | boolean;
+  validate(accessTokenPayload: any, userContext?: any): Promise<ClaimValidationResult> | ClaimValidationResult;
+}
+export interface SessionClaim<T> {
+  refresh(userContext?: any): Promise<void>;
+  getValueFromPayload(payload: any, userContext?: any): T | undefined;
+  getLastFetchedTime(payload: any, userContext?: any): number | undefined;
+}
+export interface EmailVerificationClaimType extends SessionClaim<boolean> {
+  readonly id: "st-ev";
+  validators: {
+    /** Passes when the email is verified; refetches a false older than refetchTimeOnFalseInSeconds (default 10) and any value older than maxAgeInSeconds. Both >= 7. */
+    isVerified(refetchTimeOnFalseInSeconds?: number, maxAgeInSeconds?: number): SessionClaimValidator;
+  };
+}
+export interface ValidateClaimsOptions {
+  overrideGlobalClaimValidators?: (globalClaimValidators: SessionClaimValidator[], userContext: any) => SessionClaimValidator[];
+}
 export interface FaunadbTokenOptions {
   /** The returned token stays valid at least this long (refreshing first when it would not). Default 0. */
   minValiditySeconds?: number;
@@ -85,6 +132,9 @@ extern "C" {
     /// `SessionConfig` in TypeScript.
     #[wasm_bindgen(typescript_type = "SessionConfig")]
     pub type SessionConfig;
+    /// `SignOutOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SignOutOptions")]
+    pub type SignOutOptions;
     /// `FaunadbTokenOptions` in TypeScript.
     #[wasm_bindgen(typescript_type = "FaunadbTokenOptions")]
     pub type FaunadbTokenOptions;
@@ -95,34 +145,49 @@ fn opt(obj: &JsValue, key: &str) -> Option<JsValue> {
     if v.is_undefined() { None } else { Some(v) }
 }
 
-fn opt_string(obj: &JsValue, key: &'static str) -> Result<Option<String>, ConfigError> {
-    opt(obj, key)
-        .map(|v| v.as_string().ok_or(ConfigError::InvalidOption(key)))
-        .transpose()
-}
+/// `init`'s options, in the order they are read and checked (the first bad one is the error). [`read_config`]
+/// reads them in one loop and checks each by its index; one loop costs the wasm far fewer bytes than a typed
+/// reader per option.
+const KEYS: [&str; 16] = [
+    "apiDomain",
+    "apiBasePath",
+    "sessionExpiredStatusCode",
+    "invalidClaimStatusCode",
+    "tokenTransferMethod",
+    "sessionTokenFrontendDomain",
+    "sessionTokenBackendDomain",
+    "autoAddCredentials",
+    "isInIframe",
+    "maxRetryAttemptsForSessionRefresh",
+    "fauna",
+    "preAPIHook",
+    "postAPIHook",
+    "onHandleEvent",
+    "interceptUrl",
+    "patchGlobals",
+];
+const API_DOMAIN: usize = 0;
+const API_BASE_PATH: usize = 1;
+const SESSION_EXPIRED_STATUS: usize = 2;
+const INVALID_CLAIM_STATUS: usize = 3;
+const TOKEN_TRANSFER: usize = 4;
+const FRONTEND_DOMAIN: usize = 5;
+const BACKEND_DOMAIN: usize = 6;
+const AUTO_ADD_CREDENTIALS: usize = 7;
+const IN_IFRAME: usize = 8;
+const MAX_RETRIES: usize = 9;
+const FAUNA: usize = 10;
+const PRE_API_HOOK: usize = 11;
+const POST_API_HOOK: usize = 12;
+const ON_EVENT: usize = 13;
+const INTERCEPT_URL: usize = 14;
+const PATCH_GLOBALS: usize = 15;
 
-fn opt_bool(obj: &JsValue, key: &'static str) -> Result<Option<bool>, ConfigError> {
-    opt(obj, key)
-        .map(|v| v.as_bool().ok_or(ConfigError::InvalidOption(key)))
-        .transpose()
-}
-
-fn opt_status(obj: &JsValue, key: &'static str) -> Result<Option<u16>, ConfigError> {
-    opt(obj, key)
-        .map(|v| match v.as_f64() {
-            Some(n) if (100.0..=599.0).contains(&n) && f64::from(n as u16) == n => Ok(n as u16),
-            _ => Err(ConfigError::InvalidOption(key)),
-        })
-        .transpose()
-}
-
-fn opt_function(obj: &JsValue, key: &'static str) -> Result<Option<Function>, ConfigError> {
-    opt(obj, key)
-        .map(|v| {
-            v.dyn_into::<Function>()
-                .map_err(|_| ConfigError::InvalidOption(key))
-        })
-        .transpose()
+/// A status-code option: an integer in 100..=599.
+fn status(v: &JsValue) -> Option<u16> {
+    v.as_f64()
+        .filter(|n| (100.0..=599.0).contains(n) && f64::from(*n as u16) == *n)
+        .map(|n| n as u16)
 }
 
 /// The options of the JS `init` config object, and its hooks.
@@ -137,55 +202,79 @@ fn read_config(obj: &JsValue) -> Result<JsConfig, ConfigError> {
     if !obj.is_object() {
         return Err(ConfigError::MissingApiDomain);
     }
-    let mut c = Config::new(opt_string(obj, "apiDomain")?.ok_or(ConfigError::MissingApiDomain)?);
-    if let Some(p) = opt_string(obj, "apiBasePath")? {
+    let mut v = [const { JsValue::UNDEFINED }; KEYS.len()];
+    let mut fauna = None;
+    for (i, &key) in KEYS.iter().enumerate() {
+        let x = sys::get(obj, key);
+        if x.is_undefined() {
+            if i == API_DOMAIN {
+                return Err(ConfigError::MissingApiDomain);
+            }
+            continue;
+        }
+        let valid = match i {
+            SESSION_EXPIRED_STATUS | INVALID_CLAIM_STATUS => status(&x).is_some(),
+            TOKEN_TRANSFER => x
+                .as_string()
+                .is_some_and(|m| TokenTransferMethod::parse(&m).is_some()),
+            AUTO_ADD_CREDENTIALS | IN_IFRAME | PATCH_GLOBALS => x.as_bool().is_some(),
+            MAX_RETRIES => match x.as_f64() {
+                Some(n) if n < 0.0 => return Err(ConfigError::NegativeRetryAttempts),
+                n => n.is_some(),
+            },
+            FAUNA => {
+                fauna = Some(read_fauna(&x)?);
+                true
+            }
+            PRE_API_HOOK..=INTERCEPT_URL => x.is_function(),
+            _ => x.is_string(),
+        };
+        if !valid {
+            return Err(ConfigError::InvalidOption(key));
+        }
+        v[i] = x;
+    }
+    let text = |i: usize| v[i].as_string();
+    let hook = |i: usize| v[i].dyn_ref::<Function>().cloned();
+    let mut c = Config::new(text(API_DOMAIN).unwrap_or_default());
+    if let Some(p) = text(API_BASE_PATH) {
         c.api_base_path = p;
     }
-    if let Some(s) = opt_status(obj, "sessionExpiredStatusCode")? {
+    if let Some(s) = status(&v[SESSION_EXPIRED_STATUS]) {
         c.session_expired_status_code = s;
     }
-    if let Some(s) = opt_status(obj, "invalidClaimStatusCode")? {
+    if let Some(s) = status(&v[INVALID_CLAIM_STATUS]) {
         c.invalid_claim_status_code = s;
     }
-    if let Some(m) = opt_string(obj, "tokenTransferMethod")? {
-        c.token_transfer_method = TokenTransferMethod::parse(&m)
-            .ok_or(ConfigError::InvalidOption("tokenTransferMethod"))?;
+    if let Some(m) = text(TOKEN_TRANSFER).and_then(|m| TokenTransferMethod::parse(&m)) {
+        c.token_transfer_method = m;
     }
-    c.session_token_frontend_domain = opt_string(obj, "sessionTokenFrontendDomain")?;
-    c.session_token_backend_domain = opt_string(obj, "sessionTokenBackendDomain")?;
-    if let Some(b) = opt_bool(obj, "autoAddCredentials")? {
+    c.session_token_frontend_domain = text(FRONTEND_DOMAIN);
+    c.session_token_backend_domain = text(BACKEND_DOMAIN);
+    if let Some(b) = v[AUTO_ADD_CREDENTIALS].as_bool() {
         c.auto_add_credentials = b;
     }
-    if let Some(b) = opt_bool(obj, "isInIframe")? {
+    if let Some(b) = v[IN_IFRAME].as_bool() {
         c.is_in_iframe = b;
     }
-    if let Some(v) = opt(obj, "maxRetryAttemptsForSessionRefresh") {
-        let n = v.as_f64().ok_or(ConfigError::InvalidOption(
-            "maxRetryAttemptsForSessionRefresh",
-        ))?;
-        if n < 0.0 {
-            return Err(ConfigError::NegativeRetryAttempts);
-        }
+    if let Some(n) = v[MAX_RETRIES].as_f64() {
         c.max_retry_attempts_for_session_refresh = if n > f64::from(u32::MAX) {
             u32::MAX
         } else {
             n as u32
         };
     }
-    if let Some(f) = opt(obj, "fauna") {
-        c.fauna = Some(read_fauna(&f)?);
-    }
+    c.fauna = fauna;
     let hooks = Hooks {
-        pre_api: opt_function(obj, "preAPIHook")?,
-        post_api: opt_function(obj, "postAPIHook")?,
-        on_event: opt_function(obj, "onHandleEvent")?,
-        intercept_url: opt_function(obj, "interceptUrl")?,
+        pre_api: hook(PRE_API_HOOK),
+        post_api: hook(POST_API_HOOK),
+        on_event: hook(ON_EVENT),
+        intercept_url: hook(INTERCEPT_URL),
     };
-    let patch_globals = opt_bool(obj, "patchGlobals")?.unwrap_or(true);
     Ok(JsConfig {
         config: c,
         hooks,
-        patch_globals,
+        patch_globals: v[PATCH_GLOBALS].as_bool().unwrap_or(true),
     })
 }
 
@@ -222,6 +311,7 @@ pub fn init(config: SessionConfig) -> Result<(), JsValue> {
         .normalise(&sys::page_hostname())
         .map_err(config_error)?;
     settings::install(Settings { config, hooks });
+    driver::save_native_fetch();
     crate::wasm::events::follow_other_tabs();
     if patch_globals {
         crate::wasm::intercept();
@@ -236,87 +326,89 @@ pub fn session_fetch(
     #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
 ) -> Promise {
-    sys::promise(Box::pin(async move {
-        crate::wasm::fetch::do_request(input, init)
-            .await
-            .map(JsValue::from)
-            .map_err(Fail::into_js)
-    }))
+    driver::request(&input, &init)
 }
 
-/// What a session call does; one async body for all exports keeps the wasm small (one future type).
-enum Op {
-    Exists,
-    UserId,
-    Payload,
-    AccessToken,
-    Refresh,
-    SignOut,
-    Fauna(f64),
-}
-
-async fn run(op: Op) -> Result<JsValue, JsValue> {
-    let r = match op {
-        Op::Exists => api::does_session_exist().await.map(JsValue::from_bool),
-        Op::UserId => api::user_id().await.map(|s| JsValue::from_str(&s)),
-        Op::Payload => api::payload_securely().await,
-        Op::AccessToken => api::access_token()
-            .await
-            .map(|t| t.map_or(JsValue::UNDEFINED, |s| JsValue::from_str(&s))),
-        Op::Refresh => api::attempt_refreshing_session()
-            .await
-            .map(JsValue::from_bool),
-        Op::SignOut => api::sign_out().await.map(|()| JsValue::UNDEFINED),
-        Op::Fauna(min) => api::faunadb_token(min).await.map(|s| JsValue::from_str(&s)),
-    };
-    r.map_err(Fail::into_js)
-}
-
-fn spawn(op: Op) -> Promise {
-    sys::promise(Box::pin(run(op)))
+fn call(op: Api) -> Promise {
+    driver::api(op, &JsValue::UNDEFINED)
 }
 
 /// Resolves to true if a session exists (refreshing first when its access token has expired).
 #[wasm_bindgen(js_name = doesSessionExist, unchecked_return_type = "Promise<boolean>")]
 pub fn does_session_exist() -> Promise {
-    spawn(Op::Exists)
+    call(Api::Exists)
 }
 
 /// Resolves to the user id; rejects with "No session exists" without a session.
 #[wasm_bindgen(js_name = getUserId, unchecked_return_type = "Promise<string>")]
 pub fn get_user_id() -> Promise {
-    spawn(Op::UserId)
+    call(Api::UserId)
 }
 
 /// Resolves to the access-token payload, refreshing first if the access token has expired.
 #[wasm_bindgen(js_name = getAccessTokenPayloadSecurely, unchecked_return_type = "Promise<Record<string, any>>")]
 pub fn get_access_token_payload_securely() -> Promise {
-    spawn(Op::Payload)
+    call(Api::Payload)
 }
 
 /// Alias of `getAccessTokenPayloadSecurely` (its name before SuperTokens 10).
 #[wasm_bindgen(js_name = getJWTPayloadSecurely, unchecked_return_type = "Promise<Record<string, any>>")]
 pub fn get_jwt_payload_securely() -> Promise {
-    spawn(Op::Payload)
+    call(Api::Payload)
 }
 
 /// Resolves to the header-mode access token, or `undefined` (cookie mode, no session).
 #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string | undefined>")]
 pub fn get_access_token() -> Promise {
-    spawn(Op::AccessToken)
+    call(Api::AccessToken)
 }
 
 /// Refreshes now: true if the session is fresh, false if there is none; rejects with the refresh's `Response`
 /// or error on other failures.
 #[wasm_bindgen(js_name = attemptRefreshingSession, unchecked_return_type = "Promise<boolean>")]
 pub fn attempt_refreshing_session() -> Promise {
-    spawn(Op::Refresh)
+    call(Api::Refresh)
 }
 
-/// Signs out and clears the local session (fires `SIGN_OUT`).
+/// Signs out. `scope` (default `"local"`): `"local"` ends this session and `"global"` every session of the user,
+/// both clearing the local session (fires `SIGN_OUT`); `"others"` ends the user's other sessions and keeps this
+/// one. Needs fauna-session-server for `"others"`/`"global"` (a SuperTokens backend ignores the scope).
 #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
-pub fn sign_out() -> Promise {
-    spawn(Op::SignOut)
+pub fn sign_out(options: Option<SignOutOptions>) -> Promise {
+    let scope = options.map_or(JsValue::UNDEFINED, |o| sys::get(&o, "scope"));
+    let scope = if scope.is_undefined() {
+        Some(SignOutScope::Local)
+    } else {
+        scope.as_string().and_then(|s| SignOutScope::parse(&s))
+    };
+    match scope {
+        Some(scope) => driver::api(Api::SignOut, &JsValue::from_str(scope.as_str())),
+        None => Promise::reject(
+            &Fail::Err(Error::Js(
+                "signOut: scope must be \"local\", \"others\" or \"global\"".into(),
+            ))
+            .into_js(),
+        ),
+    }
+}
+
+/// Resolves to the user's live sessions (`GET <apiBasePath>/sessions` of fauna-session-server), objects as the
+/// server sends them (`current` marks this page's); rejects with "No session exists" without a session.
+#[wasm_bindgen(js_name = listSessions, unchecked_return_type = "Promise<SessionInfo[]>")]
+pub fn list_sessions() -> Promise {
+    call(Api::Sessions)
+}
+
+/// Ends one of the user's sessions: resolves to true if it ended, false if no live session of this user has that
+/// handle. Ending this page's own session signs it out here (fires `SIGN_OUT`).
+#[wasm_bindgen(js_name = revokeSession, unchecked_return_type = "Promise<boolean>")]
+pub fn revoke_session(#[wasm_bindgen(unchecked_param_type = "string")] handle: JsValue) -> Promise {
+    let handle = if handle.is_string() {
+        handle
+    } else {
+        JsValue::from_str("")
+    };
+    driver::api(Api::Sessions, &handle)
 }
 
 /// Resolves to the session's `faunadbToken`, valid for at least `minValiditySeconds`.
@@ -325,5 +417,49 @@ pub fn get_faunadb_token(options: Option<FaunadbTokenOptions>) -> Promise {
     let min = options.map_or(0.0, |o| {
         sys::get(&o, "minValiditySeconds").as_f64().unwrap_or(0.0)
     });
-    spawn(Op::Fauna(min))
+    driver::api(
+        Api::FaunaToken,
+        &JsValue::from_f64(driver::min_validity_ms(min)),
+    )
+}
+
+/// The `EmailVerificationClaim` object (`st-ev`): `id`, `refresh()`, `getValueFromPayload(payload)`,
+/// `getLastFetchedTime(payload)` and `validators.isVerified(refetchTimeOnFalseInSeconds = 10, maxAgeInSeconds?)`
+/// (throws below 7 s). The package exports one as `EmailVerificationClaim`.
+#[wasm_bindgen(js_name = emailVerificationClaim, unchecked_return_type = "EmailVerificationClaimType")]
+pub fn email_verification_claim() -> JsValue {
+    claims::email_verification_claim()
+}
+
+/// Resolves to `claim.getValueFromPayload(payload)` of a fresh access-token payload (for
+/// `EmailVerificationClaim`: `true`, `false`, or `undefined` without the claim).
+#[wasm_bindgen(js_name = getClaimValue, unchecked_return_type = "Promise<unknown>")]
+pub fn get_claim_value(
+    #[wasm_bindgen(unchecked_param_type = "{ claim: SessionClaim<unknown> }")] input: JsValue,
+) -> Promise {
+    claims::claim_value(&input)
+}
+
+/// Refreshes the claims the validators say are stale (`st-ev`: `GET <apiBasePath>/user/email/verify`), then
+/// resolves to the failing ones. The validators are `[EmailVerificationClaim.validators.isVerified(10)]`, or
+/// what `overrideGlobalClaimValidators(globalValidators, userContext)` returns (given in an options object, or as
+/// the function itself as in supertokens-website).
+#[wasm_bindgen(js_name = validateClaims, unchecked_return_type = "Promise<ClaimValidationError[]>")]
+pub fn validate_claims(
+    #[wasm_bindgen(
+        unchecked_optional_param_type = "ValidateClaimsOptions | ValidateClaimsOptions[\"overrideGlobalClaimValidators\"]"
+    )]
+    options: JsValue,
+) -> Promise {
+    claims::validate_claims(&options)
+}
+
+/// Resolves to the `claimValidationErrors` of an invalid-claim (403) response's JSON body (`[]` if it has none);
+/// `response` is a fetch `Response` (read from a clone) or an axios-style `{ data }`.
+#[wasm_bindgen(js_name = getInvalidClaimsFromResponse, unchecked_return_type = "Promise<ClaimValidationError[]>")]
+pub fn get_invalid_claims_from_response(
+    #[wasm_bindgen(unchecked_param_type = "{ response: Response | { data: unknown } }")]
+    input: JsValue,
+) -> Promise {
+    claims::invalid_claims(&input)
 }

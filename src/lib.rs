@@ -11,12 +11,17 @@
 //!
 //! * **JavaScript** (cargo feature `js`, the npm build): `init(config)` patches `window.fetch` (and, with
 //!   `compat`, `XMLHttpRequest`) once, then `doesSessionExist()`, `getUserId()`, `getAccessTokenPayloadSecurely()` (alias
-//!   `getJWTPayloadSecurely()`), `getAccessToken()`, `attemptRefreshingSession()`, `signOut()` and
-//!   `getFaunadbToken({ minValiditySeconds })`, typed in the generated `.d.ts`.
+//!   `getJWTPayloadSecurely()`), `getAccessToken()`, `attemptRefreshingSession()`, `signOut({ scope })`,
+//!   `getFaunadbToken({ minValiditySeconds })`, the user's devices `listSessions()` / `revokeSession(handle)`,
+//!   and SuperTokens' claims API `getClaimValue({ claim })`, `validateClaims()`, `getInvalidClaimsFromResponse({
+//!   response })` with the package's `EmailVerificationClaim` (so a page can show "check your inbox"), typed in the
+//!   generated `.d.ts`.
 //! * **Rust** (always; for Yew and Leptos apps): `Session` (wasm32 only) with `fetch(gloo_net::http::Request)`,
 //!   `fauna().query::<T>(fql, args)` (feature `serde`: a typed FQL v10 client whose Fauna token the session
 //!   manages, see [`fauna`]), `access_token_payload::<T>()` (feature `serde`), `faunadb_token(min_validity)`,
-//!   `sign_out()`, `attempt_refreshing_session()` and `Session::on_event`. It does not touch `window.fetch` unless asked
+//!   `sign_out()` / `sign_out_with(SignOutScope)`, `list_sessions()` / `revoke_session(handle)` (see [`devices`]),
+//!   `claim_value(EmailVerificationClaim)` / `validate_claims(validators)` / `invalid_claims(&response)` (see
+//!   [`claims`]), `attempt_refreshing_session()` and `Session::on_event`. It does not touch `window.fetch` unless asked
 //!   (`Session::intercept_global_fetch`). A dependency on this crate without `js` exports no JavaScript.
 //!
 //! ```no_run
@@ -36,14 +41,17 @@
 //! Everything that is a decision rather than a browser call lives in target-independent modules and is unit
 //! tested natively: [`scope`] (which URLs are intercepted), [`config`] (defaults and validation), [`headers`]
 //! (the session headers of a request, for `fetch` and XHR alike), [`cookies`] (cookie strings), [`front_token`]
-//! (token decoding), [`state`] (local session state, post-lock decisions, events, retry budget, clock skew),
-//! [`fauna`] (which requests are Fauna's, token validity, the FQL v10 wire format), [`tabs`] (cross-tab messages,
-//! bounded lock waits), [`failure`] (which refresh failures end a session, corrupt stored state). The wire names
-//! come from the `fauna-session-protocol` crate, which the server uses too. The browser backend (`wasm32` only,
+//! (token decoding), [`devices`] (device-list URLs and answers, sign-out scopes), [`claims`] (when `st-ev` is
+//! stale, whether it passes), [`state`] (local session
+//! state, post-lock decisions, events, retry budget, clock skew), [`fauna`] (which requests are Fauna's, token
+//! validity, the FQL v10 wire format), [`tabs`] (cross-tab messages, bounded lock waits), [`failure`]
+//! (which refresh failures end a session, corrupt stored state). The wire names come from the `fauna-session-protocol` crate, which the server uses too. The browser backend (`wasm32` only,
 //! private) puts them to work in modules by concern, none importing a later one: `sys` (browser bindings),
-//! `lock`, `settings` (what `init` configured), `events`, `frontend` (the cookie state), `hooks`, `refresh`
-//! (single flight), `fauna_requests` (Fauna requests managed by the session), `fetch`, `xhr`, `api` (the session
-//! API both front doors share), `session` and `fauna_client` (Rust).
+//! `lock` (the localStorage lock, `compat`), `settings` (what `init` configured), `events`, `frontend` (the cookie
+//! state), `driver` (the request, single-flight refresh and session-API flows: a small JavaScript module,
+//! `src/wasm/driver.js`, awaits the promises and asks synchronous Rust decisions between them, so the wasm carries
+//! no futures executor), `fetch`, `xhr`, `api` (the session API as Rust futures), `session` and `fauna_client`
+//! (Rust).
 //!
 //! ## Cargo features
 //!
@@ -68,24 +76,31 @@
 //! `scripts/size-report.sh` builds the npm flavour (`--profile wasm-release --no-default-features --features js`,
 //! `wasm-bindgen --target web`, `wasm-opt -Oz` with the npm build's Binaryen, and the package's own steps before
 //! and after it) and prints raw and `gzip -9` sizes of the wasm and its JS glue. What keeps it small: the npm
-//! flavour is `no_std` (no std panic machinery; a panic traps, and the `core::fmt` code only panic messages point
-//! at is snipped from the wasm), no `core::fmt` on our paths (messages are concatenated `&str`s, numbers go through
-//! JavaScript), JavaScript values read with `Reflect` instead of serde, one closure shape
-//! ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s) and one spawned-future type for every callback,
-//! shared bindings where web-sys has one per type, a small allocator, and short import/export names with a
+//! flavour is `no_std` (no std panic machinery; a panic traps) and is compiled by a pinned nightly with core and
+//! alloc built for it with `panic=immediate-abort` (no panic messages, locations or `core::fmt` code in the
+//! wasm; `scripts/wasm-post.sh`), no `core::fmt` on our paths (messages are concatenated `&str`s, numbers go through
+//! JavaScript), JavaScript values read with `Reflect` instead of serde, no async Rust (the JavaScript driver awaits;
+//! Rust decides synchronously), one closure shape ([`Closure`](wasm_bindgen::closure::Closure) of five `JsValue`s)
+//! for every callback, shared bindings where web-sys has one per type, a small allocator, and short import/export names with a
 //! minified glue in the package.
 //!
 //! ## Testing
 //!
-//! * pure logic, natively: `cargo test -p fauna-session --features serde`;
-//! * the browser backend, in Chromium, Firefox and WebKit (`scripts/test.sh`'s browser stages) against a running
-//!   `fauna-session-server` (`--listen 127.0.0.1:3001 --website-origin http://127.0.0.1:8000
-//!   --access-token-lifetime 2 --metrics --fauna-frontend-access`, Fauna at the emulator):
-//!   `CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=120
-//!   FAUNA_SESSION_TEST_FAUNA=http://127.0.0.1:<emulator port> cargo test -p fauna-session --target
-//!   wasm32-unknown-unknown --features js,serde` (`GECKODRIVER=…` for Firefox, `SAFARIDRIVER=WebKitWebDriver`
-//!   under `xvfb-run -a` for WebKit; the server URL can be changed at compile time with
-//!   `FAUNA_SESSION_TEST_SERVER`).
+//! `./scripts/test.sh` runs every test of the workspace (after `scripts/setup.sh` installs what is missing), in
+//! stages: the static checks (`scripts/check.sh`: `cargo fmt --check`, clippy with warnings denied natively and for
+//! wasm32 in the `std`, `js` and `js`+`compat` flavours, rustdoc), the native tests (`cargo test --workspace`), the
+//! fauna-js driver against the Fauna emulator, this crate in Chromium, Firefox and WebKit, and the npm package and
+//! example app end to end (`e2e/run.sh`). To run one part:
+//!
+//! * this crate's pure logic, natively (its modules' tests and `tests/logic*.rs`, no browser):
+//!   `cargo test -p fauna-session --features serde`;
+//! * the browser backend in one engine: `bash scripts/browser-test.sh chromium|firefox|webkit` (cargo test
+//!   arguments may follow, e.g. `--test browser_tabs`). It builds and starts the real `fauna-session-server` on
+//!   127.0.0.1:3001 (2-second access tokens, a Fauna token per session from the Fauna emulator on a free port) and
+//!   `tests/support/servers.py` (the extra servers the failure tests start and kill), then runs
+//!   `cargo test -p fauna-session --target wasm32-unknown-unknown --features js,serde` through
+//!   `scripts/wasm-test-runner.sh`, with the test page on 127.0.0.1:8000. Those two ports are fixed: run one at a
+//!   time.
 #![deny(missing_docs)]
 // The npm build (`--no-default-features --features js`) is `no_std`: it leaves out std's panic machinery and
 // the `core::fmt` code it drags in. Everything else (native builds, Rust apps) has `std`.
@@ -93,8 +108,11 @@
 
 extern crate alloc;
 
+pub mod claims;
 pub mod config;
 pub mod cookies;
+pub mod devices;
+mod driver_ops;
 mod error;
 pub mod event;
 pub mod failure;

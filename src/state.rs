@@ -121,6 +121,63 @@ impl RetryBudget {
     }
 }
 
+/// What an intercepted request does after an attempt's response ([`after_response`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseStep {
+    /// Hand the response to the caller.
+    Done,
+    /// The session-expired status with retries left: refresh (single flight) and retry.
+    Refresh,
+    /// The session-expired status after `maxRetryAttemptsForSessionRefresh` refreshes: fail with the retry limit.
+    RetryLimit,
+    /// The invalid-claim status: fire `API_INVALID_CLAIM` from the body, then hand the response over.
+    InvalidClaim,
+}
+
+/// The step after an attempt answered `status`, `refreshes_used` refresh-and-retry cycles into a request
+/// (the same budget as [`RetryBudget`]).
+pub fn after_response(
+    status: u16,
+    session_expired_status_code: u16,
+    invalid_claim_status_code: u16,
+    refreshes_used: u32,
+    max_refreshes: u32,
+) -> ResponseStep {
+    if status == session_expired_status_code {
+        if refreshes_used >= max_refreshes {
+            ResponseStep::RetryLimit
+        } else {
+            ResponseStep::Refresh
+        }
+    } else if status == invalid_claim_status_code {
+        ResponseStep::InvalidClaim
+    } else {
+        ResponseStep::Done
+    }
+}
+
+/// What a sign-out does with the sign-out endpoint's status ([`sign_out_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOutStep {
+    /// The session-expired status: the session is gone already (the interceptor cleared it); done.
+    SessionGone,
+    /// Another non-2xx status: fail with the response.
+    Failed,
+    /// 2xx: run `postAPIHook`, then check the body for `GENERAL_ERROR`.
+    Done,
+}
+
+/// The sign-out's step for `status`.
+pub fn sign_out_step(status: u16, session_expired_status_code: u16) -> SignOutStep {
+    if status == session_expired_status_code {
+        SignOutStep::SessionGone
+    } else if status >= 300 {
+        SignOutStep::Failed
+    } else {
+        SignOutStep::Done
+    }
+}
+
 /// Skews smaller than this (ms) are ignored.
 pub const CLOCK_SKEW_THRESHOLD_MS: f64 = 7_000.0;
 

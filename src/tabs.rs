@@ -90,19 +90,26 @@ pub struct TabMessage {
 const VERSION: &str = "fs1";
 
 impl TabMessage {
-    /// The message for a local event, or `None` for events other tabs do not hear of (payload updates, claim
-    /// failures: each tab learns those from its own responses). `sender` must be non-empty and without spaces.
+    /// The message for a local event, or `None` for events other tabs do not hear of: payload updates and claim
+    /// failures (each tab learns those from its own responses), and `UNAUTHORISED` without
+    /// `sessionExpiredOrRevoked` — a request made while the session was already known gone, whose end the tab that
+    /// saw it sent (a second message would make every other tab fire `UNAUTHORISED` twice). `sender` must be
+    /// non-empty and without spaces.
     pub fn new(event: &Event, sender: &str, seq: u32) -> Option<Self> {
         let change = match event {
             Event::SignOut => TabChange::SignOut,
             Event::Unauthorised {
-                session_expired_or_revoked,
+                session_expired_or_revoked: true,
             } => TabChange::Unauthorised {
-                session_expired_or_revoked: *session_expired_or_revoked,
+                session_expired_or_revoked: true,
             },
             Event::RefreshSession => TabChange::Refresh,
             Event::SessionCreated => TabChange::SessionCreated,
-            Event::AccessTokenPayloadUpdated | Event::ApiInvalidClaim { .. } => return None,
+            Event::Unauthorised {
+                session_expired_or_revoked: false,
+            }
+            | Event::AccessTokenPayloadUpdated
+            | Event::ApiInvalidClaim { .. } => return None,
         };
         if !valid_sender(sender) {
             return None;
@@ -216,6 +223,15 @@ impl Seen {
         self.last.push((message.sender.clone(), message.seq));
         true
     }
+}
+
+/// Whether a waiter for the refresh lock still needs it, looking at the frontend state `now` while it waits (each
+/// round of the `localStorage` lock): not once another tab has refreshed or the session is gone, since holding the
+/// lock would only tell it that ([`crate::state::after_lock`] says what it does instead). Without this, waiters
+/// learn of a refresh one lock hand-over at a time; dozens of them took longer than a short-lived access token, so
+/// the last ones retried with a token that had expired again and refreshed a second time.
+pub fn still_needs_lock(pre: &LocalSessionState, now: &LocalSessionState) -> bool {
+    crate::state::after_lock(pre, now) == AfterLock::Refresh
 }
 
 /// Bounds of a cross-tab lock wait.

@@ -1,6 +1,7 @@
-//! Two same-origin pages at once (two iframes, each loading this test's wasm and calling the exported `init`):
-//! both send concurrent requests with an expired access token; the server must see exactly one refresh.
-//! Runs once with Web Locks and once with `navigator.locks` removed (the localStorage lock fallback).
+//! Two and four same-origin pages at once (iframes, each loading this test's wasm and calling the exported `init`):
+//! all send concurrent requests with an expired access token; the server must see exactly one refresh.
+//! Runs with Web Locks and with `navigator.locks` removed (the localStorage lock of the `compat` feature, which the
+//! browser tests build with: it is part of the default `std` feature).
 #![cfg(all(target_arch = "wasm32", feature = "js"))]
 
 mod common;
@@ -16,7 +17,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen(inline_js = r#"
 export function runFrames(server, n, perFrame, noLocks) {
   return new Promise((resolve, reject) => {
-    let ready = 0, done = 0;
+    let ready = 0, done = 0, slowest = 0;
     const frames = [], results = [];
     const onMsg = (ev) => {
       const d = ev.data;
@@ -25,7 +26,8 @@ export function runFrames(server, n, perFrame, noLocks) {
       if (d.type === "error") reject(new Error(d.message));
       if (d.type === "done") {
         results.push(...d.statuses);
-        if (++done === n) { window.removeEventListener("message", onMsg); frames.forEach(f => f.remove()); resolve(results); }
+        slowest = Math.max(slowest, d.ms);
+        if (++done === n) { window.removeEventListener("message", onMsg); frames.forEach(f => f.remove()); resolve({ statuses: results, slowest }); }
       }
     };
     window.addEventListener("message", onMsg);
@@ -42,8 +44,9 @@ export function runFrames(server, n, perFrame, noLocks) {
           m.init({ apiDomain: "${server}" });
           window.addEventListener("message", async (ev) => {
             if (!ev.data || ev.data.type !== "go") return;
+            const t0 = performance.now();
             const rs = await Promise.all(Array.from({ length: ${perFrame} }, () => fetch("${server}/sessioninfo")));
-            parent.postMessage({ fs: 1, type: "done", statuses: rs.map(r => r.status) }, "*");
+            parent.postMessage({ fs: 1, type: "done", statuses: rs.map(r => r.status), ms: performance.now() - t0 }, "*");
           });
           parent.postMessage({ fs: 1, type: "ready" }, "*");
         } catch (e) { parent.postMessage({ fs: 1, type: "error", message: String(e) + " " + String(e && e.stack) }, "*"); }
@@ -70,28 +73,31 @@ extern "C" {
     fn lock_key_present() -> bool;
 }
 
-async fn two_pages_refresh_once(no_locks: bool) {
+/// `pages` pages (iframes) send `per_page` requests each at once, all with an expired access token: one refresh.
+async fn pages_refresh_once(pages: u32, per_page: u32, no_locks: bool) {
     js::init(config(SERVER).unchecked_into()).unwrap();
     let email = random_email();
     let body = sign_up(SERVER, &email).await.unwrap();
     assert_eq!(get(&body, "status").as_string().as_deref(), Some("OK"));
     sleep(3_200).await;
     let r0 = refreshes().await;
-    let statuses = run_frames(SERVER, 2, 20, no_locks)
+    let outcome = run_frames(SERVER, pages, per_page, no_locks)
         .await
         .map_err(|e| error_message(&e))
         .unwrap();
-    let statuses: Vec<u32> = statuses
+    let slowest = get(&outcome, "slowest").as_f64().unwrap();
+    let statuses: Vec<u32> = get(&outcome, "statuses")
         .unchecked_into::<js_sys::Array>()
         .iter()
         .map(|v| v.as_f64().unwrap() as u32)
         .collect();
-    assert_eq!(statuses.len(), 40);
+    assert_eq!(statuses.len() as u32, pages * per_page);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(
         refreshes().await - r0,
         1.0,
-        "two pages, 40 concurrent 401s, one refresh (no_locks={no_locks})"
+        "{pages} pages, {} concurrent 401s, one refresh (no_locks={no_locks}; the slowest page took {slowest:.0} ms)",
+        pages * per_page
     );
     assert!(!lock_key_present(), "the localStorage lock is released");
     api::sign_out().await.unwrap();
@@ -103,10 +109,22 @@ async fn two_pages_with_web_locks_refresh_once() {
         has_web_locks(),
         "127.0.0.1 is a secure context: Web Locks are available"
     );
-    two_pages_refresh_once(false).await;
+    pages_refresh_once(2, 20, false).await;
 }
 
 #[wasm_bindgen_test]
 async fn two_pages_with_the_local_storage_lock_refresh_once() {
-    two_pages_refresh_once(true).await;
+    pages_refresh_once(2, 20, true).await;
+}
+
+#[wasm_bindgen_test]
+async fn four_pages_with_web_locks_refresh_once() {
+    pages_refresh_once(4, 10, false).await;
+}
+
+/// The localStorage lock (the `compat` feature, without Web Locks): 40 waiters in four pages. A waiter that sees
+/// another page's refresh while it waits goes on at once, so none outlives the new 2-second access token.
+#[wasm_bindgen_test]
+async fn four_pages_with_the_local_storage_lock_refresh_once() {
+    pages_refresh_once(4, 10, true).await;
 }

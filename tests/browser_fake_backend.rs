@@ -85,6 +85,19 @@ export function refreshesWithFauna(lifetimeMs) {
   };
 }
 export function isError(e) { return e instanceof Error; }
+// A server clock 60 s ahead of the page's: /skewed answers an access token expiring in 30 s of page time (so already
+// expired on the server's clock), the refresh one expiring in 120 s.
+export function skewedServer() {
+  const token = (ateIn, n) =>
+    frontToken("user-1", Date.now() + ateIn, { iat: Math.floor(Date.now() / 1000) + 60, n });
+  handler = (url) => {
+    if (url.endsWith("/skewed")) return new Response("{}", { status: 200, headers: { "front-token": token(30000, 1) } });
+    if (url.endsWith("/auth/session/refresh"))
+      return new Response("{}", { status: 200, headers: { "front-token": token(120000, 2) } });
+  };
+}
+export function storedSkew() { return localStorage.getItem("__st_clockSkewInMillis"); }
+export function clearSkew() { localStorage.removeItem("__st_clockSkewInMillis"); }
 export function refreshAnswers401() {
   handler = (url) => {
     if (url.endsWith("/auth/session/refresh")) return new Response("{}", { status: 401, headers: { "front-token": "remove" } });
@@ -174,6 +187,12 @@ extern "C" {
     fn set_cookie(s: &str);
     #[wasm_bindgen(js_name = isError)]
     fn is_error(e: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = skewedServer)]
+    fn skewed_server();
+    #[wasm_bindgen(js_name = storedSkew)]
+    fn stored_skew() -> Option<String>;
+    #[wasm_bindgen(js_name = clearSkew)]
+    fn clear_skew();
     #[wasm_bindgen(js_name = refreshAnswers)]
     fn refresh_answers(status: u16, body: &str);
     #[wasm_bindgen(js_name = xhrOutcome)]
@@ -230,6 +249,80 @@ async fn init_validates_config_and_patches_once() {
     set(&c, "tokenTransferMethod", "carrier-pigeon");
     assert_eq!(bad(c), "Invalid config option: tokenTransferMethod");
     assert!(current_fetch().loose_eq(&patched));
+}
+
+#[wasm_bindgen_test]
+fn init_names_the_first_option_of_the_wrong_type() {
+    let bad = |c: JsValue| error_message(&js::init(c.unchecked_into()).unwrap_err());
+    let wrong = |key: &str, value: JsValue| {
+        let c = config(API);
+        set(&c, key, value);
+        bad(c)
+    };
+    assert_eq!(bad(JsValue::from(5)), "Please provide a valid domain name");
+    assert_eq!(
+        wrong("apiDomain", JsValue::NULL),
+        "Invalid config option: apiDomain"
+    );
+    for (key, value) in [
+        ("apiBasePath", JsValue::from(5)),
+        ("sessionExpiredStatusCode", JsValue::from("401")),
+        ("sessionExpiredStatusCode", JsValue::from(99)),
+        ("invalidClaimStatusCode", JsValue::from(403.5)),
+        ("invalidClaimStatusCode", JsValue::from(600)),
+        ("tokenTransferMethod", JsValue::from(1)),
+        ("sessionTokenFrontendDomain", JsValue::TRUE),
+        ("sessionTokenBackendDomain", JsValue::NULL),
+        ("autoAddCredentials", JsValue::from("yes")),
+        ("isInIframe", JsValue::from(1)),
+        ("maxRetryAttemptsForSessionRefresh", JsValue::from("3")),
+        ("preAPIHook", JsValue::from("f")),
+        ("postAPIHook", object()),
+        ("onHandleEvent", JsValue::NULL),
+        ("interceptUrl", JsValue::TRUE),
+        ("patchGlobals", JsValue::from(0)),
+    ] {
+        assert_eq!(
+            wrong(key, value),
+            format!("Invalid config option: {key}"),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        wrong("fauna", JsValue::from("x")),
+        "Invalid config option: fauna.endpoint"
+    );
+    let fauna = object();
+    set(&fauna, "endpoint", "http://127.0.0.1:8443");
+    set(&fauna, "minValiditySeconds", "5");
+    assert_eq!(
+        wrong("fauna", fauna),
+        "Invalid config option: fauna.minValiditySeconds"
+    );
+    // Options are checked in the documented order: the first wrong one is named.
+    let c = config(API);
+    set(&c, "isInIframe", 1);
+    set(&c, "apiBasePath", 5);
+    set(&c, "patchGlobals", 0);
+    assert_eq!(bad(c), "Invalid config option: apiBasePath");
+    let c = config(API);
+    set(&c, "patchGlobals", 0);
+    set(&c, "maxRetryAttemptsForSessionRefresh", -1);
+    assert_eq!(
+        bad(c),
+        "maxRetryAttemptsForSessionRefresh must be greater than or equal to 0."
+    );
+    // A valid config with every option set is accepted (as the other tests set up: the fake backend first).
+    setup(|c| {
+        set(c, "apiBasePath", "/auth");
+        set(c, "sessionExpiredStatusCode", 401);
+        set(c, "invalidClaimStatusCode", 403);
+        set(c, "tokenTransferMethod", "cookie");
+        set(c, "autoAddCredentials", true);
+        set(c, "isInIframe", false);
+        set(c, "maxRetryAttemptsForSessionRefresh", 10);
+        set(c, "patchGlobals", true);
+    });
 }
 
 #[wasm_bindgen_test]
@@ -691,5 +784,33 @@ async fn xhr_retry_limit_is_status_0_and_an_error_event() {
         actions.iter().filter(|a| *a == "REFRESH_SESSION").count(),
         2,
         "{actions:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_servers_clock_skew_is_stored_and_used_for_expiry() {
+    setup(|_| {});
+    skewed_server();
+    // (A first request with no session state tries one refresh first: counted out below.)
+    call_fetch(&format!("{API}/skewed"), &JsValue::UNDEFINED)
+        .await
+        .expect("resolves");
+    reset_calls();
+    let skew: f64 = stored_skew()
+        .expect("the skew is stored in localStorage")
+        .parse()
+        .expect("as a number's text");
+    assert!((skew - 60_000.0).abs() < 5_000.0, "skew {skew} ms");
+    // The token lives 30 s more by the page's clock but has expired by the server's: the payload call refreshes.
+    let payload = api::get_access_token_payload_securely()
+        .await
+        .expect("payload");
+    clear_skew();
+    assert_eq!(count_calls("/auth/session/refresh"), 1);
+    assert_eq!(
+        js_sys::Reflect::get(&payload, &"n".into())
+            .unwrap()
+            .as_f64(),
+        Some(2.0)
     );
 }

@@ -107,6 +107,7 @@ async fn twenty_concurrent_queries_with_an_expired_token_refresh_once() {
     sign_up_through(&session).await;
     sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
+    let started = js_sys::Date::now();
     let promises = js_sys::Array::new();
     for _ in 0..20 {
         promises.push(&wasm_bindgen_futures::future_to_promise(async move {
@@ -125,7 +126,15 @@ async fn twenty_concurrent_queries_with_an_expired_token_refresh_once() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     assert_eq!(results, vec![2.0; 20]);
-    assert_eq!(refreshes().await - r0, 1.0, "20 queries, one refresh");
+    // One refresh for all 20. A slow engine may take longer than a fresh token's usable life (2 s minus the 0.5 s
+    // minimum validity) to run them; each such span may then need one more, never one per query.
+    let usable_ms = 1_500.0;
+    let allowed = 1.0 + ((js_sys::Date::now() - started) / usable_ms).floor();
+    let refreshed = refreshes().await - r0;
+    assert!(
+        (1.0..=allowed).contains(&refreshed),
+        "20 queries: {refreshed} refreshes, at most {allowed} for the time they took"
+    );
     session.sign_out().await.unwrap();
 }
 

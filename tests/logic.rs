@@ -543,6 +543,34 @@ fn retry_budget_counts() {
 }
 
 #[test]
+fn after_response_refreshes_until_the_budget_is_spent() {
+    use state::ResponseStep::*;
+    // 401 expired, 403 invalid claim, at most 2 refreshes.
+    assert_eq!(state::after_response(401, 401, 403, 0, 2), Refresh);
+    assert_eq!(state::after_response(401, 401, 403, 1, 2), Refresh);
+    assert_eq!(state::after_response(401, 401, 403, 2, 2), RetryLimit);
+    assert_eq!(state::after_response(401, 401, 403, 0, 0), RetryLimit);
+    assert_eq!(state::after_response(403, 401, 403, 0, 2), InvalidClaim);
+    assert_eq!(state::after_response(200, 401, 403, 0, 2), Done);
+    assert_eq!(state::after_response(500, 401, 403, 5, 2), Done);
+    // Configured statuses are honoured, not the defaults.
+    assert_eq!(state::after_response(401, 440, 403, 0, 2), Done);
+    assert_eq!(state::after_response(440, 440, 403, 0, 2), Refresh);
+}
+
+#[test]
+fn sign_out_steps() {
+    use state::SignOutStep::*;
+    assert_eq!(state::sign_out_step(200, 401), Done);
+    assert_eq!(state::sign_out_step(204, 401), Done);
+    assert_eq!(state::sign_out_step(401, 401), SessionGone);
+    assert_eq!(state::sign_out_step(440, 440), SessionGone);
+    assert_eq!(state::sign_out_step(401, 440), Failed);
+    assert_eq!(state::sign_out_step(300, 401), Failed);
+    assert_eq!(state::sign_out_step(500, 401), Failed);
+}
+
+#[test]
 fn clock_skew() {
     // Server 60 s ahead: iat (s) is 60 s after the client's now.
     let skew = state::clock_skew_ms(1_060.0, 1_000_000.0);

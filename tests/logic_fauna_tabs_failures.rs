@@ -321,9 +321,6 @@ fn tab_messages_round_trip_for_the_events_other_tabs_hear() {
         Event::Unauthorised {
             session_expired_or_revoked: true,
         },
-        Event::Unauthorised {
-            session_expired_or_revoked: false,
-        },
         Event::RefreshSession,
         Event::SessionCreated,
     ];
@@ -339,6 +336,14 @@ fn tab_messages_round_trip_for_the_events_other_tabs_hear() {
         TabChange::SignOut
     );
     assert!(TabMessage::new(&Event::AccessTokenPayloadUpdated, "t1", 0).is_none());
+    // A 401 to a request made without a known session: the session's end was sent by the tab that saw it.
+    let known_gone = Event::Unauthorised {
+        session_expired_or_revoked: false,
+    };
+    assert!(TabMessage::new(&known_gone, "t1", 0).is_none());
+    // An older sender's message of that kind is still read.
+    let old = TabMessage::decode("fs1 UNAUTHORISED t1 3").unwrap();
+    assert_eq!(old.event(), known_gone);
     assert!(
         TabMessage::new(
             &Event::ApiInvalidClaim {
@@ -517,4 +522,24 @@ fn corrupt_stored_state_is_no_session() {
     assert_eq!(s(Some("not a number"), Some("t"), true), Stored::Corrupt);
     assert_eq!(s(Some("not a number"), None, false), Stored::Corrupt);
     assert_eq!(s(None, Some("%%%"), false), Stored::Corrupt);
+}
+
+#[test]
+fn a_lock_waiter_stops_waiting_once_another_tab_refreshed_or_the_session_ended() {
+    let old = LocalSessionState::Exists("1".into());
+    let refreshed = LocalSessionState::Exists("2".into());
+    // Nothing changed: keep waiting for the lock, then refresh.
+    assert!(tabs::still_needs_lock(&old, &old));
+    assert!(tabs::still_needs_lock(
+        &LocalSessionState::MayExist,
+        &LocalSessionState::MayExist
+    ));
+    // Another tab refreshed, or signed in: retry without the lock.
+    assert!(!tabs::still_needs_lock(&old, &refreshed));
+    assert!(!tabs::still_needs_lock(
+        &LocalSessionState::MayExist,
+        &refreshed
+    ));
+    // The session is gone: stop too (the caller then does what it would with the lock: SessionExpired).
+    assert!(!tabs::still_needs_lock(&old, &LocalSessionState::NotExists));
 }

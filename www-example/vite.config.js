@@ -9,6 +9,13 @@ export default defineConfig({
     // proxies the API to it instead. 127.0.0.1, not localhost: Fauna is reached
     // as localhost, and the session library intercepts the app's own host name.
     host: "127.0.0.1",
-    proxy: { "/auth": "http://127.0.0.1:3001", "/sessioninfo": "http://127.0.0.1:3001" },
+    // The emailed links' pages (/auth/reset-password, /auth/verify-email) are this app's, not the API's.
+    proxy: {
+      "/auth": {
+        target: "http://127.0.0.1:3001",
+        bypass: (req) => (req.headers.accept?.includes("text/html") ? "/index.html" : undefined),
+      },
+      "/sessioninfo": "http://127.0.0.1:3001",
+    },
   },
 });

@@ -1,8 +1,11 @@
 // Shared helpers for the browser tests: the Debian Chromium through playwright-core,
 // the demo's URLs, and the server's Prometheus counters.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
 
 export const DEMO_URL = process.env.DEMO_URL ?? "http://127.0.0.1:3001";
 export const FAUNA_ENDPOINT = process.env.FAUNA_ENDPOINT ?? "http://127.0.0.1:8443";
@@ -66,4 +69,93 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function uniqueEmail(prefix) {
   return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+/**
+ * Steps of one test that share a page and run in order, each its own subtest so the report shows which one
+ * broke; after a failure the rest are skipped and `failureShot` of the page is saved.
+ */
+export function steps(t, page, failureShot) {
+  let failed = false;
+  const step = (name, fn) =>
+    t.test(name, { skip: failed && "an earlier step failed" }, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        failed = true;
+        await screenshot(page, failureShot).catch(() => {});
+        throw error;
+      }
+    });
+  step.failed = () => failed;
+  return step;
+}
+
+/** The demo inbox's URL (the demo writes it into the example's /config.json). */
+export async function inboxUrl() {
+  const config = await (await fetch(`${DEMO_URL}/config.json`)).json();
+  if (!config.inboxUrl) throw new Error("the demo has no inbox (config.json has no inboxUrl)");
+  return config.inboxUrl;
+}
+
+/**
+ * The first message to `to` whose subject is `subject` with an id above `afterId`, from the demo inbox's JSON
+ * (polled for at most `timeoutMs`): { id, from, to, subject, text, html, links }.
+ */
+export async function waitForMail(inbox, to, subject, { afterId = 0, timeoutMs = 15000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const response = await fetch(new URL(`api/messages?to=${encodeURIComponent(to)}`, inbox));
+    const found = (await response.json()).find((m) => m.subject === subject && m.id > afterId);
+    if (found) return found;
+    await sleep(200);
+  }
+  throw new Error(`no "${subject}" email to ${to} within ${timeoutMs} ms`);
+}
+
+/**
+ * Sign up or in through the Vite example's form on `page` (at the signed-out page): "" once signed in, else
+ * the message the page shows.
+ */
+export async function submitAuth(page, action, email, password) {
+  await page.fill("#email", email);
+  await page.fill("#password", password);
+  await page.click(`#${action}`);
+  await page.waitForSelector('#status[data-state="signed-in"], #auth-error:not(:empty)');
+  return page.textContent("#auth-error");
+}
+
+/**
+ * The npm package as an app gets it: `npm pack` of `pkgDir` installed into `<work>/app` (a fresh scratch dir named
+ * after `name`). Returns { work, app }.
+ */
+export function installPackedPackage(pkgDir, name) {
+  const work = mkdtempSync(join(tmpdir(), `fauna-session-${name}-`));
+  const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: pkgDir, encoding: "utf8" }));
+  const app = join(work, "app");
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: `${name}-app`, private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(work, packed[0].filename)], { cwd: app });
+  return { work, app };
+}
+
+const MIME = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
+
+/**
+ * Serves the files below `root` on a free loopback port (`dir/` is `dir/index.html`); `route(path, req, res)` may
+ * answer first (true when it did). Resolves to { server, origin }.
+ */
+export async function serveFiles(root, route = () => false) {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (route(path, req, res)) return;
+    const file = join(root, path.endsWith("/") ? join(path, "index.html") : path);
+    if (!file.startsWith(root) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }

@@ -6,13 +6,10 @@
 // Run: node --test tests/bundlers.browser.test.mjs   (PKG_DIR overrides ../pkg)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { dirname, extname, join, normalize, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch } from "./browser.mjs";
+import { installPackedPackage, launch, serveFiles } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PKG = resolve(process.env.PKG_DIR ?? join(here, "../../pkg"));
@@ -44,29 +41,12 @@ let server;
 let origin;
 let chromium;
 
-const MIME = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
-
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "fauna-session-bundlers-"));
-  const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: PKG, encoding: "utf8" }));
-  const tarball = join(work, packed[0].filename);
-  app = join(work, "app");
+  ({ work, app } = installPackedPackage(PKG, "bundlers"));
   mkdirSync(join(app, "src"), { recursive: true });
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "bundler-app", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: app });
   writeFileSync(join(app, "src/main.js"), APP);
   // Every build goes to app/<name>/, served from app/ (so native ESM can reach node_modules/).
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-    const file = join(app, path.endsWith("/") ? join(path, "index.html") : path);
-    if (!file.startsWith(app) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  ({ server, origin } = await serveFiles(app));
   chromium = await launch();
 });
 

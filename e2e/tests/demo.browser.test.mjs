@@ -13,6 +13,7 @@ import {
   metric,
   screenshot,
   sleep,
+  steps,
   uniqueEmail,
 } from "./browser.mjs";
 
@@ -31,17 +32,7 @@ test("www-example: the whole session flow in Chromium", async (t) => {
     await page.waitForSelector('#status[data-state="signed-in"]');
   };
   // Steps run in order on one page; after a failure the rest are skipped.
-  let failed = false;
-  const step = (name, fn) =>
-    t.test(name, { skip: failed && "an earlier step failed" }, async () => {
-      try {
-        await fn();
-      } catch (error) {
-        failed = true;
-        await screenshot(page, "failure-www-example.png").catch(() => {});
-        throw error;
-      }
-    });
+  const step = steps(t, page, "failure-www-example.png");
   let userId;
 
   try {
@@ -166,7 +157,7 @@ test("www-example: the whole session flow in Chromium", async (t) => {
       assert.deepEqual(pageErrors.map(String), []);
     });
   } finally {
-    if (failed) console.log(`# browser console:\n${consoleLines.join("\n")}`);
+    if (step.failed()) console.log(`# browser console:\n${consoleLines.join("\n")}`);
     await browser.close();
   }
 });

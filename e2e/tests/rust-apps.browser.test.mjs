@@ -3,24 +3,14 @@
 // library's Rust API. Both apps use the same element ids.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEMO_URL, launch, screenshot, uniqueEmail } from "./browser.mjs";
+import { DEMO_URL, launch, screenshot, steps, uniqueEmail } from "./browser.mjs";
 
 for (const app of ["yew", "leptos"]) {
   test(`${app} example: sign-in, protected call and faunadbToken through the Rust API`, async (t) => {
     const { browser, page, pageErrors, consoleLines } = await launch();
     const email = uniqueEmail(`e2e-${app}`);
     const password = "correct horse battery staple 42";
-    let failed = false;
-    const step = (name, fn) =>
-      t.test(name, { skip: failed && "an earlier step failed" }, async () => {
-        try {
-          await fn();
-        } catch (error) {
-          failed = true;
-          await screenshot(page, `failure-${app}.png`).catch(() => {});
-          throw error;
-        }
-      });
+    const step = steps(t, page, `failure-${app}.png`);
 
     try {
       await step("the app loads signed out", async () => {
@@ -73,7 +63,7 @@ for (const app of ["yew", "leptos"]) {
         assert.deepEqual(pageErrors.map(String), []);
       });
     } finally {
-      if (failed) console.log(`browser console:\n${consoleLines.join("\n")}`);
+      if (step.failed()) console.log(`browser console:\n${consoleLines.join("\n")}`);
       await browser.close();
     }
   });

@@ -18,15 +18,20 @@ assert.ok(existsSync(join(PKG, "package.json")), `no package at ${PKG}: run scri
 const SCRIPT = `
 import SuperTokens, * as api from "fauna-session";
 const out = {};
-out.defaultHasApi = ["init", "doesSessionExist", "getUserId", "signOut", "getFaunadbToken", "sessionFetch"]
+out.defaultHasApi = ["init", "doesSessionExist", "getUserId", "signOut", "getFaunadbToken", "sessionFetch",
+  "listSessions", "revokeSession", "getClaimValue", "validateClaims", "getInvalidClaimsFromResponse"]
   .every((k) => typeof SuperTokens[k] === "function" && SuperTokens[k] === api[k]);
 api.init({ apiDomain: "https://api.example.com" });
 out.exists = await api.doesSessionExist();
 out.accessToken = (await api.getAccessToken()) ?? null;
 out.refreshed = await api.attemptRefreshingSession();
-for (const name of ["getUserId", "getAccessTokenPayloadSecurely", "getFaunadbToken"]) {
+const rejecting = ["getUserId", "getAccessTokenPayloadSecurely", "getFaunadbToken", "listSessions", "revokeSession",
+  "getClaimValue", "validateClaims", "getInvalidClaimsFromResponse"];
+for (const name of rejecting) {
   try { await api[name](); out[name] = "resolved"; } catch (e) { out[name] = e instanceof Error ? e.message : String(e); }
 }
+out.claimId = api.EmailVerificationClaim.id === "st-ev" && SuperTokens.EmailVerificationClaim === api.EmailVerificationClaim;
+out.validatorId = api.EmailVerificationClaim.validators.isVerified(10).id;
 console.log(JSON.stringify(out));
 `;
 
@@ -44,9 +49,12 @@ test("importing the packed package in Node does not throw; the API answers no se
     assert.equal(out.exists, false);
     assert.equal(out.accessToken, null);
     assert.equal(out.refreshed, false);
-    for (const name of ["getUserId", "getAccessTokenPayloadSecurely", "getFaunadbToken"]) {
+    for (const name of ["getUserId", "getAccessTokenPayloadSecurely", "getFaunadbToken", "listSessions",
+      "revokeSession", "getClaimValue", "validateClaims", "getInvalidClaimsFromResponse"]) {
       assert.match(out[name], /browser|session/i, `${name} rejects with a clear error: ${out[name]}`);
     }
+    assert.equal(out.claimId, true, "EmailVerificationClaim exists outside a browser, in the default export too");
+    assert.equal(out.validatorId, "st-ev");
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -414,18 +414,11 @@ impl Parser {
     fn binary(&mut self, min_prec: u8) -> Result<Node, SyntaxError> {
         let mut lhs = self.unary()?;
         while let Tok::Punct(op) = self.peek().kind {
-            let prec = match op {
-                "??" => 1,
-                "||" => 2,
-                "&&" => 3,
-                "==" | "!=" => 4,
-                "<" | ">" | "<=" | ">=" => 5,
-                "+" | "-" => 6,
-                "*" | "/" | "%" => 7,
-                "|" | "&" | "^" | "**" => {
-                    return Err(self.error_here(format!("Operator `{op}` is not emulated")));
-                }
-                _ => break,
+            if matches!(op, "|" | "&" | "^" | "**") {
+                return Err(self.error_here(format!("Operator `{op}` is not emulated")));
+            }
+            let Some(prec) = precedence(op) else {
+                break;
             };
             if prec < min_prec {
                 break;
@@ -637,15 +630,8 @@ impl Parser {
         let mut operands = vec![first];
         let mut ops: Vec<(&'static str, u8)> = Vec::new();
         while let Tok::Punct(op) = self.peek().kind {
-            let prec = match op {
-                "??" => 1,
-                "||" => 2,
-                "&&" => 3,
-                "==" | "!=" => 4,
-                "<" | ">" | "<=" | ">=" => 5,
-                "+" | "-" => 6,
-                "*" | "/" | "%" => 7,
-                _ => break,
+            let Some(prec) = precedence(op) else {
+                break;
             };
             self.bump();
             while let Some(&(top, tp)) = ops.last() {
@@ -793,6 +779,20 @@ impl Parser {
             span: (start, self.prev_end()),
         })
     }
+}
+
+/// How tightly a binary operator binds (higher first); `None` for what is not an emulated binary operator.
+fn precedence(op: &str) -> Option<u8> {
+    Some(match op {
+        "??" => 1,
+        "||" => 2,
+        "&&" => 3,
+        "==" | "!=" => 4,
+        "<" | ">" | "<=" | ">=" => 5,
+        "+" | "-" => 6,
+        "*" | "/" | "%" => 7,
+        _ => return None,
+    })
 }
 
 fn reduce(operands: &mut Vec<Node>, op: &'static str) {

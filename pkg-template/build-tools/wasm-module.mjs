@@ -1,5 +1,5 @@
 // wasm-module.mjs — the small WebAssembly binary reader/writer shared by shrink.mjs and
-// snip-fmt.mjs: LEB128 numbers, names, the section list, import and export entries, and
+// low-memory.mjs: LEB128 numbers, names, the section list, import and export entries, and
 // re-assembling a module with some section payloads replaced. Failures end the process
 // with a message prefixed by the running script's name.
 import { basename } from "node:path";

@@ -5,8 +5,8 @@
 //! definition, so the server's CORS layer allows every header the browser sends and exposes every header it reads,
 //! and a renamed header cannot drift apart on one side.
 //!
-//! It lists the external protocol's names; it does not invent protocol. `no_std`, no dependencies (`alloc` for the
-//! front-token decoder only).
+//! It lists the external protocol's names; it does not invent protocol, except for the one extension both halves
+//! add, kept apart in [`accounts`]. `no_std`, no dependencies (`alloc` for the front-token decoder only).
 //!
 //! | module | what |
 //! |---|---|
@@ -15,6 +15,7 @@
 //! | [`front_token`] | the `front-token` header: field names, the `remove` marker, its decoder |
 //! | [`path`] | default API base path and the endpoint paths |
 //! | [`body`] | JSON field names and the 401/403 messages of error bodies |
+//! | [`accounts`] | fauna-session's extension: the sign-out scope (`{"scope": …}` of `POST <base>/signout`) |
 //!
 //! ```
 //! use fauna_session_protocol::{header, TokenTransfer};
@@ -26,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod accounts;
 pub mod front_token;
 
 /// FDI versions the browser library speaks, oldest first (SuperTokens' `supported_fdi`; 1.16 is the first with

@@ -14,12 +14,12 @@ use fauna_session_protocol::{header as wire_header, path};
 use serde_json::{Map, Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::accounts::RequestIp;
 use crate::config::{AntiCsrf, SessionConfig};
 use crate::crypto::ct_eq;
 use crate::engine::SessionEngine;
 use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, SessionLayer, SessionRejection};
+use crate::security::{Client, SecurityEvent};
 use crate::throttle::{PerIpLimiter, RetryLater};
 use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
@@ -53,7 +53,10 @@ pub(crate) fn routes(engine: &SessionEngine) -> Router {
         .merge(crate::accounts::router(engine))
         .layer(SessionLayer::new(engine.clone()))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(PerIpLimiter::new(&base, &engine.config().rate_limits)),
+            (
+                Arc::new(PerIpLimiter::new(&base, &engine.config().rate_limits)),
+                engine.clone(),
+            ),
             crate::throttle::per_ip::limit,
         ))
 }
@@ -103,6 +106,7 @@ fn find_refresh_token(headers: &HeaderMap) -> Option<(String, TokenTransfer)> {
 async fn refresh(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
+    client: Client,
     headers: HeaderMap,
 ) -> Response {
     let Some((token, transfer)) = find_refresh_token(&headers) else {
@@ -140,9 +144,27 @@ async fn refresh(
             }
             pending.set_tokens(&tokens);
             crate::accounts::touch_device(&engine, &tokens.session_handle).await;
+            engine.emit(&SecurityEvent::Refresh {
+                user_id: tokens.user_id.clone(),
+                session_handle: tokens.session_handle.clone(),
+                client,
+            });
             Json(json!({})).into_response()
         }
-        Err(e) => fail(&pending, e),
+        Err(e) => {
+            if let SessionError::TokenTheftDetected {
+                session_handle,
+                user_id,
+            } = &e
+            {
+                engine.emit(&SecurityEvent::TokenTheft {
+                    user_id: user_id.clone(),
+                    session_handle: session_handle.clone(),
+                    client,
+                });
+            }
+            fail(&pending, e)
+        }
     }
 }
 
@@ -151,6 +173,7 @@ async fn refresh(
 async fn signout(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
+    client: Client,
     parts: http::request::Parts,
     body: Bytes,
 ) -> Response {
@@ -170,7 +193,7 @@ async fn signout(
         }
         Err(e) => return fail(&pending, e),
     };
-    match crate::accounts::sign_out(&session, scope).await {
+    match crate::accounts::sign_out(&session, scope, &client).await {
         Ok(()) => Json(json!({"status": "OK"})).into_response(),
         Err(e) => SessionRejection(e).into_response(),
     }
@@ -316,12 +339,14 @@ fn user_json(user: &User) -> Value {
     })
 }
 
+/// Create a session for `user` (who just signed up, or signed in) and emit the event saying so.
 async fn start_session(
     engine: &SessionEngine,
     pending: &PendingChanges,
     headers: &HeaderMap,
-    ip: RequestIp,
+    client: Client,
     user: &User,
+    signed_up: bool,
 ) -> Response {
     let transfer = transfer_for_new_session(headers);
     let claims = match crate::accounts::claims_for_new_session(engine, user).await {
@@ -333,8 +358,22 @@ async fn start_session(
         .await
     {
         Ok(tokens) => {
-            crate::accounts::record_device(engine, &tokens.session_handle, headers, ip).await;
+            crate::accounts::record_device(engine, &tokens.session_handle, &client).await;
             pending.set_tokens(&tokens);
+            let (user_id, session_handle) = (user.id.clone(), tokens.session_handle.clone());
+            engine.emit(&if signed_up {
+                SecurityEvent::SignUp {
+                    user_id,
+                    session_handle,
+                    client,
+                }
+            } else {
+                SecurityEvent::SignIn {
+                    user_id,
+                    session_handle,
+                    client,
+                }
+            });
             Json(json!({"status": "OK", "user": user_json(user)})).into_response()
         }
         Err(e) => fail(pending, e),
@@ -344,7 +383,7 @@ async fn start_session(
 async fn signup(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
-    ip: RequestIp,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -355,7 +394,7 @@ async fn signup(
     match engine.users().sign_up(&email, &password).await {
         Ok(user) => {
             engine.metrics().signups.inc();
-            start_session(&engine, &pending, &headers, ip, &user).await
+            start_session(&engine, &pending, &headers, client, &user, true).await
         }
         Err(SignUpError::EmailExists) => field_error(vec![(
             "email",
@@ -369,7 +408,7 @@ async fn signup(
 async fn signin(
     State(engine): State<SessionEngine>,
     Extension(pending): Extension<PendingChanges>,
-    ip: RequestIp,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -380,13 +419,39 @@ async fn signin(
     match engine.users().sign_in(&email, &password).await {
         Ok(user) => {
             engine.metrics().signins.inc();
-            start_session(&engine, &pending, &headers, ip, &user).await
+            start_session(&engine, &pending, &headers, client, &user, false).await
         }
         Err(SignInError::WrongCredentials) => {
+            engine.emit(&SecurityEvent::SignInFailed {
+                email: engine.email_fingerprint(&email),
+                client,
+            });
             Json(json!({"status": "WRONG_CREDENTIALS_ERROR"})).into_response()
         }
         Err(SignInError::Busy(_)) => RetryLater::busy().into_response(),
-        Err(SignInError::LockedOut { retry_after_secs }) => {
+        Err(SignInError::LockedOut {
+            retry_after_secs,
+            started,
+        }) => {
+            let email = engine.email_fingerprint(&email);
+            if started {
+                // This attempt failed and started the back-off.
+                engine.emit(&SecurityEvent::SignInFailed {
+                    email: email.clone(),
+                    client: client.clone(),
+                });
+                engine.emit(&SecurityEvent::LockoutStarted {
+                    email,
+                    backoff_secs: retry_after_secs,
+                    client,
+                });
+            } else {
+                engine.emit(&SecurityEvent::SignInLockedOut {
+                    email,
+                    retry_after_secs,
+                    client,
+                });
+            }
             RetryLater::too_many_requests(retry_after_secs).into_response()
         }
         Err(SignInError::Store(e)) => fail(&pending, e.into()),

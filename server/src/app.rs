@@ -17,7 +17,8 @@ use crate::extract::Session;
 /// What the app serves besides the FDI routes.
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
-    /// Serve `GET /metrics`.
+    /// Serve `GET /metrics` in this app. Leave it off and serve [`metrics_app`] on another (private) address
+    /// to keep the counters off the public listener.
     pub metrics: bool,
     /// Serve this directory with SPA fallback.
     pub static_dir: Option<PathBuf>,
@@ -64,6 +65,14 @@ async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         engine.metrics().render(),
     )
+}
+
+/// Only `GET /metrics` (everything else 404), for a listener of its own (the binary's `--metrics-listen`), so
+/// the counters need not be served on the public address.
+pub fn metrics_app(engine: &SessionEngine) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(engine.clone())
 }
 
 /// The full HTTP app: FDI routes, `GET /sessioninfo`, `GET /health`, optional `/metrics` and static files, CORS.

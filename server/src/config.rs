@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::accounts::AccountsConfig;
 use crate::hooks::{NoHooks, SessionHooks};
 use crate::lockout::LockoutConfig;
+use crate::security::AuditLogConfig;
 use crate::throttle::RateLimits;
 
 /// Cookie `SameSite` attribute.
@@ -93,8 +94,13 @@ pub struct SessionConfig {
     pub website_origins: Vec<String>,
     /// Access-token lifetime (default 3600 s).
     pub access_token_lifetime: Duration,
-    /// Refresh-token lifetime, sliding on use (default 100 days).
+    /// Refresh-token lifetime, sliding on use (default 100 days): a session unused this long ends.
     pub refresh_token_lifetime: Duration,
+    /// Absolute session lifetime, counted from the session's creation however often it is refreshed (default
+    /// 365 days; `None` turns it off). Past it a refresh answers 401 and the session is revoked (its Fauna token
+    /// deleted), and no access token is ever minted to expire after it. Checked in the refresh's
+    /// compare-and-swap, so instances sharing a database cannot race past it.
+    pub session_max_lifetime: Option<Duration>,
     /// `Secure` cookie attribute; default: `api_domain` is https.
     pub cookie_secure: Option<bool>,
     /// `SameSite` cookie attribute; default: `Lax` when the website and API share site and scheme, else `None`.
@@ -122,6 +128,8 @@ pub struct SessionConfig {
     pub email_exists_route: bool,
     /// Password reset, email verification and devices (default: email off, verification off).
     pub accounts: AccountsConfig,
+    /// The audit table of security events (default: off; see [`crate::security`]).
+    pub audit_log: AuditLogConfig,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -132,6 +140,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("website_origins", &self.website_origins)
             .field("access_token_lifetime", &self.access_token_lifetime)
             .field("refresh_token_lifetime", &self.refresh_token_lifetime)
+            .field("session_max_lifetime", &self.session_max_lifetime)
             .field("cookie_secure", &self.cookie_secure())
             .field("cookie_same_site", &self.cookie_same_site())
             .field("cookie_domain", &self.cookie_domain)
@@ -139,6 +148,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("rate_limits", &self.rate_limits)
             .field("lockout", &self.lockout)
             .field("accounts", &self.accounts)
+            .field("audit_log", &self.audit_log)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +161,7 @@ impl Default for SessionConfig {
             website_origins: Vec::new(),
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
+            session_max_lifetime: Some(Duration::from_secs(365 * 24 * 3600)),
             cookie_secure: None,
             cookie_same_site: None,
             cookie_domain: None,
@@ -163,6 +174,7 @@ impl Default for SessionConfig {
             lockout: LockoutConfig::default(),
             email_exists_route: true,
             accounts: AccountsConfig::default(),
+            audit_log: AuditLogConfig::default(),
         }
     }
 }

@@ -303,6 +303,15 @@ impl Session {
         self.pending.update(ResponseChanges::clear_all);
         Ok(())
     }
+
+    /// [`revoke`](Self::revoke) for a sign-out, which emits its own security event (no `revoked` one).
+    pub(crate) async fn revoke_signing_out(&self) -> Result<(), SessionError> {
+        self.engine
+            .revoke_session_because(self.handle(), None)
+            .await?;
+        self.pending.update(ResponseChanges::clear_all);
+        Ok(())
+    }
 }
 
 async fn extract(

@@ -52,6 +52,18 @@ pub trait SessionHooks: Send + Sync + 'static {
     async fn on_revoke(&self, revoked: &[RevokedSession]) {
         let _ = revoked;
     }
+
+    /// Every [`SecurityEvent`](crate::security::SecurityEvent) (sign-ins, failures, rate limits, lockouts,
+    /// sign-outs, refreshes, token theft, revocations), e.g. to alert on theft. Default: nothing.
+    ///
+    /// It is synchronous on purpose and runs on the request's task, after the event is logged and counted:
+    /// it cannot hold the request up by awaiting, and must not block either. Send alerts (HTTP, email) from a
+    /// task of its own (`tokio::spawn`) or through a bounded channel; see the example on
+    /// [`SecurityEvent`](crate::security::SecurityEvent). A panic in it is caught and logged; the request goes
+    /// on.
+    fn on_security_event(&self, event: &crate::security::SecurityEvent) {
+        let _ = event;
+    }
 }
 
 /// The session being created or refreshed, as a hook sees it.

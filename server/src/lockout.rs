@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use crate::crypto::now_ms;
 use crate::store::{SqlStore, StoreError, with_pool};
-use crate::users::{PasswordChangeError, SignInError, SignUpError, User, UserStore};
+use crate::users::{
+    PasswordChangeError, SignInError, SignUpError, User, UserStore, impl_user_store_around,
+};
 
 /// When an account backs off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,8 +131,7 @@ fn secs(ms: i64) -> u64 {
     u64::try_from((ms + 999) / 1000).unwrap_or(1).max(1)
 }
 
-#[async_trait::async_trait]
-impl<U: UserStore> UserStore for AccountLockout<U> {
+impl_user_store_around!([U: UserStore] AccountLockout<U>, |this| this.inner, {
     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError> {
         self.inner.sign_up(email, password).await
     }
@@ -143,6 +144,7 @@ impl<U: UserStore> UserStore for AccountLockout<U> {
         if let Some(ms) = self.locked_for(email, now).await? {
             return Err(SignInError::LockedOut {
                 retry_after_secs: secs(ms),
+                started: false,
             });
         }
         match self.inner.sign_in(email, password).await {
@@ -151,28 +153,14 @@ impl<U: UserStore> UserStore for AccountLockout<U> {
                 Ok(user)
             }
             Err(SignInError::WrongCredentials) => match self.record_failure(email, now).await? {
-                Some(ms) => {
-                    tracing::warn!(backoff_secs = secs(ms), "account sign-in backing off");
-                    Err(SignInError::LockedOut {
-                        retry_after_secs: secs(ms),
-                    })
-                }
+                Some(ms) => Err(SignInError::LockedOut {
+                    retry_after_secs: secs(ms),
+                    started: true,
+                }),
                 None => Err(SignInError::WrongCredentials),
             },
             Err(e) => Err(e),
         }
-    }
-
-    async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
-        self.inner.email_exists(email).await
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        self.inner.user_by_email(email).await
-    }
-
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        self.inner.user_by_id(user_id).await
     }
 
     /// The inner store's change; a new password (set through a reset link) also ends the sign-in back-off.
@@ -187,28 +175,15 @@ impl<U: UserStore> UserStore for AccountLockout<U> {
         }
         Ok(changed)
     }
-}
+});
 
-#[async_trait::async_trait]
-impl UserStore for Arc<dyn UserStore> {
+impl_user_store_around!([] Arc<dyn UserStore>, |this| (**this), {
     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError> {
         (**self).sign_up(email, password).await
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
         (**self).sign_in(email, password).await
-    }
-
-    async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
-        (**self).email_exists(email).await
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        (**self).user_by_email(email).await
-    }
-
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        (**self).user_by_id(user_id).await
     }
 
     async fn set_password(
@@ -218,7 +193,7 @@ impl UserStore for Arc<dyn UserStore> {
     ) -> Result<bool, PasswordChangeError> {
         (**self).set_password(user_id, password).await
     }
-}
+});
 
 #[cfg(test)]
 mod tests {

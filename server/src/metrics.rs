@@ -1,8 +1,10 @@
 //! Event counters, exposed in the Prometheus/OpenMetrics text format through `prometheus-client`
 //! (`--metrics`, `GET /metrics`).
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 /// Event counters of one engine. All counters only grow; each is exported as `fauna_session_<name>_total`.
@@ -25,6 +27,17 @@ pub struct Metrics {
     pub(crate) signups: Counter,
     /// Successful sign-ins.
     pub(crate) signins: Counter,
+    /// Security events by name (`fauna_session_security_events_total{event="…"}`).
+    pub(crate) security_events: Family<EventLabel, Counter>,
+    /// Audit rows not written (queue full or database error).
+    pub(crate) audit_rows_dropped: Counter,
+}
+
+/// The label of [`Metrics::security_events`].
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct EventLabel {
+    /// The event's name ([`SecurityEvent::name`](crate::security::SecurityEvent::name)).
+    pub(crate) event: &'static str,
 }
 
 /// The `Content-Type` of [`Metrics::render`]'s text.
@@ -47,6 +60,19 @@ impl Default for Metrics {
         let sessions_revoked = counter("sessions_revoked", "Sessions revoked.");
         let signups = counter("signups", "Email/password sign-ups.");
         let signins = counter("signins", "Successful email/password sign-ins.");
+        let audit_rows_dropped = counter(
+            "audit_rows_dropped",
+            "Security events not written to the audit table (queue full or database error).",
+        );
+        let security_events = Family::<EventLabel, Counter>::default();
+        for event in crate::security::SecurityEvent::NAMES {
+            let _ = security_events.get_or_create(&EventLabel { event });
+        }
+        registry.register(
+            "security_events",
+            "Security events (sign-ins, failures, limits, token theft, revocations) by name.",
+            security_events.clone(),
+        );
         Self {
             registry,
             sessions_created,
@@ -57,6 +83,8 @@ impl Default for Metrics {
             sessions_revoked,
             signups,
             signins,
+            security_events,
+            audit_rows_dropped,
         }
     }
 }
@@ -94,6 +122,10 @@ mod tests {
         assert!(text.contains("\nfauna_session_signins_total 0\n"), "{text}");
         assert!(
             text.contains("# TYPE fauna_session_signups counter"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nfauna_session_security_events_total{event=\"token_theft\"} 0\n"),
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");

@@ -48,6 +48,8 @@ pub enum SignInError {
     LockedOut {
         /// Seconds until sign-in may be tried again.
         retry_after_secs: u64,
+        /// This attempt failed and started (or lengthened) the back-off; `false`: refused during one.
+        started: bool,
     },
     /// Password hashing is at capacity; answered 503 with `Retry-After`.
     #[error(transparent)]
@@ -89,6 +91,47 @@ pub trait UserStore: Send + Sync + 'static {
         password: &str,
     ) -> Result<bool, PasswordChangeError>;
 }
+
+/// `impl UserStore` for a store that wraps another: the three lookups (`email_exists`, `user_by_email`,
+/// `user_by_id`) are answered by the wrapped store `$inner` (an expression in which `$this` is `self`), the
+/// other methods are the ones given.
+///
+/// ```ignore
+/// impl_user_store_around!([U: UserStore] Wrapper<U>, |this| this.inner, {
+///     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError> { .. }
+///     async fn sign_in(..) .. async fn set_password(..) ..
+/// });
+/// ```
+macro_rules! impl_user_store_around {
+    ([$($generics:tt)*] $ty:ty, |$this:ident| $inner:expr, { $($methods:tt)* }) => {
+        #[async_trait::async_trait]
+        impl<$($generics)*> $crate::users::UserStore for $ty {
+            $($methods)*
+
+            async fn email_exists(&self, email: &str) -> Result<bool, $crate::store::StoreError> {
+                let $this = self;
+                $inner.email_exists(email).await
+            }
+
+            async fn user_by_email(
+                &self,
+                email: &str,
+            ) -> Result<Option<$crate::users::User>, $crate::store::StoreError> {
+                let $this = self;
+                $inner.user_by_email(email).await
+            }
+
+            async fn user_by_id(
+                &self,
+                user_id: &str,
+            ) -> Result<Option<$crate::users::User>, $crate::store::StoreError> {
+                let $this = self;
+                $inner.user_by_id(user_id).await
+            }
+        }
+    };
+}
+pub(crate) use impl_user_store_around;
 
 /// Normalise an email the way sign-up and sign-in compare them: trimmed, lower-cased.
 pub fn normalise_email(email: &str) -> String {

@@ -1,32 +1,12 @@
 //! The `fauna-session-server` binary, spawned as a process: flags, env, static files, logs, graceful shutdown.
 
-use std::io::Read as _;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fauna-session-server");
+mod common;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-fn wait_ready(port: u16, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            child.try_wait().expect("try_wait").is_none(),
-            "server exited early"
-        );
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::process::{BIN, Binary};
 
 #[test]
 fn help_lists_flags_and_env() {
@@ -43,6 +23,8 @@ fn help_lists_flags_and_env() {
         "--website-origin",
         "--access-token-lifetime",
         "--refresh-token-lifetime",
+        "--session-max-lifetime",
+        "FAUNA_SESSION_SESSION_MAX_LIFETIME",
         "--cookie-secure",
         "--cookie-same-site",
         "--cookie-domain",
@@ -68,26 +50,15 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
     std::fs::create_dir_all(&web).expect("mkdir");
     std::fs::write(web.join("index.html"), "<h1>app</h1>").expect("write");
     std::fs::write(web.join("app.js"), "console.log(1)").expect("write");
-    let port = free_port();
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .current_dir(dir.path())
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--static-dir",
-            "web",
-            "--log",
-            "debug",
-        ])
+        .args(["--static-dir", "web", "--log", "debug"])
         .env("FAUNA_SESSION_METRICS", "1")
         .env("FAUNA_SESSION_WEBSITE_ORIGIN", "http://127.0.0.1:8000")
-        .env("FAUNA_SESSION_ACCESS_TOKEN_LIFETIME", "120")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn server");
-    wait_ready(port, &mut child);
-    let base = format!("http://127.0.0.1:{port}");
+        .env("FAUNA_SESSION_ACCESS_TOKEN_LIFETIME", "120");
+    let server = Binary::start(command);
+    let base = server.url();
     let http = reqwest::Client::new();
     assert!(
         dir.path().join("fauna-session.sqlite").exists(),
@@ -183,34 +154,8 @@ async fn serves_app_static_files_and_shuts_down_gracefully() {
         .send()
         .await;
 
-    let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill")
-        .success();
-    assert!(ok);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (status, logs) = server.terminate();
     assert!(status.success(), "graceful exit, got {status}");
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut logs)
-        .expect("read");
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut logs)
-        .expect("read");
     assert!(logs.contains("listening"), "{logs}");
     for secret in [&at, &rt, &password.to_owned()] {
         assert!(

@@ -129,8 +129,12 @@ impl Fauna {
 
     /// Queries the emulator has served so far.
     async fn served(&self) -> u64 {
-        let stats: Value = self
-            .http
+        self.stats().await["queries"].as_u64().unwrap()
+    }
+
+    /// The emulator's counters (`/_emulator/stats`).
+    async fn stats(&self) -> Value {
+        self.http
             .get(format!("{}/_emulator/stats", self.endpoint()))
             .bearer_auth("secret")
             .send()
@@ -138,37 +142,31 @@ impl Fauna {
             .unwrap()
             .json()
             .await
-            .unwrap();
-        stats["queries"].as_u64().unwrap()
+            .unwrap()
     }
 
-    /// Delay the next `count` queries by `ms`.
-    async fn delay(&self, ms: u64, count: u64) {
+    /// Arm a fault (`/_emulator/fault`), e.g. `{"delay_ms": 100, "count": 1}`.
+    async fn fault(&self, fault: Value) {
         let res = self
             .http
             .post(format!("{}/_emulator/fault", self.endpoint()))
             .bearer_auth("secret")
-            .json(&json!({"delay_ms": ms, "count": count}))
+            .json(&fault)
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
     }
 
+    /// Delay the next `count` queries by `ms`.
+    async fn delay(&self, ms: u64, count: u64) {
+        self.fault(json!({"delay_ms": ms, "count": count})).await;
+    }
+
     /// Waits (bounded: 10 s) until a query is held by the emulator, i.e. a caller is waiting on Fauna.
     async fn wait_for_query_in_flight(&self) {
         for _ in 0..500 {
-            let stats: Value = self
-                .http
-                .get(format!("{}/_emulator/stats", self.endpoint()))
-                .bearer_auth("secret")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if stats["in_flight"].as_u64().unwrap() > 0 {
+            if self.stats().await["in_flight"].as_u64().unwrap() > 0 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -177,15 +175,7 @@ impl Fauna {
     }
 
     async fn inject(&self, status: u16, count: u64) {
-        let res = self
-            .http
-            .post(format!("{}/_emulator/fault", self.endpoint()))
-            .bearer_auth("secret")
-            .json(&json!({"status": status, "count": count}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        self.fault(json!({"status": status, "count": count})).await;
     }
 
     fn config(&self, frontend: bool) -> FaunaConfig {
@@ -241,6 +231,11 @@ async fn merge_route(
 }
 
 impl Server {
+    /// The live session handles of `uid`, as the engine lists them.
+    async fn handles(&self, uid: &str) -> Vec<String> {
+        self.engine.session_handles_for_user(uid).await.unwrap()
+    }
+
     /// `POST /test/merge` with `c`'s access token; `c` takes the re-signed token.
     async fn merge(&self, c: &mut Client, update: Value) {
         let res = self
@@ -260,6 +255,17 @@ impl Server {
     }
 
     async fn start_on(backend: Backend, fauna: &Fauna, frontend: bool, users: Users) -> Server {
+        Self::start_with(backend, fauna, frontend, users, |_| {}).await
+    }
+
+    /// Like [`start_on`](Self::start_on), with the session config adjusted by `f`.
+    async fn start_with(
+        backend: Backend,
+        fauna: &Fauna,
+        frontend: bool,
+        users: Users,
+        f: impl FnOnce(&mut SessionConfig),
+    ) -> Server {
         let (url, dir) = common::fresh_database(backend).await;
         let store = SqlStore::connect(&url).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -268,12 +274,13 @@ impl Server {
             create_missing_user_documents: users == Users::Sql,
             ..fauna.config(frontend)
         };
-        let config = SessionConfig {
+        let mut config = SessionConfig {
             api_domain: format!("http://{addr}"),
             access_token_lifetime: LIFETIME,
             hooks: Arc::new(FaunaHooks::new(fauna_config.clone())),
             ..SessionConfig::default()
         };
+        f(&mut config);
         let store: Arc<SqlStore> = Arc::new(store);
         let user_store: Arc<dyn UserStore> = match users {
             Users::Sql | Users::SqlStrict => Arc::new(WithFaunaUserDocuments::new(
@@ -601,14 +608,7 @@ async fn fauna_down_at_sign_in_creates_no_session() {
     let c = server.sign_up(&email).await;
     let uid = c.user_id();
     assert_eq!(server.sign_out(&c).await, 200);
-    assert!(
-        server
-            .engine
-            .session_handles_for_user(&uid)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(server.handles(&uid).await.is_empty());
 
     fauna.down().await;
     let res = server.sign_in(&email).await;
@@ -621,14 +621,7 @@ async fn fauna_down_at_sign_in_creates_no_session() {
         message, "fauna unavailable",
         "the 503 body names the service only (the cause is logged): {body}"
     );
-    assert!(
-        server
-            .engine
-            .session_handles_for_user(&uid)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(server.handles(&uid).await.is_empty());
 
     // 401 (wrong server secret), 429 and 5xx from Fauna: no session either.
     fauna.up().await;
@@ -636,14 +629,7 @@ async fn fauna_down_at_sign_in_creates_no_session() {
         fauna.inject(status, 3).await;
         let res = server.sign_in(&email).await;
         assert_eq!(res.status(), 503, "Fauna answering {status}");
-        assert!(
-            server
-                .engine
-                .session_handles_for_user(&uid)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(server.handles(&uid).await.is_empty());
         fauna.inject(503, 0).await;
     }
     // Throttling shorter than the retry budget is absorbed (3 requests for 1 sign-in).
@@ -652,15 +638,7 @@ async fn fauna_down_at_sign_in_creates_no_session() {
     let res = server.sign_in(&email).await;
     assert_eq!(res.status(), 200);
     assert_eq!(fauna.served().await - before, 3);
-    assert_eq!(
-        server
-            .engine
-            .session_handles_for_user(&uid)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(server.handles(&uid).await.len(), 1);
 }
 
 #[tokio::test]
@@ -705,14 +683,7 @@ async fn missing_user_document_fails_cleanly() {
         other => panic!("expected a hook error, got {other:?}"),
     }
     assert_eq!(err.status(), 503);
-    assert!(
-        server
-            .engine
-            .session_handles_for_user(&uid)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(server.handles(&uid).await.is_empty());
     let (_, body) = fauna
         .query(&fauna.server_key, "Token.all().count()", json!({}))
         .await;
@@ -788,14 +759,7 @@ async fn slow_fauna_times_out_instead_of_hanging() {
     assert_eq!(res.status(), 503);
     // Not a timing assertion on speed: only that the call was cut by the timeout, not by Fauna.
     assert!(started.elapsed() < Duration::from_secs(25));
-    assert!(
-        server
-            .engine
-            .session_handles_for_user(&c.user_id())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(server.handles(&c.user_id()).await.is_empty());
 }
 
 #[tokio::test]
@@ -869,7 +833,7 @@ async fn refresh_racing_a_payload_update_keeps_the_update(backend: Backend) {
         assert!(fauna.identity(&token_after).await.is_some());
         // And in the database, which the next token is minted from.
         let uid = c.user_id();
-        let handles = server.engine.session_handles_for_user(&uid).await.unwrap();
+        let handles = server.handles(&uid).await;
         let info = server
             .engine
             .session_information(handle.as_deref().unwrap_or(&handles[0]))
@@ -891,4 +855,38 @@ async fn refresh_racing_a_payload_update_keeps_the_update_sqlite() {
 #[tokio::test]
 async fn refresh_racing_a_payload_update_keeps_the_update_postgres() {
     refresh_racing_a_payload_update_keeps_the_update(Backend::Postgres).await;
+}
+
+/// Past the absolute session lifetime a refresh answers 401 and the session's Fauna token is deleted at once
+/// (its ttl, the access-token lifetime of 60 s plus the lag, would have let it work for a minute).
+async fn max_lifetime_deletes_the_sessions_token(backend: Backend) {
+    let fauna = Fauna::start().await;
+    let server = Server::start_with(backend, &fauna, true, Users::Sql, |c| {
+        c.session_max_lifetime = Some(Duration::from_secs(2));
+        c.access_token_lifetime = Duration::from_secs(60);
+    })
+    .await;
+    let mut c = server.sign_up(&email()).await;
+    let signed_up = std::time::Instant::now();
+    let (status, _) = server.refresh(&mut c).await;
+    assert_eq!(status, 200);
+    let t = c.faunadb_token().unwrap();
+    assert_eq!(fauna.identity(&t).await, Some(c.user_id()));
+    tokio::time::sleep(Duration::from_millis(2_200).saturating_sub(signed_up.elapsed())).await;
+    let (status, body) = server.refresh(&mut c).await;
+    assert_eq!(status, 401);
+    assert_eq!(body, json!({"message": "unauthorised"}));
+    assert_eq!(fauna.identity(&t).await, None, "the Fauna token is deleted");
+    let (status, _) = server.refresh(&mut c).await;
+    assert_eq!(status, 401, "the session stays ended");
+}
+
+#[tokio::test]
+async fn max_lifetime_deletes_the_sessions_token_sqlite() {
+    max_lifetime_deletes_the_sessions_token(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_lifetime_deletes_the_sessions_token_postgres() {
+    max_lifetime_deletes_the_sessions_token(Backend::Postgres).await;
 }

@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Backend, TestServer, Tokens, assert_cookies_cleared, front_token, header, jwt_payload,
-    set_cookie, set_cookies,
+    Backend, TestServer, Tokens, assert_cookies_cleared, front_token, header, json_body,
+    jwt_payload, set_cookie, set_cookies,
 };
 use fauna_session_server::{AntiCsrf, SameSite, TokenTransfer};
 use serde_json::{Value, json};
@@ -51,7 +51,7 @@ async fn cookie_mode_lifecycle(b: Backend) {
         "refresh must send front-token"
     );
     t.update(r.headers());
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({}));
+    assert_eq!(json_body(r).await, json!({}));
     let r = s.session_info(&t).await;
     assert_eq!(r.status(), 200);
     t.update(r.headers());
@@ -63,24 +63,12 @@ async fn cookie_mode_lifecycle(b: Backend) {
         .expect("signout");
     assert_eq!(r.status(), 200);
     assert_cookies_cleared(r.headers());
-    assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"status": "OK"})
-    );
+    assert_eq!(json_body(r).await, json!({"status": "OK"}));
     // The refresh token no longer works.
     let r = s.refresh(&t).await;
     assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "unauthorised"})
-    );
-    assert!(
-        s.engine
-            .session_handles_for_user(&user_id)
-            .await
-            .expect("handles")
-            .is_empty()
-    );
+    assert_eq!(json_body(r).await, json!({"message": "unauthorised"}));
+    assert!(s.handles(&user_id).await.is_empty());
 }
 
 async fn header_mode_lifecycle(b: Backend) {
@@ -313,17 +301,10 @@ async fn token_theft_detected(b: Backend) {
     assert_eq!(r.status(), 401);
     assert_cookies_cleared(r.headers());
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
+        json_body(r).await,
         json!({"message": "token theft detected"})
     );
-    assert!(
-        s.engine
-            .session_handles_for_user(&user_id)
-            .await
-            .expect("handles")
-            .is_empty(),
-        "session revoked"
-    );
+    assert!(s.handles(&user_id).await.is_empty(), "session revoked");
     assert_eq!(
         s.refresh(&t1).await.status(),
         401,
@@ -342,10 +323,7 @@ async fn refresh_twice_then_old_token_is_theft(b: Backend) {
     assert_eq!(r.status(), 200, "refresh with the child promotes it");
     let r = s.refresh(&t0).await;
     assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.json::<Value>().await.expect("json")["message"],
-        "token theft detected"
-    );
+    assert_eq!(json_body(r).await["message"], "token theft detected");
 }
 
 async fn anti_csrf_matrix(b: Backend) {
@@ -369,10 +347,7 @@ async fn anti_csrf_matrix(b: Backend) {
     assert_eq!(post(&t).await.expect("post").status(), 200);
     let r = post(&no_csrf).await.expect("post");
     assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.json::<Value>().await.expect("json")["message"],
-        "try refresh token"
-    );
+    assert_eq!(json_body(r).await["message"], "try refresh token");
     assert_eq!(post(&wrong).await.expect("post").status(), 401);
     // GET is not checked.
     assert_eq!(s.session_info(&no_csrf).await.status(), 200);
@@ -418,10 +393,7 @@ async fn anti_csrf_matrix(b: Backend) {
         .await
         .expect("refresh");
     assert_eq!(r.status(), 401, "refresh without rid");
-    assert_eq!(
-        r.json::<Value>().await.expect("json")["message"],
-        "unauthorised"
-    );
+    assert_eq!(json_body(r).await["message"], "unauthorised");
     assert_eq!(s.refresh(&t).await.status(), 200);
     let h = s.new_session("header").await;
     assert_eq!(
@@ -462,10 +434,7 @@ async fn expired_access_token_asks_for_refresh(b: Backend) {
         set_cookies(r.headers()).is_empty(),
         "try refresh token leaves tokens alone"
     );
-    assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "try refresh token"})
-    );
+    assert_eq!(json_body(r).await, json!({"message": "try refresh token"}));
     let r = s.refresh(&t).await;
     assert_eq!(r.status(), 200);
     t.update(r.headers());
@@ -552,7 +521,7 @@ async fn payload_merge_and_session_data(b: Backend) {
         .await
         .expect("data");
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({}));
+    assert_eq!(json_body(r).await, json!({}));
     let handle = p["sessionHandle"].as_str().expect("handle");
     let info = s
         .engine
@@ -579,7 +548,7 @@ async fn invalid_claims_answer_403(b: Backend) {
         "a claim failure leaves the session alone"
     );
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
+        json_body(r).await,
         json!({"message": "invalid claim", "claimValidationErrors": [
             {"id": "role", "reason": {"message": "value does not exist", "expectedValue": "admin", "actualValue": null}},
             {"id": "teams", "reason": {"message": "value does not exist", "expectedToInclude": "ops", "actualValue": null}},
@@ -611,7 +580,7 @@ async fn invalid_claims_answer_403(b: Backend) {
     t.update(r.headers());
     let r = call(&t).await.expect("admin");
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.expect("json"), json!({"ok": true}));
+    assert_eq!(json_body(r).await, json!({"ok": true}));
 }
 
 async fn revoke_all_sessions_of_a_user(b: Backend) {
@@ -640,27 +609,14 @@ async fn revoke_all_sessions_of_a_user(b: Backend) {
             anti_csrf: None,
         });
     }
-    assert_eq!(
-        s.engine
-            .session_handles_for_user(&user)
-            .await
-            .expect("handles")
-            .len(),
-        3
-    );
+    assert_eq!(s.handles(&user).await.len(), 3);
     let revoked = s
         .engine
         .revoke_all_sessions_for_user(&user)
         .await
         .expect("revoke");
     assert_eq!(revoked.len(), 3);
-    assert!(
-        s.engine
-            .session_handles_for_user(&user)
-            .await
-            .expect("handles")
-            .is_empty()
-    );
+    assert!(s.handles(&user).await.is_empty());
     for t in &sessions {
         assert_eq!(s.refresh(t).await.status(), 401);
         // Access tokens stay valid until exp (stateless verification).
@@ -674,15 +630,7 @@ async fn key_rotation_keeps_old_tokens_valid(b: Backend) {
     let old_kid = s.engine.keys().keys()[0].kid.clone();
     let new_kid = s.engine.rotate_signing_key().await.expect("rotate");
     assert_ne!(old_kid, new_kid);
-    let jwks: Value = s
-        .http
-        .get(s.at("/auth/jwt/jwks.json"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = s.get_json("/auth/jwt/jwks.json").await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .expect("keys")
@@ -716,15 +664,7 @@ async fn key_rotation_keeps_old_tokens_valid(b: Backend) {
     let ahead = s2.engine.rotate_signing_key().await.expect("rotate");
     let t = s2.new_session("header").await;
     assert_eq!(kid_of(&t.access), signing);
-    let jwks: Value = s2
-        .http
-        .get(s2.at("/auth/jwt/jwks.json"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = s2.get_json("/auth/jwt/jwks.json").await;
     assert!(
         jwks["keys"]
             .as_array()
@@ -801,15 +741,7 @@ async fn jwks_verifies_our_tokens(b: Backend) {
         "/auth/.well-known/openid-configuration",
         "/.well-known/openid-configuration",
     ] {
-        let oidc: Value = s
-            .http
-            .get(s.at(path))
-            .send()
-            .await
-            .expect("oidc")
-            .json()
-            .await
-            .expect("json");
+        let oidc = s.get_json(path).await;
         assert_eq!(oidc["issuer"], format!("{}/auth", s.url));
         assert_eq!(oidc["jwks_uri"], format!("{}/auth/jwt/jwks.json", s.url));
     }
@@ -841,7 +773,7 @@ async fn signup_signin_bodies(b: Backend) {
         .await
         .expect("signup");
     assert_eq!(
-        r.json::<Value>().await.expect("json"),
+        json_body(r).await,
         json!({"status": "FIELD_ERROR", "formFields": [{"id": "email", "error": "This email already exists. Please sign in instead."}]})
     );
     let r = post("/auth/signup", creds("not-an-email", "short"))
@@ -861,7 +793,7 @@ async fn signup_signin_bodies(b: Backend) {
     .await
     .expect("signup");
     assert_eq!(
-        r.json::<Value>().await.expect("json")["formFields"][0],
+        json_body(r).await["formFields"][0],
         json!({"id": "password", "error": "Field is not optional"})
     );
 
@@ -881,7 +813,7 @@ async fn signup_signin_bodies(b: Backend) {
         assert_eq!(r.status(), 200);
         assert!(set_cookies(r.headers()).is_empty());
         assert_eq!(
-            r.json::<Value>().await.expect("json"),
+            json_body(r).await,
             json!({"status": "WRONG_CREDENTIALS_ERROR"})
         );
     }
@@ -937,15 +869,7 @@ async fn bad_input_never_500(b: Backend) {
         b64.encode(json!({"alg": alg, "typ": "JWT", "kid": kid, "version": "5"}).to_string())
     };
     // HS256 "signed" with the public key bytes (algorithm confusion).
-    let jwks: Value = s
-        .http
-        .get(s.at("/auth/jwt/jwks.json"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = s.get_json("/auth/jwt/jwks.json").await;
     let n = jwks["keys"][0]["n"].as_str().expect("n").to_owned();
     let hs_input = format!("{}.{}", hdr("HS256", &kid), parts[1]);
     let hs_sig = {
@@ -1124,10 +1048,7 @@ async fn missing_session_answers(b: Backend) {
         set_cookies(r.headers()).is_empty(),
         "no Set-Cookie without a session"
     );
-    assert_eq!(
-        r.json::<Value>().await.expect("json"),
-        json!({"message": "unauthorised"})
-    );
+    assert_eq!(json_body(r).await, json!({"message": "unauthorised"}));
     let r = s
         .http
         .post(s.at("/auth/session/refresh"))

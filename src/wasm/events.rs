@@ -59,7 +59,7 @@ fn dispatch(settings: &Settings, event: &Event, claim_errors: Option<&JsValue>) 
         if let Some(errs) = claim_errors {
             sys::set(&o, body::CLAIM_VALIDATION_ERRORS, errs);
         }
-        let _ = f.call1(&JsValue::UNDEFINED, &o);
+        sys::call(f, &o);
     }
     #[cfg(feature = "std")]
     {

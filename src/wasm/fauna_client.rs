@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Fail, fauna_requests, settings, sys};
+use super::{Fail, driver, settings, sys};
 use crate::error::Error;
 use crate::fauna::wire::{self, FaunaError};
 
@@ -50,9 +50,7 @@ impl Fauna {
             .endpoint
             .query_url();
         // No session: no request (a Rust app asks for its data, it has no placeholder secret to send).
-        fauna_requests::fresh_info(&settings)
-            .await
-            .map_err(session_error)?;
+        driver::fresh().await.map_err(session_error)?;
         let headers = sys::object();
         sys::set(
             &headers,
@@ -64,7 +62,7 @@ impl Fauna {
         sys::set(&init, "headers", &headers);
         let body = wire::request_body(fql, &arguments);
         sys::set(&init, "body", &JsValue::from_str(&body));
-        let resp = fauna_requests::send(&settings, &JsValue::from_str(&endpoint), &init)
+        let resp = driver::fauna_request(&JsValue::from_str(&endpoint), &init)
             .await
             .map_err(session_error)?;
         let status = resp.status();

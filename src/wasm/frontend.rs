@@ -1,9 +1,12 @@
 //! Frontend session state: the protocol's cookies (shared by every tab and by the SuperTokens JS SDK), the
 //! front token, the tokens of a response, and the server's clock.
 //!
-//! Nothing is cached in memory: every read goes to `document.cookie`, so tabs and frames agree.
+//! No session state is cached in memory: every read goes to `document.cookie`, so tabs and frames agree (only the
+//! last front token that parsed is remembered, so that an unchanged session is not decoded again on every request).
 
+use alloc::borrow::ToOwned;
 use alloc::string::String;
+use core::cell::RefCell;
 
 use wasm_bindgen::JsValue;
 
@@ -42,7 +45,7 @@ pub(crate) fn state() -> LocalSessionState {
     // An empty value is a cleared cookie (a browser may still list it for a moment), not a corrupt one.
     let last = cookies::get(&all, cookies::LAST_ACCESS_TOKEN_UPDATE).filter(|v| !v.is_empty());
     let front = cookies::get(&all, cookies::FRONT_TOKEN).filter(|v| !v.is_empty());
-    let readable = front.is_some_and(|f| parse_front_token(f).is_ok());
+    let readable = front.is_some_and(readable_front_token);
     match failure::stored_state(last, front, readable) {
         Stored::State(s) => s,
         Stored::Corrupt => {
@@ -50,6 +53,21 @@ pub(crate) fn state() -> LocalSessionState {
             LocalSessionState::NotExists
         }
     }
+}
+
+sys::page_local!(READABLE: RefCell<String> = RefCell::new(String::new()));
+
+/// Whether `raw` parses as a front token. The parse depends on the text alone, so the last token that parsed is
+/// remembered: a request with an unchanged session does not decode it again.
+fn readable_front_token(raw: &str) -> bool {
+    if READABLE.with(|r| *r.borrow() == raw) {
+        return true;
+    }
+    let ok = parse_front_token(raw).is_ok();
+    if ok {
+        READABLE.with(|r| raw.clone_into(&mut r.borrow_mut()));
+    }
+    ok
 }
 
 /// Clears an unreadable stored session (as a `front-token: remove` would), leaving "known signed out".
@@ -61,9 +79,8 @@ fn clear_corrupt() {
 
 /// Server-clock "now" (client clock plus the persisted skew).
 pub(crate) fn adjusted_now() -> f64 {
-    let skew = sys::local_storage()
-        .and_then(|s| s.get_item(cookies::CLOCK_SKEW_KEY).ok().flatten())
-        .map(|v| js_sys::Number::parse_float(&v))
+    let skew = sys::storage_get(cookies::CLOCK_SKEW_KEY)
+        .map(|v| sys::parse_float(&v))
         .filter(|v| v.is_finite())
         .unwrap_or(0.0);
     state::adjusted_now(sys::now_ms(), skew)
@@ -71,10 +88,9 @@ pub(crate) fn adjusted_now() -> f64 {
 
 /// Parses a front token into its JSON object, checking its shape.
 pub(crate) fn parse_front_token(raw: &str) -> Result<JsValue, Error> {
-    let bytes = front_token::base64_decode(raw)?;
-    let json = sys::utf8_text(&bytes).ok_or(Error::MalformedFrontToken(FrontTokenError::Utf8))?;
+    let json = sys::base64_utf8_text(raw)?;
     let shape = Error::MalformedFrontToken(FrontTokenError::Shape);
-    let v = sys::json_parse(&json).map_err(|_| shape.clone())?;
+    let v = sys::json_parse(&json).ok_or_else(|| shape.clone())?;
     let up = sys::get(&v, front_token::UP);
     if sys::get(&v, front_token::UID).as_string().is_none()
         || sys::get(&v, front_token::ATE).as_f64().is_none()
@@ -140,13 +156,10 @@ pub(crate) fn set_front_token(settings: &Settings, value: &str) -> Result<(), Er
     let old = sys::cookie(cookies::FRONT_TOKEN);
     write_cookie(settings, cookies::FRONT_TOKEN, value, FOREVER);
     let up = sys::get(&new, front_token::UP);
-    if let Some(iat) = sys::get(&up, "iat").as_f64()
-        && let Some(s) = sys::local_storage()
-    {
-        let _ = s.set_item(
-            cookies::CLOCK_SKEW_KEY,
-            &sys::number_text(state::clock_skew_ms(iat, now), 10),
-        );
+    if let Some(iat) = sys::get(&up, "iat").as_f64() {
+        // A number: `setItem` stores its `toString()`.
+        let skew = JsValue::from_f64(state::clock_skew_ms(iat, now));
+        sys::storage_set(cookies::CLOCK_SKEW_KEY, &skew);
     }
     if let Some(old) = old {
         let changed = match parse_front_token(&old) {
@@ -199,5 +212,5 @@ pub(crate) fn save_response_tokens(
 
 /// A response header's value.
 pub(crate) fn response_header(resp: &web_sys::Response, name: &str) -> Option<String> {
-    sys::headers(resp).get(name).ok().flatten()
+    sys::header(&sys::get(resp, "headers"), name)
 }

@@ -2,18 +2,17 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `sys` | browser bindings and helpers: cookies, storage, clocks, the native `fetch`, JS objects, callbacks |
-//! | `lock` | the cross-tab refresh lock (Web Locks; the localStorage lock with `compat`) |
+//! | `sys` | browser bindings and helpers: cookies, storage, clocks, JS objects, callbacks |
+//! | `lock` | the localStorage refresh lock where Web Locks are missing (`compat`) |
 //! | `settings` | what `init` configured: the validated config and the JS hooks |
 //! | `tab_sync` | session events sent to and received from the origin's other tabs (`BroadcastChannel`, `storage`) |
 //! | `events` | session events to `onHandleEvent`, to Rust subscribers and to the other tabs |
 //! | `frontend` | frontend session state: the protocol's cookies, the front token, tokens from responses |
-//! | `hooks` | `preAPIHook`/`postAPIHook` around the refresh and sign-out calls |
-//! | `refresh` | the single-flight refresh |
-//! | `fauna_requests` | Fauna requests managed by the session; the fresh front token and `faunadbToken` |
-//! | `fetch` | the request algorithm for `fetch`, the `window.fetch` patch |
+//! | `driver` | the request, refresh (single flight) and session-API flows: `driver.js` awaits, Rust decides |
+//! | `claims` | session claims: `getClaimValue`, `validateClaims`, the `EmailVerificationClaim` object |
+//! | `fetch` | `fetch` with the session handling as a Rust future (`std`) |
 //! | `xhr` | the same for `XMLHttpRequest` (`compat`) |
-//! | `api` | the session API both front doors share |
+//! | `api` | the session API as Rust futures (`std`) |
 //! | `fauna_client` | the typed FQL v10 client of the Rust API (`std` + `serde`) |
 //! | `session` | the Rust API (`std`) |
 //!
@@ -25,16 +24,18 @@ use crate::error::Error;
 
 pub(crate) mod sys;
 
+#[cfg(feature = "std")]
 pub(crate) mod api;
+pub(crate) mod claims;
+pub(crate) mod driver;
 pub(crate) mod events;
 #[cfg(feature = "serde")]
 pub(crate) mod fauna_client;
-pub(crate) mod fauna_requests;
+#[cfg(feature = "std")]
 pub(crate) mod fetch;
 pub(crate) mod frontend;
-pub(crate) mod hooks;
+#[cfg(feature = "compat")]
 pub(crate) mod lock;
-pub(crate) mod refresh;
 #[cfg(feature = "std")]
 pub(crate) mod session;
 pub(crate) mod settings;
@@ -65,27 +66,70 @@ impl Fail {
     /// For JavaScript: typed errors become `Error` objects with the error's message.
     pub(crate) fn into_js(self) -> JsValue {
         match self {
-            Fail::Err(e) => sys::js_error(&e.message()),
+            Fail::Err(e) => {
+                let js = sys::js_error(&e.message());
+                #[cfg(feature = "std")]
+                typed::remember(&js, e);
+                js
+            }
             Fail::Js(v) => v,
         }
     }
 
-    /// For Rust: JavaScript values become [`Error`] variants.
+    /// For Rust: JavaScript values become [`Error`] variants (our own errors, made by [`Fail::into_js`] on their
+    /// way through the driver, become their variant again).
     #[cfg(feature = "std")]
     pub(crate) fn into_error(self) -> Error {
         match self {
             Fail::Err(e) => e,
             Fail::Js(v) => match wasm_bindgen::JsCast::dyn_ref::<web_sys::Response>(&v) {
                 Some(r) => Error::RefreshFailed { status: r.status() },
-                None => Error::Js(sys::error_message(&v)),
+                None => typed::recall(&v).unwrap_or_else(|| Error::Js(sys::error_message(&v))),
             },
         }
     }
 }
 
+/// The Rust API's typed errors across the driver: the last few `Error` objects made from an [`Error`], so that a
+/// Rust caller gets the variant back (the driver only passes them through).
+#[cfg(feature = "std")]
+mod typed {
+    use alloc::collections::VecDeque;
+    use core::cell::RefCell;
+
+    use wasm_bindgen::JsValue;
+
+    use super::{Error, sys};
+
+    /// More than the errors in flight at once (each is consumed within a few promise turns).
+    const KEEP: usize = 32;
+
+    sys::page_local!(RECENT: RefCell<VecDeque<(JsValue, Error)>> = RefCell::new(VecDeque::new()));
+
+    pub(super) fn remember(js: &JsValue, e: Error) {
+        RECENT.with(|r| {
+            let mut r = r.borrow_mut();
+            if r.len() == KEEP {
+                r.pop_front();
+            }
+            r.push_back((js.clone(), e));
+        });
+    }
+
+    pub(super) fn recall(js: &JsValue) -> Option<Error> {
+        RECENT.with(|r| {
+            r.borrow()
+                .iter()
+                .rev()
+                .find(|(v, _)| js_sys::Object::is(v, js))
+                .map(|(_, e)| e.clone())
+        })
+    }
+}
+
 /// Patches `window.fetch` (and with `compat` `XMLHttpRequest`), once per page.
 pub(crate) fn intercept() {
-    fetch::patch();
+    driver::patch();
     #[cfg(feature = "compat")]
     xhr::patch();
 }

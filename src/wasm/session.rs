@@ -2,9 +2,13 @@
 
 use alloc::rc::Rc;
 
+use wasm_bindgen::JsValue;
+
 use super::settings::{self, Settings};
-use super::{Fail, api, events, fetch, sys};
+use super::{Fail, api, claims, driver, events, fetch, sys};
+use crate::claims::{ClaimValidationError, EmailVerificationClaim, IsVerified};
 use crate::config::Config;
+use crate::devices::{SessionInfo, SignOutScope};
 use crate::error::Error;
 use crate::event::Event;
 
@@ -40,6 +44,7 @@ impl Session {
             .map(|s| s.hooks.clone())
             .unwrap_or_default();
         settings::install(Settings { config, hooks });
+        super::driver::save_native_fetch();
         super::events::follow_other_tabs();
         Ok(Session { _private: () })
     }
@@ -123,7 +128,136 @@ impl Session {
 
     /// Signs out (`POST <apiBasePath>/signout`) and clears the local session.
     pub async fn sign_out(&self) -> Result<(), Error> {
-        api::sign_out().await.map_err(Fail::into_error)
+        self.sign_out_with(SignOutScope::Local).await
+    }
+
+    /// Signs out in `scope`: [`SignOutScope::Local`] is [`Session::sign_out`], [`SignOutScope::Global`] ends every
+    /// session of the user (this one included, fires [`Event::SignOut`]), [`SignOutScope::Others`] every other one
+    /// and keeps this page signed in. Scopes other than `Local` need fauna-session-server (a SuperTokens backend
+    /// ignores them and signs this session out).
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fauna_session::Session) -> Result<(), fauna_session::Error> {
+    /// use fauna_session::devices::SignOutScope;
+    /// session.sign_out_with(SignOutScope::Others).await?; // "sign out everywhere else"
+    /// assert_eq!(session.list_sessions().await?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn sign_out_with(&self, scope: SignOutScope) -> Result<(), Error> {
+        api::sign_out(scope).await.map_err(Fail::into_error)
+    }
+
+    /// The user's live sessions (fauna-session-server's `GET <apiBasePath>/sessions`); `current` marks this
+    /// page's. [`Error::NoSession`] without a session; a refused request answers with its status.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fauna_session::Session) -> Result<(), fauna_session::Error> {
+    /// for device in session.list_sessions().await? {
+    ///     if !device.current {
+    ///         session.revoke_session(&device.session_handle).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_sessions(&self) -> Result<Vec<SessionInfo>, Error> {
+        let list = api::sessions(None).await.map_err(Fail::into_error)?;
+        let text = |v: &JsValue, key: &str| sys::get(v, key).as_string();
+        let number = |v: &JsValue, key: &str| sys::get(v, key).as_f64().unwrap_or(0.0);
+        Ok(js_sys::Array::from(&list)
+            .iter()
+            .map(|v| SessionInfo {
+                session_handle: text(&v, "sessionHandle").unwrap_or_default(),
+                time_created: number(&v, "timeCreated"),
+                last_active: number(&v, "lastActive"),
+                expiry: number(&v, "expiry"),
+                user_agent: text(&v, "userAgent"),
+                ip: text(&v, "ip"),
+                current: sys::get(&v, "current").as_bool() == Some(true),
+            })
+            .collect())
+    }
+
+    /// Ends one of the user's sessions: `Ok(true)` if it ended, `Ok(false)` if no live session of this user has
+    /// that handle. Ending this page's own session signs it out here.
+    pub async fn revoke_session(&self, session_handle: &str) -> Result<bool, Error> {
+        let ended = api::sessions(Some(session_handle)).await;
+        Ok(ended.map_err(Fail::into_error)?.as_bool() == Some(true))
+    }
+
+    /// The email-verification claim (`st-ev`) of a fresh access-token payload: `Some(verified)`, or `None` when the
+    /// server puts no such claim there (email verification off). JavaScript: `getClaimValue({ claim })`.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fauna_session::Session) -> Result<(), fauna_session::Error> {
+    /// use fauna_session::claims::EmailVerificationClaim;
+    /// if session.claim_value(EmailVerificationClaim).await? == Some(false) {
+    ///     // show "check your inbox"
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn claim_value(&self, claim: EmailVerificationClaim) -> Result<Option<bool>, Error> {
+        let payload = api::payload_securely().await.map_err(Fail::into_error)?;
+        let (_, seen, _) = claims::entry(&payload, EmailVerificationClaim::ID);
+        let _ = claim;
+        Ok(EmailVerificationClaim::value(seen))
+    }
+
+    /// Runs claim validators (default: [`IsVerified::default`], the email must be verified) against a fresh
+    /// payload, first refetching the claims they find stale (`st-ev`: `GET <apiBasePath>/user/email/verify`, at
+    /// most once per `refetch_time_on_false_seconds` while unverified), and returns those that fail. JavaScript:
+    /// `validateClaims()`.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fauna_session::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// use fauna_session::claims::EmailVerificationClaim;
+    /// let errors = session.validate_claims(None).await?;
+    /// if errors.iter().any(|e| e.id == EmailVerificationClaim::ID) {
+    ///     // show "check your inbox"
+    /// }
+    /// let strict = EmailVerificationClaim::is_verified(Some(30.0), Some(300.0))?;
+    /// let _ = session.validate_claims(Some(&[strict])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn validate_claims(
+        &self,
+        validators: Option<&[IsVerified]>,
+    ) -> Result<Vec<ClaimValidationError>, Error> {
+        let default = [IsVerified::default()];
+        let list = js_sys::Array::new();
+        for v in validators.unwrap_or(&default) {
+            list.push(&claims::validator(*v).map_err(|e| Fail::Js(e).into_error())?);
+        }
+        let errors = driver::wait(claims::run_validators(&list))
+            .await
+            .map_err(|e| Fail::Js(e).into_error())?;
+        Ok(claim_errors(&errors))
+    }
+
+    /// The claims an invalid-claim response (status `invalid_claim_status_code`, 403) lists in its JSON body's
+    /// `claimValidationErrors` (empty when it lists none). Reads a clone: the body stays readable. JavaScript:
+    /// `getInvalidClaimsFromResponse({ response })`.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fauna_session::Session) -> Result<(), fauna_session::Error> {
+    /// let request = gloo_net::http::Request::get("https://api.example.com/notes").build().unwrap();
+    /// let response: web_sys::Response = session.fetch(request).await?.into();
+    /// if response.status() == 403 {
+    ///     for e in session.invalid_claims(&response).await? {
+    ///         println!("{} failed: {:?}", e.id, e.reason);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn invalid_claims(
+        &self,
+        response: &web_sys::Response,
+    ) -> Result<Vec<ClaimValidationError>, Error> {
+        let input = sys::object();
+        sys::set(&input, "response", response);
+        let errors = driver::wait(claims::invalid_claims(&input))
+            .await
+            .map_err(|e| Fail::Js(e).into_error())?;
+        Ok(claim_errors(&errors))
     }
 
     /// The typed FQL v10 client (feature `serde`) for the Fauna endpoint of [`Config::fauna`]: every query carries
@@ -150,6 +284,20 @@ impl Session {
             id: Some(events::subscribe(Rc::new(f))),
         }
     }
+}
+
+/// `[{id, reason}]` as Rust values (reasons as JSON text).
+fn claim_errors(errors: &JsValue) -> Vec<ClaimValidationError> {
+    js_sys::Array::from(errors)
+        .iter()
+        .map(|e| {
+            let reason = sys::get(&e, "reason");
+            ClaimValidationError {
+                id: sys::get(&e, "id").as_string().unwrap_or_default(),
+                reason: (!reason.is_undefined()).then(|| sys::stringify(&reason)),
+            }
+        })
+        .collect()
 }
 
 /// An event subscription; dropping it unsubscribes.

@@ -46,9 +46,7 @@ impl Settings {
     fn app_allows(&self, absolute: &str) -> bool {
         match &self.hooks.intercept_url {
             None => true,
-            Some(f) => f
-                .call1(&wasm_bindgen::JsValue::UNDEFINED, &absolute.into())
-                .is_ok_and(|v| v.as_bool() == Some(true)),
+            Some(f) => sys::call(f, &absolute.into()).as_bool() == Some(true),
         }
     }
 }
@@ -60,9 +58,7 @@ pub(crate) fn current() -> Result<Rc<Settings>, Error> {
         .ok_or(Error::NotInitialised)
 }
 
-/// Makes `settings` the page's (a later call replaces them). The first call also saves the native `fetch`,
-/// before anything patches it.
+/// Makes `settings` the page's (a later call replaces them).
 pub(crate) fn install(settings: Settings) {
-    sys::save_native_fetch();
     CURRENT.with(|c| *c.borrow_mut() = Some(Rc::new(settings)));
 }

@@ -1,56 +1,37 @@
 //! Small browser helpers: cookies, localStorage, clocks, timers, JS object access.
 
 use alloc::borrow::ToOwned;
+#[cfg(feature = "compat")]
 use alloc::boxed::Box;
 use alloc::string::String;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::Object;
+#[cfg(feature = "compat")]
+use js_sys::{Function, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "compat")]
 use wasm_bindgen_futures::JsFuture;
 
-#[wasm_bindgen(
-    inline_js = "export function utf8(b) { try { return new TextDecoder(\"utf-8\", { fatal: true }).decode(b) } catch {} }"
-)]
-extern "C" {
-    /// `new TextDecoder("utf-8", { fatal: true }).decode(bytes)`, or `undefined` for bytes that are not UTF-8.
-    #[wasm_bindgen(js_name = utf8)]
-    fn utf8_or_undefined(bytes: &[u8]) -> JsValue;
-}
-
-/// The UTF-8 text of `bytes` as a JavaScript string (the browser's decoder); `None` if they are not UTF-8.
-pub(crate) fn utf8_text(bytes: &[u8]) -> Option<JsValue> {
-    let v = utf8_or_undefined(bytes);
-    if v.is_undefined() { None } else { Some(v) }
-}
+use crate::front_token::FrontTokenError;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `navigator.locks.request(name, options, callback)`: our own binding (web-sys gates Web Locks behind an
-    /// unstable cfg).
-    #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
-    pub(crate) fn locks_request(
-        name: &str,
-        options: &JsValue,
-        callback: &Function,
-    ) -> Result<Promise, JsValue>;
-
+    #[cfg(feature = "compat")]
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
 
     /// A `Request` or a `Response`: one import for the members both have (instead of one per web-sys type).
+    #[cfg(feature = "compat")]
     type Message;
-    #[wasm_bindgen(method, catch, js_name = clone)]
-    fn clone_message(this: &Message) -> Result<JsValue, JsValue>;
+    #[cfg(feature = "compat")]
     #[wasm_bindgen(method, getter, js_name = headers)]
     fn message_headers(this: &Message) -> web_sys::Headers;
 
-    /// `JSON.parse(text)` of a JavaScript string, kept in JavaScript.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    pub(crate) fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
-
     /// A `Location` or a `URL`.
+    #[cfg(feature = "compat")]
     type Href;
+    #[cfg(feature = "compat")]
     #[wasm_bindgen(method, getter, js_name = href)]
     fn href_of(this: &Href) -> String;
 }
@@ -90,64 +71,82 @@ macro_rules! page_local {
 }
 pub(crate) use page_local;
 
-page_local!(NATIVE_FETCH: core::cell::RefCell<Option<Function>> = core::cell::RefCell::new(None));
-
-/// Saves `window.fetch` as it is now (before we patch it), once per page: the refresh call and every request
-/// the interceptor forwards go through it.
-pub(crate) fn save_native_fetch() {
-    NATIVE_FETCH.with(|f| {
-        if f.borrow().is_none() {
-            let window = window();
-            let fetch: Function = get(&window, "fetch").unchecked_into();
-            *f.borrow_mut() = Some(fetch.bind0(&window));
-        }
-    });
-}
-
-/// Calls the saved native `fetch(input, init)` and awaits its `Response`.
-pub(crate) async fn native_fetch(
-    input: &JsValue,
-    init: &JsValue,
-) -> Result<web_sys::Response, JsValue> {
-    let fetch = NATIVE_FETCH
-        .with(|f| f.borrow().clone())
-        .ok_or_else(|| js_error("fetch was not saved"))?;
-    let p: Promise = fetch
-        .call2(&JsValue::UNDEFINED, input, init)?
-        .unchecked_into();
-    JsFuture::from(p)
-        .await?
-        .dyn_into::<web_sys::Response>()
-        .map_err(|_| js_error("fetch did not resolve with a Response"))
-}
-
 /// `JSON.stringify(value)`, `""` where that throws.
 pub(crate) fn stringify(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
+    driver(STRINGIFY, value, &JsValue::UNDEFINED)
+        .as_string()
         .unwrap_or_default()
 }
 
-/// `n.toString(radix)`.
+/// `JSON.parse(text)` of a JavaScript string; `None` where that throws (a parse never yields `undefined`).
+pub(crate) fn json_parse(text: &JsValue) -> Option<JsValue> {
+    let v = driver(PARSE_JSON, text, &JsValue::UNDEFINED);
+    if v.is_undefined() { None } else { Some(v) }
+}
+
+/// `f(arg)` (`this` undefined); `undefined` where `f` throws or is not a function.
+pub(crate) fn call(f: &JsValue, arg: &JsValue) -> JsValue {
+    driver(CALL, f, arg)
+}
+
+/// `target[name](a, b)`; nothing where that throws or is not a method.
+pub(crate) fn call_method(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) {
+    let _ = method_result(target, name, a, b);
+}
+
+/// `n.toString(radix)` (`radix` 2 to 36).
 pub(crate) fn number_text(n: f64, radix: u8) -> String {
-    js_sys::Number::from(n)
-        .to_string_with_radix(radix)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
-/// `message.clone()` of a `Request` or `Response`.
-pub(crate) fn clone_message(message: &JsValue) -> Result<JsValue, JsValue> {
-    message.unchecked_ref::<Message>().clone_message()
+    driver(
+        NUMBER_TEXT,
+        &JsValue::from_f64(n),
+        &JsValue::from_f64(f64::from(radix)),
+    )
+    .as_string()
+    .unwrap_or_default()
 }
 
 /// `message.headers` of a `Request` or `Response`.
+#[cfg(feature = "compat")]
 pub(crate) fn headers(message: &JsValue) -> web_sys::Headers {
     message.unchecked_ref::<Message>().message_headers()
 }
 
+/// `headers.get(name)` of a `Headers` (`None` where absent; a valid name never throws).
+pub(crate) fn header(headers: &JsValue, name: &str) -> Option<String> {
+    driver(HEADER, headers, &JsValue::from_str(name)).as_string()
+}
+
+/// `headers.set(name, value)` of a `Headers`; its error where that throws (a value that is not ISO-8859-1).
+pub(crate) fn set_header(headers: &JsValue, name: &str, value: &str) -> Result<(), JsValue> {
+    method_result(headers, "set", &name.into(), &value.into())
+}
+
+/// `headers.delete(name)` of a `Headers`; its error where that throws.
+pub(crate) fn delete_header(headers: &JsValue, name: &str) -> Result<(), JsValue> {
+    method_result(headers, "delete", &name.into(), &JsValue::UNDEFINED)
+}
+
+fn method_result(target: &JsValue, name: &str, a: &JsValue, b: &JsValue) -> Result<(), JsValue> {
+    let thrown = run(METHOD, target, &JsValue::from_str(name), a, b);
+    if thrown.is_undefined() {
+        Ok(())
+    } else {
+        Err(thrown)
+    }
+}
+
+/// `new Headers()`.
+pub(crate) fn new_headers() -> JsValue {
+    driver(NEW_HEADERS, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+}
+
+/// `response.status`.
+pub(crate) fn status(response: &JsValue) -> u16 {
+    get(response, "status").as_f64().unwrap_or(0.0) as u16
+}
+
 /// `new URL(url, location.href).href`, or `None` where that throws.
+#[cfg(feature = "compat")]
 pub(crate) fn absolute_url(url: &str) -> Option<String> {
     let base = href(&window().location());
     web_sys::Url::new_with_base(url, &base)
@@ -156,24 +155,27 @@ pub(crate) fn absolute_url(url: &str) -> Option<String> {
 }
 
 /// `href` of a `Location` or `URL`.
+#[cfg(feature = "compat")]
 pub(crate) fn href(location_or_url: &JsValue) -> String {
     location_or_url.unchecked_ref::<Href>().href_of()
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `globalThis`: read once (js-sys' `global()` probes four names in turn).
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: JsValue;
+}
+
 pub(crate) fn window() -> web_sys::Window {
     // The crate's browser API only runs in a window (its docs say so); a worker gets a clear JS TypeError here.
-    js_sys::global().unchecked_into()
+    GLOBAL.with(JsValue::clone).unchecked_into()
 }
 
-fn html_document() -> Option<web_sys::HtmlDocument> {
-    // `cookie` is a member of every `Document`; no `instanceof HTMLDocument` check (one import less).
-    Some(window().document()?.unchecked_into())
-}
-
-/// `document.cookie`.
+/// `document.cookie` (`""` where there is none or reading it throws).
 pub(crate) fn document_cookie() -> String {
-    html_document()
-        .and_then(|d| d.cookie().ok())
+    driver(DOCUMENT_COOKIE, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+        .as_string()
         .unwrap_or_default()
 }
 
@@ -182,13 +184,16 @@ pub(crate) fn cookie(name: &str) -> Option<String> {
     crate::cookies::get(&document_cookie(), name).map(str::to_owned)
 }
 
-/// Assigns `document.cookie`.
+/// Assigns `document.cookie` (nothing where that throws, e.g. in a sandboxed frame).
 pub(crate) fn set_document_cookie(s: &str) {
-    if let Some(d) = html_document() {
-        let _ = d.set_cookie(s);
-    }
+    driver(
+        SET_DOCUMENT_COOKIE,
+        &JsValue::from_str(s),
+        &JsValue::UNDEFINED,
+    );
 }
 
+#[cfg(feature = "compat")]
 pub(crate) fn local_storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
 }
@@ -197,16 +202,100 @@ pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+#[wasm_bindgen(module = "/src/wasm/driver.js")]
+extern "C" {
+    /// `driver.js`'s one entry (one import keeps the glue small): `flow` picks what it does, see `driver::Flow`
+    /// and the browser calls below.
+    fn run(flow: u32, a: &JsValue, b: &JsValue, c: &JsValue, d: &JsValue) -> JsValue;
+}
+
+/// [`run`] with two arguments.
+pub(crate) fn driver(flow: u32, a: &JsValue, b: &JsValue) -> JsValue {
+    run(flow, a, b, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+}
+
+/// `driver.js`'s `run` numbers of the browser calls made through it.
+const BROADCAST_CHANNEL: u32 = 8;
+const UTC_STRING: u32 = 9;
+const CONSOLE_ERROR: u32 = 10;
+const PARSE_FLOAT: u32 = 11;
+const STORAGE_GET: u32 = 12;
+const STORAGE_SET: u32 = 13;
+const DOCUMENT_COOKIE: u32 = 14;
+const SET_DOCUMENT_COOKIE: u32 = 15;
+const NUMBER_TEXT: u32 = 16;
+const HOSTNAME: u32 = 17;
+const GET: u32 = 18;
+const SET: u32 = 19;
+const STRINGIFY: u32 = 20;
+const PARSE_JSON: u32 = 21;
+const CALL: u32 = 22;
+const METHOD: u32 = 23;
+const HEADER: u32 = 24;
+const NEW_HEADERS: u32 = 25;
+const BASE64_UTF8: u32 = 26;
+
+/// The text whose UTF-8 bytes `b64` encodes in base64 (standard or URL-safe alphabet, padding optional), as a
+/// JavaScript string, decoded by the browser (`atob`, then `TextDecoder` with `fatal`): no bytes cross into the
+/// wasm and the wasm carries no base64 decoder. Anything outside the two alphabets and `=` is refused, as
+/// `fauna_session_protocol::front_token::base64_decode` refuses it (`atob` alone would skip whitespace); padding
+/// the data does not need (`QQ=`) is refused too, which that decoder lets pass. `tests/js/driver.test.mjs` holds
+/// it to that decoder's test vectors.
+pub(crate) fn base64_utf8_text(b64: &str) -> Result<JsValue, FrontTokenError> {
+    let v = driver(BASE64_UTF8, &JsValue::from_str(b64), &JsValue::UNDEFINED);
+    if v.is_string() {
+        Ok(v)
+    } else if v.is_null() {
+        Err(FrontTokenError::Utf8)
+    } else {
+        Err(FrontTokenError::Base64)
+    }
+}
+
+/// `new BroadcastChannel(name)`, or `undefined` where there is none.
+pub(crate) fn broadcast_channel(name: &str) -> JsValue {
+    driver(
+        BROADCAST_CHANNEL,
+        &JsValue::from_str(name),
+        &JsValue::UNDEFINED,
+    )
+}
+
 /// `new Date(ms).toUTCString()`.
 pub(crate) fn utc_string(ms: f64) -> String {
-    js_sys::Date::new(&JsValue::from_f64(ms))
-        .to_utc_string()
-        .into()
+    driver(UTC_STRING, &JsValue::from_f64(ms), &JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// `console.error(value)`.
+pub(crate) fn console_error(value: &JsValue) {
+    driver(CONSOLE_ERROR, value, &JsValue::UNDEFINED);
+}
+
+/// `parseFloat(text)`.
+pub(crate) fn parse_float(text: &str) -> f64 {
+    driver(PARSE_FLOAT, &JsValue::from_str(text), &JsValue::UNDEFINED)
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}
+
+/// `localStorage.getItem(key)`; `None` without the item, or where localStorage is missing or refused.
+pub(crate) fn storage_get(key: &str) -> Option<String> {
+    driver(STORAGE_GET, &JsValue::from_str(key), &JsValue::UNDEFINED).as_string()
+}
+
+/// `localStorage.setItem(key, value)` (the value as JavaScript makes it a string); nothing where localStorage is
+/// missing, refused or full.
+pub(crate) fn storage_set(key: &str, value: &JsValue) {
+    driver(STORAGE_SET, &JsValue::from_str(key), value);
 }
 
 /// The page's host name; for `about:srcdoc`/`about:blank` frames, the host of the origin they inherit.
 pub(crate) fn page_hostname() -> String {
-    let host = window().location().hostname().unwrap_or_default();
+    let host = driver(HOSTNAME, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_default();
     if !host.is_empty() {
         return host;
     }
@@ -216,6 +305,7 @@ pub(crate) fn page_hostname() -> String {
         .unwrap_or_default()
 }
 
+#[cfg(feature = "compat")]
 /// Resolves after `ms` milliseconds.
 pub(crate) async fn sleep(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
@@ -224,12 +314,20 @@ pub(crate) async fn sleep(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
+/// `Reflect.get(obj, key)`; `undefined` where that throws (a getter, a Proxy, `obj` not an object).
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    driver(GET, obj, &JsValue::from_str(key))
 }
 
+/// `Reflect.set(obj, key, value)`; nothing where that throws.
 pub(crate) fn set(obj: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+    run(
+        SET,
+        obj,
+        &JsValue::from_str(key),
+        value,
+        &JsValue::UNDEFINED,
+    );
 }
 
 /// A fresh `{}`.
@@ -242,6 +340,7 @@ pub(crate) fn js_error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }
 
+#[cfg(feature = "compat")]
 /// `err.message` for `Error`s, the string itself for strings, else its JSON text (`5`, `null`, `true`).
 pub(crate) fn error_message(err: &JsValue) -> String {
     if let Some(e) = err.dyn_ref::<js_sys::Error>() {
@@ -265,14 +364,17 @@ pub(crate) fn callback(
     Closure::<Callback>::new(f).into_js_value()
 }
 
+#[cfg(feature = "compat")]
 /// The one future type every spawn site runs as (one instantiation of the executor's generic code).
 type Task = core::pin::Pin<Box<dyn core::future::Future<Output = Result<JsValue, JsValue>>>>;
 
+#[cfg(feature = "compat")]
 /// Runs `task` to completion as a `Promise` (all spawn sites share one monomorphised executor path).
 pub(crate) fn promise(task: Task) -> Promise {
     wasm_bindgen_futures::future_to_promise(task)
 }
 
+#[cfg(feature = "compat")]
 /// Runs `task` in the background.
 pub(crate) fn spawn(task: impl core::future::Future<Output = ()> + 'static) {
     let _ = promise(Box::pin(async move {
@@ -281,6 +383,7 @@ pub(crate) fn spawn(task: impl core::future::Future<Output = ()> + 'static) {
     }));
 }
 
+#[cfg(feature = "compat")]
 /// Awaits `value` if it is a thenable (`Promise.resolve(value)`).
 pub(crate) async fn resolve(value: JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(&value)).await

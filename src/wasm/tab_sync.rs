@@ -6,8 +6,7 @@
 use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::sys;
 use crate::event::Event;
@@ -40,10 +39,7 @@ pub(crate) fn start(deliver: fn(&Event)) {
         return;
     }
     let window = sys::window();
-    let ctor = sys::get(&window, "BroadcastChannel");
-    let broadcast = ctor.dyn_ref::<Function>().and_then(|f| {
-        Reflect::construct(f, &js_sys::Array::of1(&JsValue::from_str(tabs::CHANNEL))).ok()
-    });
+    let broadcast = Some(sys::broadcast_channel(tabs::CHANNEL)).filter(|b| !b.is_undefined());
     let on_text = move |text: JsValue| {
         let Some(message) = text.as_string().and_then(|t| TabMessage::decode(&t)) else {
             return;
@@ -72,10 +68,8 @@ pub(crate) fn start(deliver: fn(&Event)) {
                 }
                 Ok(JsValue::UNDEFINED)
             });
-            let add: Option<Function> = sys::get(&window, "addEventListener").dyn_into().ok();
-            if let Some(add) = add {
-                let _ = add.call2(&window, &JsValue::from_str("storage"), &listener);
-            }
+            let storage = JsValue::from_str("storage");
+            sys::call_method(&window, "addEventListener", &storage, &listener);
         }
     }
     CHANNEL.with(|c| {
@@ -102,17 +96,8 @@ pub(crate) fn send(event: &Event) {
         };
         let text = JsValue::from_str(&message.encode());
         match &ch.broadcast {
-            Some(b) => {
-                let post: Option<Function> = sys::get(b, "postMessage").dyn_into().ok();
-                if let Some(post) = post {
-                    let _ = post.call1(b, &text);
-                }
-            }
-            None => {
-                if let Some(s) = sys::local_storage() {
-                    let _ = s.set_item(tabs::STORAGE_KEY, &message.encode());
-                }
-            }
+            Some(b) => sys::call_method(b, "postMessage", &text, &JsValue::UNDEFINED),
+            None => sys::storage_set(tabs::STORAGE_KEY, &text),
         }
     });
 }

@@ -23,7 +23,7 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::refresh::{self, Unauthorised};
+use super::driver::{self, Unauthorised};
 use super::settings::{self, Settings};
 use super::{events, frontend, sys};
 use crate::error::Error;
@@ -237,12 +237,12 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
         drop(st);
         let s = s.clone();
         sys::spawn(async move {
-            let pre = refresh::state(&settings, true)
+            let pre = driver::session_state(true)
                 .await
                 .unwrap_or(LocalSessionState::NotExists);
             s.borrow_mut().pre = pre;
             if let Err(e) = send_attempt(&s, &settings) {
-                web_sys::console::error_1(&e);
+                sys::console_error(&e);
             }
         });
         Ok(JsValue::UNDEFINED)
@@ -324,7 +324,7 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
                     url: st.url.clone(),
                     attempts: st.budget.used(),
                 };
-                web_sys::console::error_1(&JsValue::from_str(&e.message()));
+                sys::console_error(&JsValue::from_str(&e.message()));
             }
         }
     }
@@ -341,7 +341,7 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
             if exhausted {
                 return fail(&state, JsValue::UNDEFINED).await;
             }
-            match refresh::on_unauthorised(&settings, &pre).await {
+            match driver::unauthorised(&pre).await {
                 Unauthorised::Retry => retry(&state, &settings).await,
                 Unauthorised::Expired(None) => replay(&state, false),
                 Unauthorised::Expired(Some(e)) | Unauthorised::ApiError(e) => fail(&state, e).await,
@@ -419,7 +419,7 @@ fn shadow(
     };
     let get: Function = sys::get(headers, "get").unchecked_into();
     // `String.bind(null, all)` returns `all` whenever called.
-    let string: Function = sys::get(&js_sys::global(), "String").unchecked_into();
+    let string: Function = sys::get(&sys::window(), "String").unchecked_into();
     let values = [
         status,
         status_text,
@@ -460,7 +460,7 @@ async fn retry(state: &Rc<RefCell<Xhr>>, settings: &Settings) {
         replay(state, false);
         return;
     }
-    let pre = refresh::state(settings, true)
+    let pre = driver::session_state(true)
         .await
         .unwrap_or(LocalSessionState::NotExists);
     {

@@ -179,7 +179,7 @@ pub(crate) mod api {
             .map(|v| v.as_bool().unwrap())
     }
     pub(crate) async fn sign_out() -> Result<(), JsValue> {
-        JsFuture::from(js::sign_out()).await.map(|_| ())
+        JsFuture::from(js::sign_out(None)).await.map(|_| ())
     }
     pub(crate) async fn get_faunadb_token(
         options: Option<js::FaunadbTokenOptions>,

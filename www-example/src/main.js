@@ -7,10 +7,23 @@
 //   init({ fauna: {...} })       Fauna requests carry the session's faunadbToken (fauna.js: one driver client)
 //   getFaunadbToken()            the Fauna secret itself (kept at sign-out to show Fauna refuses it then)
 //   signOut()                    end the session (and its Fauna token)
+//   attemptRefreshingSession()   after a password reset: learn that the server ended this session
+//   getClaimValue({ claim: EmailVerificationClaim }), validateClaims()   the "verify your email" banner
+//   listSessions(), revokeSession(handle), signOut({ scope: "others" })   the "your devices" panel (devices.js)
 //
-// Sign-in and the protected call are plain `fetch` calls.
+// Sign-in, the account forms (auth.js) and the protected call are plain `fetch` calls. The emailed links
+// open this same page at /auth/reset-password?token=… and /auth/verify-email?token=… (the server's
+// --website-base-path is /auth), served by the server's fallback to index.html.
 import * as session from "fauna-session";
-import { signUpOrIn } from "./auth.js";
+import {
+  requestPasswordReset,
+  resetPassword,
+  sendVerificationEmail,
+  signUpOrIn,
+  tokenFromLink,
+  verifyEmail,
+} from "./auth.js";
+import { endSession, showDevices } from "./devices.js";
 import { createNote, forbiddenQuery, listNotes, listNotesWith, startFauna } from "./fauna.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,6 +35,15 @@ const config = await fetch("/config.json")
   .then((r) => (r.ok ? r.json() : {}))
   .catch(() => ({}));
 const faunaEndpoint = config.faunaEndpoint ?? "http://localhost:8443";
+// The demo's inbox page (scripts/demo.sh runs a real SMTP server on loopback with one).
+for (const link of document.querySelectorAll(".inbox-link")) {
+  link.hidden = !config.inboxUrl;
+  if (config.inboxUrl) link.href = config.inboxUrl;
+}
+// Which page this is: the app, or the page of an emailed link.
+const linkPage = { "reset-password": "reset-page", "verify-email": "verify-page" }[
+  window.location.pathname.replace(/\/+$/, "").split("/").pop()
+];
 
 session.init({
   apiDomain: window.location.origin,
@@ -37,19 +59,25 @@ let previousFaunaToken = null; // kept after sign-out to show it was revoked
 
 await render();
 setInterval(tickCountdown, 250);
+if (linkPage === "verify-page") await verifyFromLink();
 
 // ---- rendering --------------------------------------------------------------
 
 async function render() {
   const signedIn = await session.doesSessionExist();
+  $("status").dataset.state = signedIn ? "signed-in" : "signed-out";
+  $("status").textContent = signedIn ? "Signed in" : "Signed out";
+  if (linkPage) {
+    $(linkPage).hidden = false;
+    return;
+  }
   $("signed-in").hidden = !signedIn;
   $("signed-out").hidden = signedIn;
   $("old-token-box").hidden = signedIn || previousFaunaToken === null;
-  $("status").dataset.state = signedIn ? "signed-in" : "signed-out";
-  $("status").textContent = signedIn ? "Signed in" : "Signed out";
   if (signedIn) {
     $("user-id").textContent = await session.getUserId();
     await showPayload();
+    await refreshDevices();
   } else {
     accessTokenExp = null;
   }
@@ -59,6 +87,13 @@ async function showPayload() {
   const payload = await session.getJWTPayloadSecurely();
   accessTokenExp = payload.exp ?? null;
   show($("payload"), withShortSecret(payload));
+  await showVerification();
+}
+
+/** The banner shows while the session's email-verification claim (st-ev, when the server has it on) is false. */
+async function showVerification() {
+  const verified = await session.getClaimValue({ claim: session.EmailVerificationClaim });
+  $("verify-banner").hidden = verified !== false;
 }
 
 /** The Fauna secret is a credential: show only its start. */
@@ -81,8 +116,9 @@ function onSessionEvent(event) {
   if (event.action === "REFRESH_SESSION" || event.action === "ACCESS_TOKEN_PAYLOAD_UPDATED") {
     showPayload().catch(() => {});
   }
-  // The server ended the session (revoked, expired, token theft): show the sign-in form.
-  if (event.action === "UNAUTHORISED" && event.sessionExpiredOrRevoked) setTimeout(render);
+  // Signed in or out here or in another tab, or the server ended the session (revoked, expired, token theft):
+  // every tab shows it (the library tells the other tabs of the origin).
+  if (["SESSION_CREATED", "SIGN_OUT", "UNAUTHORISED"].includes(event.action)) setTimeout(render);
 }
 
 // ---- sign up / sign in / sign out -------------------------------------------
@@ -156,4 +192,100 @@ $("old-token-query").addEventListener("click", async () => {
   const result = await listNotesWith(previousFaunaToken, faunaEndpoint);
   show($("old-token-result"), result.ok ? "Unexpected: the old token still works" : result.error);
   $("old-token-result").dataset.outcome = result.ok ? "ok" : "refused";
+});
+
+// ---- forgot password, reset page --------------------------------------------
+
+function showOutcome(el, ok, message) {
+  show(el, message);
+  el.dataset.outcome = ok ? "ok" : "refused";
+}
+
+$("forgot").addEventListener("toggle", () => {
+  if ($("forgot").open && !$("forgot-email").value) $("forgot-email").value = $("email").value;
+});
+
+$("forgot-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const email = $("forgot-email").value;
+  const result = await requestPasswordReset(email);
+  // The server answers OK whether or not the email has an account, so say it that way.
+  showOutcome(
+    $("forgot-result"),
+    result.ok,
+    result.ok ? `If ${email} has an account, a reset link is on its way.` : result.message,
+  );
+});
+
+$("reset-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const result = await resetPassword(tokenFromLink(), $("new-password").value);
+  if (!result.ok) return showOutcome($("reset-result"), false, result.message);
+  $("reset-form").hidden = true;
+  showOutcome($("reset-result"), true, "Password changed. Every session of your account has ended: sign in with the new one.");
+  // This browser's session (if any) was ended too: a refresh attempt fails and clears it here.
+  if (await session.doesSessionExist()) await session.attemptRefreshingSession().catch(() => false);
+  await render();
+});
+
+// ---- verify your email ------------------------------------------------------
+
+// After sending the link, watch the claim: validateClaims() re-reads it from the server
+// (GET /auth/user/email/verify) once its value is older than 10 s, so a link opened on another
+// device (no session there) clears the banner here too.
+let watchingVerification = null;
+function watchVerification() {
+  watchingVerification ??= setInterval(async () => {
+    if ($("verify-banner").hidden || !(await session.doesSessionExist())) {
+      clearInterval(watchingVerification);
+      watchingVerification = null;
+      return;
+    }
+    await session.validateClaims().catch(() => []);
+    await showVerification().catch(() => {});
+  }, 3000);
+}
+
+$("send-verification").addEventListener("click", async () => {
+  const result = await sendVerificationEmail();
+  if (result.ok) {
+    watchVerification();
+    return showOutcome($("verification-result"), true, "Sent: open the link in the email, here or on another device.");
+  }
+  showOutcome($("verification-result"), result.status === "EMAIL_ALREADY_VERIFIED_ERROR", result.message);
+  await showPayload(); // already verified: the server put st-ev true into this session's token
+});
+
+async function verifyFromLink() {
+  const token = tokenFromLink();
+  const result = token ? await verifyEmail(token) : { ok: false, message: "This link has no token." };
+  showOutcome($("verify-result"), result.ok, result.ok ? "Your email is verified." : result.message);
+}
+
+// ---- your devices -----------------------------------------------------------
+
+async function refreshDevices() {
+  try {
+    await showDevices($("devices").tBodies[0], onEndSession);
+  } catch (error) {
+    showOutcome($("devices-result"), false, `Could not list the sessions: ${error.message ?? error}`);
+  }
+}
+
+async function onEndSession(handle) {
+  const ended = await endSession(handle).catch(() => false);
+  showOutcome(
+    $("devices-result"),
+    ended,
+    ended ? "Session ended: that browser is signed out at its next request." : "That session had already ended.",
+  );
+  await refreshDevices();
+}
+
+$("refresh-devices").addEventListener("click", refreshDevices);
+
+$("signout-others").addEventListener("click", async () => {
+  await session.signOut({ scope: "others" });
+  showOutcome($("devices-result"), true, "Every other session of your account ended.");
+  await refreshDevices();
 });

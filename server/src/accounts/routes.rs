@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
@@ -23,15 +23,14 @@ use super::{EmailVerification, new_token, token_hash};
 use crate::api::{bad_input, email_valid, field_error, form_fields, password_error};
 use crate::crypto::now_ms;
 use crate::email::{EmailKind, Mailer};
-use crate::engine::SessionEngine;
+use crate::engine::{Because, SessionEngine};
 use crate::error::SessionError;
 use crate::extract::{PendingChanges, Session, VerifyOptions};
+pub(crate) use crate::security::SignOutScope;
+use crate::security::{Client, RevokeReason, SecurityEvent};
 use crate::throttle::RetryLater;
 use crate::transport::ResponseChanges;
 use crate::users::{PasswordChangeError, User, normalise_email};
-
-/// Longest user agent kept for a device.
-const MAX_USER_AGENT: usize = 512;
 
 /// The client's IP address: as the per-IP rate limiter saw it (the nearest untrusted hop behind trusted
 /// proxies), else the connection's peer, when the server runs with
@@ -314,7 +313,7 @@ async fn password_reset_token(State(st): State<Accounts>, body: Bytes) -> Respon
 }
 
 /// `POST /user/password/reset`.
-async fn password_reset(State(st): State<Accounts>, body: Bytes) -> Response {
+async fn password_reset(State(st): State<Accounts>, client: Client, body: Bytes) -> Response {
     let fields = match form_fields(&body, &["password"]) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -363,7 +362,15 @@ async fn password_reset(State(st): State<Accounts>, body: Bytes) -> Response {
         tracing::warn!(error = %e, "email not marked verified after password reset");
     }
     // Every session of the user ends (and with it, via the hooks, their Fauna tokens).
-    match engine.revoke_all_sessions_for_user(&row.user_id).await {
+    let because = Because {
+        reason: RevokeReason::PasswordReset,
+        client: &client,
+        except: None,
+    };
+    match engine
+        .revoke_all_sessions_because(&row.user_id, Some(because))
+        .await
+    {
         Ok(handles) => {
             tracing::info!(user_id = %row.user_id, sessions = handles.len(), "sessions ended after password reset");
             status("OK")
@@ -531,7 +538,8 @@ async fn protected<'a>(
     Ok((session, account_store(&st.engine)?))
 }
 
-/// `GET /sessions`: the caller's user's live sessions.
+/// `GET /sessions`: the caller's user's live sessions (not those past their absolute lifetime, which end at their
+/// next use; `expiry` is the earlier of the sliding and the absolute end).
 async fn list_sessions(
     State(st): State<Accounts>,
     Extension(pending): Extension<PendingChanges>,
@@ -541,12 +549,15 @@ async fn list_sessions(
         Ok(found) => found,
         Err(r) => return *r,
     };
-    let rows = match store.user_sessions(session.user_id(), now_ms()).await {
+    let now = now_ms();
+    let rows = match store.user_sessions(session.user_id(), now).await {
         Ok(r) => r,
         Err(e) => return fail(&pending, e.into()),
     };
+    let cut_off = st.engine.created_after(now);
     let sessions: Vec<Value> = rows
         .into_iter()
+        .filter(|r| r.created_at > cut_off)
         .map(|r| {
             let (ua, ip, last) = match &r.device {
                 Some(d) => (
@@ -564,7 +575,7 @@ async fn list_sessions(
                 "sessionHandle": r.session_handle,
                 "timeCreated": r.created_at,
                 "lastActive": last,
-                "expiry": r.expires_at,
+                "expiry": r.expires_at.min(st.engine.session_end(r.created_at)),
                 "userAgent": ua,
                 "ip": ip,
                 "current": r.session_handle == session.handle(),
@@ -579,6 +590,7 @@ async fn end_session(
     State(st): State<Accounts>,
     Extension(pending): Extension<PendingChanges>,
     Path(handle): Path<String>,
+    client: Client,
     parts: Parts,
 ) -> Response {
     let (session, store) = match protected(&st, &pending, &parts).await {
@@ -596,24 +608,22 @@ async fn end_session(
         )
             .into_response();
     }
-    if let Err(e) = st.engine.revoke_session(&handle).await {
+    let because = Because {
+        reason: RevokeReason::Device,
+        client: &client,
+        except: None,
+    };
+    if let Err(e) = st
+        .engine
+        .revoke_session_because(&handle, Some(because))
+        .await
+    {
         return fail(&pending, e);
     }
     if handle == session.handle() {
         pending.update(ResponseChanges::clear_all);
     }
     status("OK")
-}
-
-/// Which sessions `POST /signout` ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SignOutScope {
-    /// The calling session (the protocol's behaviour, the default).
-    Local,
-    /// Every other session of the user.
-    Others,
-    /// Every session of the user.
-    Global,
 }
 
 /// The scope of a sign-out body (`{}`, empty, or `{"scope": …}`), or a 400 answer.
@@ -623,66 +633,71 @@ pub(crate) fn signout_scope(body: &Bytes) -> Result<SignOutScope, Box<Response>>
     }
     let v: Value = serde_json::from_slice(body)
         .map_err(|_| Box::new(bad_input("Request body must be valid JSON")))?;
-    match v.get("scope") {
-        None | Some(Value::Null) => Ok(SignOutScope::Local),
-        Some(Value::String(s)) if s == "local" => Ok(SignOutScope::Local),
-        Some(Value::String(s)) if s == "others" => Ok(SignOutScope::Others),
-        Some(Value::String(s)) if s == "global" => Ok(SignOutScope::Global),
-        Some(other) => Err(Box::new(bad_input(&format!(
-            "Unsupported sign-out scope {other} (local, others, global)"
-        )))),
+    let scope = v.get(fauna_session_protocol::accounts::SCOPE);
+    match scope {
+        None | Some(Value::Null) => Some(SignOutScope::Local),
+        Some(Value::String(name)) => SignOutScope::parse(name),
+        Some(_) => None,
     }
+    .ok_or_else(|| {
+        let names = SignOutScope::ALL.map(SignOutScope::as_str).join(", ");
+        let given = scope.unwrap_or(&Value::Null);
+        Box::new(bad_input(&format!(
+            "Unsupported sign-out scope {given} ({names})"
+        )))
+    })
 }
 
-/// End the sessions `scope` names, seen from `session`; clears the caller's tokens unless `Others`.
-pub(crate) async fn sign_out(session: &Session, scope: SignOutScope) -> Result<(), SessionError> {
+/// End the sessions `scope` names, seen from `session` of `client`; clears the caller's tokens unless
+/// `Others`. Emits [`SecurityEvent::SignOut`], and [`SecurityEvent::Revoked`] for each other session ended.
+pub(crate) async fn sign_out(
+    session: &Session,
+    scope: SignOutScope,
+    client: &Client,
+) -> Result<(), SessionError> {
     let engine = session.engine();
+    let because = Because {
+        reason: RevokeReason::SignOut,
+        client,
+        except: Some(session.handle()),
+    };
     match scope {
-        SignOutScope::Local => session.revoke().await,
+        SignOutScope::Local => session.revoke_signing_out().await?,
         SignOutScope::Others => {
             for handle in engine.session_handles_for_user(session.user_id()).await? {
                 if handle != session.handle() {
-                    engine.revoke_session(&handle).await?;
+                    engine
+                        .revoke_session_because(&handle, Some(because))
+                        .await?;
                 }
             }
-            Ok(())
         }
         SignOutScope::Global => {
             engine
-                .revoke_all_sessions_for_user(session.user_id())
+                .revoke_all_sessions_because(session.user_id(), Some(because))
                 .await?;
-            session.revoke().await
+            session.revoke_signing_out().await?;
         }
     }
+    engine.emit(&SecurityEvent::SignOut {
+        user_id: session.user_id().to_owned(),
+        session_handle: session.handle().to_owned(),
+        scope,
+        client: client.clone(),
+    });
+    Ok(())
 }
 
-/// Record the device of a session just created for a request with `headers` from `ip`. Failures are logged:
-/// the session stands without a device row.
-pub(crate) async fn record_device(
-    engine: &SessionEngine,
-    session_handle: &str,
-    headers: &HeaderMap,
-    ip: RequestIp,
-) {
+/// Record the device of a session just created for a request of `client`. Failures are logged: the session
+/// stands without a device row.
+pub(crate) async fn record_device(engine: &SessionEngine, session_handle: &str, client: &Client) {
     let Some(store) = engine.account_store() else {
         return;
     };
-    let mut user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    if user_agent.len() > MAX_USER_AGENT {
-        let mut cut = MAX_USER_AGENT;
-        while !user_agent.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        user_agent.truncate(cut);
-    }
     let device = DeviceRow {
         session_handle: session_handle.to_owned(),
-        user_agent,
-        ip: ip.0.map(|i| i.to_string()).unwrap_or_default(),
+        user_agent: client.user_agent.clone().unwrap_or_default(),
+        ip: client.ip.map(|i| i.to_string()).unwrap_or_default(),
         last_active: now_ms(),
     };
     if let Err(e) = store.insert_device(&device).await {

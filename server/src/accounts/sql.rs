@@ -159,13 +159,6 @@ impl AccountStore for SqlStore {
         now: i64,
     ) -> Result<Option<String>, StoreError> {
         let sql = "SELECT user_id FROM sessions WHERE session_handle = $1 AND expires_at > $2";
-        with_pool!(self, read, |p| {
-            let row = sqlx::query(sql)
-                .bind(session_handle)
-                .bind(now)
-                .fetch_optional(p)
-                .await?;
-            Ok(row.map(|r| r.try_get(0)).transpose()?)
-        })
+        Ok(self.texts(sql, session_handle, now).await?.pop())
     }
 }

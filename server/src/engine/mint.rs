@@ -22,6 +22,8 @@ pub(super) struct Mint<'a> {
     pub(super) parent_hash1: Option<String>,
     /// Session handle.
     pub(super) session_handle: &'a str,
+    /// When the session was created, ms (its absolute lifetime counts from here).
+    pub(super) session_created_at: i64,
     /// User id.
     pub(super) user_id: &'a str,
     /// The app's access-token claims.
@@ -37,6 +39,23 @@ impl SessionEngine {
 
     pub(super) fn refresh_lifetime_ms(&self) -> i64 {
         millis(self.inner.config.refresh_token_lifetime)
+    }
+
+    /// Sessions created at or before this (ms) have outlived
+    /// [`session_max_lifetime`](crate::SessionConfig::session_max_lifetime) at `now`; `i64::MIN` when it is off.
+    pub(crate) fn created_after(&self, now: i64) -> i64 {
+        self.inner
+            .config
+            .session_max_lifetime
+            .map_or(i64::MIN, |d| now.saturating_sub(millis(d)))
+    }
+
+    /// The absolute end (ms) of a session created at `created_at`; `i64::MAX` when there is none.
+    pub(crate) fn session_end(&self, created_at: i64) -> i64 {
+        self.inner
+            .config
+            .session_max_lifetime
+            .map_or(i64::MAX, |d| created_at.saturating_add(millis(d)))
     }
 
     /// The anti-CSRF token bound to a refresh token (VIA_TOKEN mode).
@@ -59,15 +78,17 @@ impl SessionEngine {
         })
     }
 
-    /// The tokens of `mint`: its refresh token, a fresh access token and (VIA_TOKEN, cookies) the anti-CSRF
-    /// token.
+    /// The tokens of `mint`: its refresh token, a fresh access token (expiring no later than the session's
+    /// absolute end) and (VIA_TOKEN, cookies) the anti-CSRF token.
     pub(super) fn mint_tokens(&self, mint: Mint<'_>) -> Result<NewTokens, SessionError> {
         let anti_csrf = (mint.transfer == TokenTransfer::Cookie
             && self.inner.config.anti_csrf() == AntiCsrf::ViaToken)
             .then(|| self.anti_csrf_for_refresh_token(&mint.refresh_token));
         let access_token = self.issue_access_token(&ClaimsInput {
             user_id: mint.user_id,
-            exp: (now_ms() + self.access_lifetime_ms()) / 1000,
+            exp: (now_ms() + self.access_lifetime_ms())
+                .min(self.session_end(mint.session_created_at))
+                / 1000,
             session_handle: mint.session_handle,
             refresh_token_hash1: &lineage::hash1(&mint.refresh_token),
             parent_refresh_token_hash1: mint.parent_hash1.as_deref(),
@@ -141,6 +162,7 @@ impl SessionEngine {
             refresh_expires_at: row.expires_at,
             parent_hash1: None,
             session_handle: &handle,
+            session_created_at: row.created_at,
             user_id,
             payload: &payload,
             transfer,

@@ -23,12 +23,14 @@ use crate::extract::SessionLayer;
 use crate::keys::SigningKeys;
 use crate::lockout::AccountLockout;
 use crate::metrics::Metrics;
+use crate::security::{EmailFingerprint, SecurityEvent, SecurityLog};
 use crate::store::{KeyStore, SessionStore, SqlStore, StoreError};
 use crate::tokens::AccessToken;
 use crate::transport::{IssuedAccessToken, IssuedRefreshToken, TokenTransfer};
 use crate::users::{SqlUserStore, UserStore};
 use crate::verify_cache::VerificationCache;
 
+pub(crate) use sessions::Because;
 pub use sessions::SessionInformation;
 
 /// How many times a compare-and-swap is retried after losing a race.
@@ -36,6 +38,9 @@ const CAS_ATTEMPTS: usize = 8;
 
 /// Name of the refresh-token MAC key in the [`KeyStore`]'s secrets.
 const REFRESH_KEY_SECRET: &str = "refresh_token_hmac_key";
+
+/// Name of the key of [`EmailFingerprint`]s in the [`KeyStore`]'s secrets.
+const EMAIL_FINGERPRINT_SECRET: &str = "security_event_email_key";
 
 /// Tokens of a session that was just created or refreshed.
 #[derive(Debug, Clone)]
@@ -71,6 +76,7 @@ struct Inner {
     refresh_key: Vec<u8>,
     metrics: Metrics,
     verified: VerificationCache,
+    security: SecurityLog,
 }
 
 #[doc = include_str!("../docs/engine.md")]
@@ -120,7 +126,12 @@ impl SessionEngine {
         let refresh_key = key_store
             .secret(REFRESH_KEY_SECRET, &random_bytes::<32>())
             .await?;
+        let email_key = key_store
+            .secret(EMAIL_FINGERPRINT_SECRET, &random_bytes::<32>())
+            .await?;
         let keys = SigningKeys::load(key_store, &config).await?;
+        let metrics = Metrics::default();
+        let security = SecurityLog::new(&config, &metrics, store.clone(), email_key);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -128,8 +139,9 @@ impl SessionEngine {
                 users,
                 keys,
                 refresh_key,
-                metrics: Metrics::default(),
+                metrics,
                 verified: VerificationCache::default(),
+                security,
             }),
         })
     }
@@ -147,6 +159,19 @@ impl SessionEngine {
     /// Event counters (Prometheus text via [`Metrics::render`]).
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The fingerprint security events carry instead of a sign-in's email (see [`crate::security`]): compute
+    /// it to find the attempts on an address in the logs or the audit table. Normalises `email` first.
+    pub fn email_fingerprint(&self, email: &str) -> EmailFingerprint {
+        self.inner
+            .security
+            .fingerprint(&crate::users::normalise_email(email))
+    }
+
+    /// Send a security event to the log, the counters, the hook and the audit table.
+    pub(crate) fn emit(&self, event: &SecurityEvent) {
+        self.inner.security.emit(event);
     }
 
     pub(crate) fn users(&self) -> &Arc<dyn UserStore> {
@@ -183,7 +208,8 @@ impl SessionEngine {
         self.inner.keys.rotate().await
     }
 
-    /// One round of background work: rotate keys when due, delete expired keys and sessions.
+    /// One round of background work: rotate keys when due, delete expired keys and sessions, and audit rows
+    /// older than the audit log's retention.
     pub async fn maintenance(&self) -> Result<(), SessionError> {
         self.inner.keys.rotate_if_due().await?;
         let n = self
@@ -193,6 +219,15 @@ impl SessionEngine {
             .await?;
         if n > 0 {
             tracing::debug!(count = n, "deleted expired sessions");
+        }
+        let audit = &self.inner.config.audit_log;
+        // Also when the audit log is off now: rows written while it was on still age out.
+        if let Some(store) = self.inner.sessions.audit() {
+            let before = crate::crypto::now_ms() - crate::crypto::millis(audit.retention);
+            let n = store.delete_audit_rows_before(before).await?;
+            if n > 0 {
+                tracing::debug!(count = n, "deleted old audit rows");
+            }
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::crypto::now_ms;
 use crate::error::SessionError;
 use crate::hooks::SessionMint;
 use crate::lineage::{self, Decision, Presented, RefreshToken};
-use crate::store::{LineageUpdate, SessionRow};
+use crate::store::{ChildPromotion, LineageUpdate, SessionRow};
 use crate::tokens;
 use crate::transport::TokenTransfer;
 
@@ -113,13 +113,7 @@ impl SessionEngine {
                 hook = Some(result);
                 continue; // lost a race: read the row again
             };
-            return self.mint_child(
-                &presented,
-                &row.user_id,
-                &merged.payload,
-                expires_at,
-                transfer,
-            );
+            return self.mint_child(&presented, &row, &merged.payload, expires_at, transfer);
         }
         Err(SessionError::Contended("refreshing a session"))
     }
@@ -139,7 +133,8 @@ impl SessionEngine {
     }
 
     /// Step 2 in one round trip, when no refresh hook needs the row first: an unused child of the current
-    /// token is promoted by a single statement. `None` when that does not apply (the general path decides).
+    /// token of a session within its absolute lifetime is promoted by a single statement. `None` when that
+    /// does not apply (the general path decides).
     async fn promote_in_one_statement(
         &self,
         presented: &PresentedToken<'_>,
@@ -156,19 +151,20 @@ impl SessionEngine {
         let promoted = self
             .inner
             .sessions
-            .promote_child(
-                &presented.handle,
-                parent2,
-                &presented.hashes.hash2,
+            .promote_child(&ChildPromotion {
+                session_handle: &presented.handle,
+                parent_hash2: parent2,
+                new_current: &presented.hashes.hash2,
                 expires_at,
                 now,
-            )
+                created_after: self.created_after(now),
+            })
             .await?;
         let Some(row) = promoted else {
             return Ok(None);
         };
         let payload = to_object(&row.access_token_payload)?;
-        self.mint_child(presented, &row.user_id, &payload, expires_at, transfer)
+        self.mint_child(presented, &row, &payload, expires_at, transfer)
             .map(Some)
     }
 
@@ -227,17 +223,24 @@ impl SessionEngine {
             .update_lineage(&LineageUpdate {
                 access_token_payload: changed.then_some(payload.as_str()),
                 session_data: changed.then_some(data.as_str()),
-                ..LineageUpdate::of(row, &current, parent.as_deref(), expires_at, now)
+                ..LineageUpdate::of(
+                    row,
+                    &current,
+                    parent.as_deref(),
+                    expires_at,
+                    now,
+                    self.created_after(now),
+                )
             })
             .await?;
         Ok(written.then_some(expires_at))
     }
 
-    /// Step 1: mint the child of the presented token and its access token.
+    /// Step 1: mint the child of the presented token and its access token (for the session `row`).
     fn mint_child(
         &self,
         presented: &PresentedToken<'_>,
-        user_id: &str,
+        row: &SessionRow,
         payload: &Map<String, Value>,
         expires_at: i64,
         transfer: TokenTransfer,
@@ -250,7 +253,8 @@ impl SessionEngine {
             refresh_expires_at: expires_at,
             parent_hash1: Some(lineage::hash1(presented.token)),
             session_handle: &presented.handle,
-            user_id,
+            session_created_at: row.created_at,
+            user_id: &row.user_id,
             payload,
             transfer,
         })?;

@@ -6,6 +6,7 @@ use super::{CAS_ATTEMPTS, SessionEngine, to_object, to_text};
 use crate::crypto::now_ms;
 use crate::error::SessionError;
 use crate::hooks::RevokedSession;
+use crate::security::{Client, RevokeReason, SecurityEvent};
 use crate::store::{LineageUpdate, SessionRow};
 use crate::tokens::{self, AccessToken, ClaimsInput};
 use crate::transport::IssuedAccessToken;
@@ -28,6 +29,33 @@ pub struct SessionInformation {
     pub time_created: i64,
 }
 
+/// Why sessions are being revoked, for their [`SecurityEvent::Revoked`] events.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Because<'a> {
+    /// The reason.
+    pub(crate) reason: RevokeReason,
+    /// Who asked.
+    pub(crate) client: &'a Client,
+    /// A session that gets no event (the one signing out, which has its own).
+    pub(crate) except: Option<&'a str>,
+}
+
+/// The app's own API calls: no client.
+const API: Because<'static> = Because {
+    reason: RevokeReason::Api,
+    client: &Client {
+        ip: None,
+        user_agent: None,
+    },
+    except: None,
+};
+
+/// A session past its absolute lifetime, found by the engine: no client.
+const MAX_LIFETIME: Because<'static> = Because {
+    reason: RevokeReason::MaxLifetime,
+    ..API
+};
+
 /// A write that touched no row means the session is gone (revoked or expired): 401 unauthorised.
 fn session_found(updated: bool) -> Result<(), SessionError> {
     if updated {
@@ -39,10 +67,10 @@ fn session_found(updated: bool) -> Result<(), SessionError> {
 
 impl SessionEngine {
     /// Step 4 of a refresh: revoke the session and answer "token theft detected".
+    /// (The route that called the refresh emits [`SecurityEvent::TokenTheft`]: it knows the client.)
     pub(super) async fn token_theft(&self, row: &SessionRow) -> SessionError {
-        tracing::warn!(session_handle = %row.session_handle, user_id = %row.user_id, "refresh token theft detected");
         self.inner.metrics.token_theft.inc();
-        if let Err(e) = self.revoke_session(&row.session_handle).await {
+        if let Err(e) = self.revoke_session_because(&row.session_handle, None).await {
             return e;
         }
         SessionError::TokenTheftDetected {
@@ -51,9 +79,26 @@ impl SessionEngine {
         }
     }
 
-    async fn after_revoke(&self, rows: Vec<SessionRow>) -> Vec<String> {
+    async fn after_revoke(
+        &self,
+        rows: Vec<SessionRow>,
+        because: Option<Because<'_>>,
+    ) -> Vec<String> {
         if rows.is_empty() {
             return Vec::new();
+        }
+        if let Some(b) = because {
+            for r in rows
+                .iter()
+                .filter(|r| Some(r.session_handle.as_str()) != b.except)
+            {
+                self.emit(&SecurityEvent::Revoked {
+                    user_id: r.user_id.clone(),
+                    session_handle: r.session_handle.clone(),
+                    reason: b.reason,
+                    client: b.client.clone(),
+                });
+            }
         }
         let revoked: Vec<RevokedSession> = rows
             .into_iter()
@@ -71,21 +116,42 @@ impl SessionEngine {
     }
 
     /// Revoke one session. `true` if it existed. Access tokens already issued stay valid until they expire.
+    /// Emits [`SecurityEvent::Revoked`] (reason `api`).
     pub async fn revoke_session(&self, session_handle: &str) -> Result<bool, SessionError> {
+        self.revoke_session_because(session_handle, Some(API)).await
+    }
+
+    /// [`revoke_session`](Self::revoke_session), with the revocation event `because` says (`None`: none).
+    pub(crate) async fn revoke_session_because(
+        &self,
+        session_handle: &str,
+        because: Option<Because<'_>>,
+    ) -> Result<bool, SessionError> {
         let row = self.inner.sessions.delete_session(session_handle).await?;
         Ok(!self
-            .after_revoke(row.into_iter().collect())
+            .after_revoke(row.into_iter().collect(), because)
             .await
             .is_empty())
     }
 
-    /// Revoke all sessions of a user; returns the revoked handles.
+    /// Revoke all sessions of a user; returns the revoked handles. Emits [`SecurityEvent::Revoked`] (reason
+    /// `api`) for each.
     pub async fn revoke_all_sessions_for_user(
         &self,
         user_id: &str,
     ) -> Result<Vec<String>, SessionError> {
+        self.revoke_all_sessions_because(user_id, Some(API)).await
+    }
+
+    /// [`revoke_all_sessions_for_user`](Self::revoke_all_sessions_for_user), with the revocation events
+    /// `because` says.
+    pub(crate) async fn revoke_all_sessions_because(
+        &self,
+        user_id: &str,
+        because: Option<Because<'_>>,
+    ) -> Result<Vec<String>, SessionError> {
         let rows = self.inner.sessions.delete_user_sessions(user_id).await?;
-        Ok(self.after_revoke(rows).await)
+        Ok(self.after_revoke(rows, because).await)
     }
 
     /// Handles of a user's live sessions.
@@ -100,15 +166,24 @@ impl SessionEngine {
             .await?)
     }
 
-    /// The session's row unless it is gone or expired (⇒ 401 unauthorised, tokens cleared).
+    /// The session's row unless it is gone, expired or past its absolute lifetime (⇒ 401 unauthorised, tokens
+    /// cleared). A session past its absolute lifetime is revoked by the first read that finds it so (its Fauna
+    /// token deleted by the revocation hook).
     pub(super) async fn live_row(&self, session_handle: &str) -> Result<SessionRow, SessionError> {
         let now = now_ms();
-        self.inner
+        let row = self
+            .inner
             .sessions
             .session(session_handle)
             .await?
             .filter(|r| r.expires_at > now)
-            .ok_or(SessionError::Unauthorised { clear_tokens: true })
+            .ok_or(SessionError::unauthorised())?;
+        if row.created_at <= self.created_after(now) {
+            self.revoke_session_because(&row.session_handle, Some(MAX_LIFETIME))
+                .await?;
+            return Err(SessionError::unauthorised());
+        }
+        Ok(row)
     }
 
     /// Session information, or `None` if the session does not exist (or expired).
@@ -190,6 +265,7 @@ impl SessionEngine {
                 }
             }
             let text = to_text(&payload);
+            let now = now_ms();
             let written = self
                 .inner
                 .sessions
@@ -200,7 +276,8 @@ impl SessionEngine {
                         &row.current_hash2,
                         row.parent_hash2.as_deref(),
                         row.expires_at,
-                        now_ms(),
+                        now,
+                        self.created_after(now),
                     )
                 })
                 .await?;

@@ -6,7 +6,7 @@ use super::{CAS_ATTEMPTS, SessionEngine, Verified, to_object};
 use crate::crypto::now_ms;
 use crate::error::SessionError;
 use crate::lineage::{self, Decision, Presented};
-use crate::store::LineageUpdate;
+use crate::store::{ChildPromotion, LineageUpdate, SessionRow};
 use crate::tokens::{self, AccessToken, ClaimsInput, JwtError, SignedClaims};
 use crate::transport::IssuedAccessToken;
 
@@ -71,6 +71,32 @@ impl SessionEngine {
         parent_hash1: &str,
     ) -> Result<IssuedAccessToken, SessionError> {
         let presented = Presented::claimed(&at.refresh_token_hash1, Some(parent_hash1));
+        // The usual case, the unused child of the current token (step 2), in one statement: the same
+        // compare-and-swap `promote_child` makes for the refresh endpoint.
+        if let Some(parent2) = presented.parent_hash2.as_deref() {
+            let now = now_ms();
+            let promoted = self
+                .inner
+                .sessions
+                .promote_child(&ChildPromotion {
+                    session_handle: &at.session_handle,
+                    parent_hash2: parent2,
+                    new_current: &presented.hash2,
+                    expires_at: now + self.refresh_lifetime_ms(),
+                    now,
+                    created_after: self.created_after(now),
+                })
+                .await?;
+            if let Some(row) = promoted {
+                // Always true for a token we signed (a session's user never changes); checked all the same.
+                if row.user_id != at.sub {
+                    return Err(SessionError::unauthorised());
+                }
+                self.inner.metrics.verify_promotions.inc();
+                return self.replacement(at, &row);
+            }
+        }
+        // Anything else (current already, a sibling, gone, too old, lost a race): read the row and decide.
         for _ in 0..CAS_ATTEMPTS {
             let now = now_ms();
             let row = self.live_row(&at.session_handle).await?;
@@ -91,6 +117,7 @@ impl SessionEngine {
                         next.parent.as_deref(),
                         now + self.refresh_lifetime_ms(),
                         now,
+                        self.created_after(now),
                     ))
                     .await?;
                 if !written {
@@ -98,16 +125,25 @@ impl SessionEngine {
                 }
                 self.inner.metrics.verify_promotions.inc();
             }
-            return self.issue_access_token(&ClaimsInput {
-                user_id: &at.sub,
-                exp: at.exp,
-                session_handle: &at.session_handle,
-                refresh_token_hash1: &at.refresh_token_hash1,
-                parent_refresh_token_hash1: None,
-                anti_csrf_token: at.anti_csrf_token.as_deref(),
-                app_claims: &to_object(&row.access_token_payload)?,
-            });
+            return self.replacement(at, &row);
         }
         Err(SessionError::Contended("adopting a refresh token"))
+    }
+
+    /// `at` re-signed without `parentRefreshTokenHash1` (same `exp`), with the claims stored in `row`.
+    fn replacement(
+        &self,
+        at: &AccessToken,
+        row: &SessionRow,
+    ) -> Result<IssuedAccessToken, SessionError> {
+        self.issue_access_token(&ClaimsInput {
+            user_id: &at.sub,
+            exp: at.exp,
+            session_handle: &at.session_handle,
+            refresh_token_hash1: &at.refresh_token_hash1,
+            parent_refresh_token_hash1: None,
+            anti_csrf_token: at.anti_csrf_token.as_deref(),
+            app_claims: &to_object(&row.access_token_payload)?,
+        })
     }
 }

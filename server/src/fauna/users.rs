@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::FaunaConfig;
 use super::client::{FaunaClient, FaunaError, int_field, long, str_field};
 use crate::store::StoreError;
-use crate::users::{PasswordChangeError, SignInError, SignUpError, User, UserStore};
+use crate::users::{
+    PasswordChangeError, SignInError, SignUpError, User, UserStore, impl_user_store_around,
+};
 
 const SIGN_UP: &str = r#"if (coll.firstWhere(.email == email) != null) abort("email_exists") else {
   let u = coll.create({ email: email, time_joined: joined })
@@ -228,8 +230,7 @@ impl WithFaunaUserDocuments {
     }
 }
 
-#[async_trait::async_trait]
-impl UserStore for WithFaunaUserDocuments {
+impl_user_store_around!([] WithFaunaUserDocuments, |this| this.inner, {
     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError> {
         let user = self.inner.sign_up(email, password).await?;
         let args = json!({ "coll": { "@mod": self.collection }, "uid": user.id });
@@ -242,18 +243,6 @@ impl UserStore for WithFaunaUserDocuments {
 
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError> {
         self.inner.sign_in(email, password).await
-    }
-
-    async fn email_exists(&self, email: &str) -> Result<bool, StoreError> {
-        self.inner.email_exists(email).await
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        self.inner.user_by_email(email).await
-    }
-
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        self.inner.user_by_id(user_id).await
     }
 
     /// The inner store's password change, then every Fauna token of the user's document deleted (if Fauna
@@ -274,4 +263,4 @@ impl UserStore for WithFaunaUserDocuments {
         }
         Ok(true)
     }
-}
+});

@@ -85,19 +85,23 @@ pub struct LineageUpdate<'a> {
     pub access_token_payload: Option<&'a str>,
     /// New session data, if changed.
     pub session_data: Option<&'a str>,
+    /// … and while the session was created after this (ms): the absolute-lifetime cut-off, `i64::MIN` for
+    /// none. A session created at or before it is too old to be written.
+    pub created_after: i64,
     /// Now, ms: an expired row is not updated.
     pub now: i64,
 }
 
 impl<'a> LineageUpdate<'a> {
     /// Move `row`'s lineage to `new_current` / `new_parent` with expiry `expires_at`, if `row` is still current
-    /// at `now`; payload and data unchanged.
+    /// at `now` and was created after `created_after`; payload and data unchanged.
     pub(crate) fn of(
         row: &'a SessionRow,
         new_current: &'a str,
         new_parent: Option<&'a str>,
         expires_at: i64,
         now: i64,
+        created_after: i64,
     ) -> Self {
         Self {
             session_handle: &row.session_handle,
@@ -108,9 +112,30 @@ impl<'a> LineageUpdate<'a> {
             expires_at,
             access_token_payload: None,
             session_data: None,
+            created_after,
             now,
         }
     }
+}
+
+/// A one-round-trip promotion of a refresh token's unused child to the session's current token
+/// ([`SessionStore::promote_child`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ChildPromotion<'a> {
+    /// Session handle.
+    pub session_handle: &'a str,
+    /// The promotion applies only while `current_hash2` still equals this: the hash2 of the child's parent,
+    /// which becomes the new `parent_hash2`.
+    pub parent_hash2: &'a str,
+    /// New `current_hash2`: the child's hash2.
+    pub new_current: &'a str,
+    /// New expiry, ms.
+    pub expires_at: i64,
+    /// Now, ms: an expired row is not promoted.
+    pub now: i64,
+    /// … and only while the session was created after this (ms): the absolute-lifetime cut-off, `i64::MIN` for
+    /// none.
+    pub created_after: i64,
 }
 
 /// A stored signing key.
@@ -131,20 +156,19 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn insert_session(&self, row: &SessionRow) -> Result<(), StoreError>;
     /// A session by handle (expired or not).
     async fn session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError>;
-    /// Compare-and-swap the lineage; `false` when the row changed meanwhile, expired or is gone.
+    /// Compare-and-swap the lineage; `false` when the row changed meanwhile, expired, is too old
+    /// ([`LineageUpdate::created_after`]) or is gone.
     async fn update_lineage(&self, update: &LineageUpdate<'_>) -> Result<bool, StoreError>;
-    /// One-round-trip promotion: if the session's `current_hash2` is `parent_hash2` and it has not expired, set
-    /// `parent := current, current := new_current, expires_at` and return the row as updated. `None` when the
-    /// condition does not hold (the caller falls back to reading the row). The default never promotes.
+    /// One-round-trip promotion: if the session's `current_hash2` is [`ChildPromotion::parent_hash2`], it has not
+    /// expired at [`now`](ChildPromotion::now) and it was created after
+    /// [`created_after`](ChildPromotion::created_after), set `parent := current, current := new_current,
+    /// expires_at` and return the row as updated. `None` when the condition does not hold (the caller falls back
+    /// to reading the row). The default never promotes.
     async fn promote_child(
         &self,
-        session_handle: &str,
-        parent_hash2: &str,
-        new_current: &str,
-        expires_at: i64,
-        now: i64,
+        promotion: &ChildPromotion<'_>,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let _ = (session_handle, parent_hash2, new_current, expires_at, now);
+        let _ = promotion;
         Ok(None)
     }
     /// Delete a session, returning it if it existed.
@@ -170,6 +194,11 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
     /// those features off.
     fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        None
+    }
+    /// Where this store keeps the audit table of security events; `None` (the default): `--audit-log` has
+    /// nowhere to write (the server warns at start).
+    fn audit(&self) -> Option<&dyn crate::security::AuditStore> {
         None
     }
 }

@@ -9,7 +9,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{KeyStore, LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey};
+use super::{
+    ChildPromotion, KeyStore, LineageUpdate, SessionRow, SessionStore, StoreError, StoredKey,
+};
 
 /// SQL store: SQLite (`sqlite://file?mode=rwc`) or PostgreSQL (`postgres://…`).
 ///
@@ -67,6 +69,21 @@ where
 }
 
 impl SqlStore {
+    /// The first column (text) of each row `sql` reads, with `$1` bound to `key` and `$2` to `now`.
+    pub(crate) async fn texts(
+        &self,
+        sql: &str,
+        key: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        with_pool!(self, read, |p| {
+            let rows = sqlx::query(sql).bind(key).bind(now).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .collect()
+        })
+    }
+
     /// Connect to `url` and run migrations. SQLite files are created when the URL says `mode=rwc`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         Self::connect_with(url, Duration::from_secs(5)).await
@@ -159,6 +176,10 @@ impl SessionStore for SqlStore {
         Some(self)
     }
 
+    fn audit(&self) -> Option<&dyn crate::security::AuditStore> {
+        Some(self)
+    }
+
     async fn insert_session(&self, s: &SessionRow) -> Result<(), StoreError> {
         let sql = "INSERT INTO sessions (session_handle, user_id, current_hash2, parent_hash2, access_token_payload, \
                    session_data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -189,7 +210,8 @@ impl SessionStore for SqlStore {
         let sql = "UPDATE sessions SET current_hash2 = $1, parent_hash2 = $2, expires_at = $3, \
                    access_token_payload = COALESCE($4, access_token_payload), session_data = COALESCE($5, session_data), \
                    version = version + 1 \
-                   WHERE session_handle = $6 AND current_hash2 = $7 AND expires_at > $8 AND version = $9";
+                   WHERE session_handle = $6 AND current_hash2 = $7 AND expires_at > $8 AND version = $9 \
+                   AND created_at > $10";
         let n = with_pool!(self, write, |p| sqlx::query(sql)
             .bind(u.new_current)
             .bind(u.new_parent)
@@ -200,6 +222,7 @@ impl SessionStore for SqlStore {
             .bind(u.expected_current)
             .bind(u.now)
             .bind(u.expected_version)
+            .bind(u.created_after)
             .execute(p)
             .await?
             .rows_affected());
@@ -208,25 +231,23 @@ impl SessionStore for SqlStore {
 
     async fn promote_child(
         &self,
-        session_handle: &str,
-        parent_hash2: &str,
-        new_current: &str,
-        expires_at: i64,
-        now: i64,
+        u: &ChildPromotion<'_>,
     ) -> Result<Option<SessionRow>, StoreError> {
         // SET expressions see the old row, so parent_hash2 takes the old current_hash2.
         let sql = format!(
             "UPDATE sessions SET parent_hash2 = current_hash2, current_hash2 = $1, expires_at = $2, \
              version = version + 1 \
-             WHERE session_handle = $3 AND current_hash2 = $4 AND expires_at > $5 RETURNING {SESSION_COLUMNS}"
+             WHERE session_handle = $3 AND current_hash2 = $4 AND expires_at > $5 AND created_at > $6 \
+             RETURNING {SESSION_COLUMNS}"
         );
         with_pool!(self, write, |p| {
             let row = sqlx::query(&sql)
-                .bind(new_current)
-                .bind(expires_at)
-                .bind(session_handle)
-                .bind(parent_hash2)
-                .bind(now)
+                .bind(u.new_current)
+                .bind(u.expires_at)
+                .bind(u.session_handle)
+                .bind(u.parent_hash2)
+                .bind(u.now)
+                .bind(u.created_after)
                 .fetch_optional(p)
                 .await?;
             row.as_ref().map(session_from_row).transpose()
@@ -256,16 +277,7 @@ impl SessionStore for SqlStore {
         now: i64,
     ) -> Result<Vec<String>, StoreError> {
         let sql = "SELECT session_handle FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at";
-        with_pool!(self, read, |p| {
-            let rows = sqlx::query(sql)
-                .bind(user_id)
-                .bind(now)
-                .fetch_all(p)
-                .await?;
-            rows.iter()
-                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-                .collect()
-        })
+        self.texts(sql, user_id, now).await
     }
 
     async fn set_session_data(&self, handle: &str, data: &str) -> Result<bool, StoreError> {

@@ -186,15 +186,20 @@ impl PerIpLimiter {
 
 /// Middleware: records the request's [`ClientIp`] and answers `429 {"message": "too many requests"}` with
 /// `Retry-After` when the client is over its limit on the route.
+/// Emits [`SecurityEvent::RateLimited`](crate::security::SecurityEvent::RateLimited) for each 429.
 pub(crate) async fn limit(
-    State(limiter): State<Arc<PerIpLimiter>>,
+    State((limiter, engine)): State<(Arc<PerIpLimiter>, crate::SessionEngine)>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let ip = limiter.client_ip(&req);
     req.extensions_mut().insert(ClientIp(ip));
     if let Err(wait) = limiter.check(req.method(), req.uri().path(), ip) {
-        tracing::info!(client_ip = %ip, path = %req.uri().path(), "rate limited");
+        let known = Some(ip).filter(|ip| !ip.is_unspecified());
+        engine.emit(&crate::security::SecurityEvent::RateLimited {
+            path: req.uri().path().to_owned(),
+            client: crate::security::Client::new(known, req.headers()),
+        });
         return RetryLater::too_many_requests(wait).into_response();
     }
     next.run(req).await

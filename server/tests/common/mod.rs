@@ -236,6 +236,19 @@ impl TestServer {
         .expect("refresh")
     }
 
+    /// `GET {path}`'s JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        json_body(self.http.get(self.at(path)).send().await.expect("GET")).await
+    }
+
+    /// The live session handles of `user_id`, as the engine lists them.
+    pub async fn handles(&self, user_id: &str) -> Vec<String> {
+        self.engine
+            .session_handles_for_user(user_id)
+            .await
+            .expect("handles")
+    }
+
     /// Current value of a Prometheus counter.
     pub async fn metric(&self, name: &str) -> u64 {
         let text = self
@@ -268,6 +281,11 @@ impl SetCookie {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_deref())
     }
+}
+
+/// A response's JSON body.
+pub async fn json_body(r: reqwest::Response) -> Value {
+    r.json::<Value>().await.expect("json")
 }
 
 pub fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {

@@ -1,6 +1,9 @@
 //! A throwaway PostgreSQL cluster for one test binary: `initdb` in a temp dir (as the `postgres` user when
 //! running as root), a random loopback port, the socket dir inside the temp dir. A watchdog stops the cluster
 //! and deletes the directory when the test process exits.
+//!
+//! PostgreSQL cannot listen on port 0, so the port is a free one chosen just before the first start; if another
+//! listener takes it meanwhile, the start is tried again on another port (bounded).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// How many ports a first start tries.
+const START_ATTEMPTS: u32 = 5;
+/// PostgreSQL's log line when its port is taken.
+const PORT_TAKEN: &str = "Address already in use";
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -81,7 +89,7 @@ impl PgCluster {
             assert!(ok, "chown {dir:?} to postgres failed");
         }
         let mut cluster = PgCluster {
-            port: free_port(),
+            port: 0,
             dir,
             bin,
             as_postgres,
@@ -100,8 +108,16 @@ impl PgCluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        cluster.start();
+        // The watchdog first: it also cleans up after a start that fails.
         cluster.watchdog = Some(cluster.spawn_watchdog());
+        for attempt in 1.. {
+            cluster.port = free_port();
+            match cluster.try_start() {
+                Ok(()) => break,
+                Err(e) if attempt < START_ATTEMPTS && e.contains(PORT_TAKEN) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
         cluster
     }
 
@@ -109,8 +125,19 @@ impl PgCluster {
         self.dir.join("data")
     }
 
-    /// Start (or restart) the server and wait until it accepts connections.
+    /// Restart the server on its port and wait until it accepts connections.
+    #[allow(
+        dead_code,
+        reason = "tests/faults.rs restarts it; server/benches include this file too"
+    )]
     pub fn start(&self) {
+        self.try_start().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// [`PgCluster::start`], or why it failed (with the server log's new lines).
+    fn try_start(&self) -> Result<(), String> {
+        let log = self.dir.join("log");
+        let log_before = std::fs::metadata(&log).map_or(0, |m| m.len());
         let opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400",
             self.port,
@@ -121,21 +148,29 @@ impl PgCluster {
             .arg("-D")
             .arg(self.data_dir())
             .args(["-l"])
-            .arg(self.dir.join("log"))
+            .arg(&log)
             .args(["-o", &opts, "-w", "-t", "60", "start"])
             .stdout(Stdio::null())
             .output()
             .expect("run pg_ctl start");
-        assert!(
-            out.status.success(),
-            "pg_ctl start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            let log = std::fs::read(&log).unwrap_or_default();
+            let new = log.get(log_before as usize..).unwrap_or_default();
+            return Err(format!(
+                "pg_ctl start on port {} failed: {}{}",
+                self.port,
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(new)
+            ));
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "PostgreSQL did not start");
+            if Instant::now() >= deadline {
+                return Err("PostgreSQL did not start".into());
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
+        Ok(())
     }
 
     /// Stop the server (fast shutdown).

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use clap::Parser;
 use fauna_session_server::accounts::{AccountsConfig, EmailVerification};
-use fauna_session_server::app::{AppOptions, app};
+use fauna_session_server::app::{AppOptions, app, metrics_app};
 use fauna_session_server::email::{EmailConfig, EmailError, Mailer};
 use fauna_session_server::fauna::{
     FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments,
 };
+use fauna_session_server::security::AuditLogConfig;
 use fauna_session_server::store::{SqlStore, StoreError};
 use fauna_session_server::users::{SqlUserStore, UserStore};
 use fauna_session_server::{
@@ -70,6 +71,16 @@ pub(crate) struct Args {
         default_value_t = 8_640_000
     )]
     pub(crate) refresh_token_lifetime: u64,
+    /// Absolute session lifetime in seconds, however often the session is refreshed (`0` or `off`: none).
+    /// Past it a refresh answers 401 and the session is revoked (its Fauna token deleted).
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_SESSION_MAX_LIFETIME",
+        value_name = "SECONDS|off",
+        value_parser = seconds_or_off,
+        default_value_t = 365 * 86_400
+    )]
+    pub(crate) session_max_lifetime: u64,
     /// `Secure` cookie attribute (default: API domain is https).
     #[arg(long, env = "FAUNA_SESSION_COOKIE_SECURE")]
     pub(crate) cookie_secure: Option<bool>,
@@ -88,9 +99,13 @@ pub(crate) struct Args {
     /// Serve this directory at `/` (SPA fallback to `index.html`).
     #[arg(long, env = "FAUNA_SESSION_STATIC_DIR")]
     pub(crate) static_dir: Option<PathBuf>,
-    /// Serve Prometheus counters at `GET /metrics`.
+    /// Serve Prometheus counters at `GET /metrics` on --listen (see --metrics-listen for a private address).
     #[arg(long, env = "FAUNA_SESSION_METRICS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) metrics: bool,
+    /// Serve `GET /metrics` on this address only, not on --listen (implies --metrics). Keep it private:
+    /// e.g. 127.0.0.1:9464, or an address only the Prometheus network reaches.
+    #[arg(long, env = "FAUNA_SESSION_METRICS_LISTEN", value_name = "ADDR")]
+    pub(crate) metrics_listen: Option<SocketAddr>,
     /// Log filter (e.g. `info`, `debug`, `fauna_session_server=debug`).
     #[arg(long, env = "FAUNA_SESSION_LOG", default_value = "info")]
     pub(crate) log: String,
@@ -101,6 +116,20 @@ pub(crate) struct Args {
     /// cookies (refused otherwise: session tokens would cross the network in clear text).
     #[arg(long, env = "FAUNA_SESSION_ALLOW_INSECURE_HTTP", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) allow_insecure_http: bool,
+    /// Keep security events (sign-ins, failures, rate limits, lockouts, sign-outs, refreshes, token theft,
+    /// revocations) in the database table `audit_log`: time, event, user id, session handle, IP, user agent.
+    /// Never passwords, tokens or emails (a failed sign-in's email is a keyed hash). They are always logged
+    /// (target fauna_session::security) and counted (fauna_session_security_events_total).
+    #[arg(long, env = "FAUNA_SESSION_AUDIT_LOG", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) audit_log: bool,
+    /// Days an audit row is kept; older rows are deleted by the maintenance task.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_AUDIT_LOG_RETENTION",
+        value_name = "DAYS",
+        default_value_t = 90
+    )]
+    pub(crate) audit_log_retention: u64,
     /// Turn off `GET {base}/emailpassword/email/exists` (it tells anyone whether an email has an account).
     #[arg(long, env = "FAUNA_SESSION_DISABLE_EMAIL_EXISTS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) disable_email_exists: bool,
@@ -219,6 +248,8 @@ impl Args {
             website_origins: self.website_origins.clone(),
             access_token_lifetime: Duration::from_secs(self.access_token_lifetime),
             refresh_token_lifetime: Duration::from_secs(self.refresh_token_lifetime),
+            session_max_lifetime: (self.session_max_lifetime > 0)
+                .then(|| Duration::from_secs(self.session_max_lifetime)),
             cookie_secure: self.cookie_secure,
             cookie_same_site: self.cookie_same_site,
             cookie_domain: self.cookie_domain.clone(),
@@ -227,6 +258,10 @@ impl Args {
             rate_limits: self.limits.rate_limits(),
             lockout: self.limits.lockout(),
             email_exists_route: !self.disable_email_exists,
+            audit_log: AuditLogConfig {
+                enabled: self.audit_log,
+                retention: Duration::from_secs(self.audit_log_retention.max(1) * 24 * 3600),
+            },
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
                 None => SessionConfig::default().hooks,
@@ -291,6 +326,16 @@ impl Args {
     }
 }
 
+/// A number of seconds, or `off` (= 0).
+fn seconds_or_off(s: &str) -> Result<u64, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(0);
+    }
+    s.trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds or `off`"))
+}
+
 /// Connect the store, build the engine (with `config`, its account settings from `args`), serve until
 /// SIGINT/SIGTERM.
 pub(crate) async fn serve(
@@ -310,25 +355,64 @@ pub(crate) async fn serve(
     let app = app(
         &engine,
         &AppOptions {
-            metrics: args.metrics,
+            metrics: args.metrics && args.metrics_listen.is_none(),
             static_dir: args.static_dir.clone(),
         },
     );
     let app = args.limits.bound(app);
+    let metrics = match args.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr, &engine, args.limits.header_timeout()).await?),
+        None => {
+            if args.metrics && !args.listen.ip().is_loopback() {
+                tracing::warn!(
+                    listen = %args.listen,
+                    "GET /metrics is served on the public listener; use --metrics-listen to serve it on a private address"
+                );
+            }
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("--listen {} (FAUNA_SESSION_LISTEN): {e}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
-    axum::serve(
+    crate::connections::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        args.limits.header_timeout(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
+    if let Some(task) = metrics {
+        task.abort();
+    }
     maintenance.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Bind `addr` and serve [`metrics_app`] there (no CORS, no session routes) until the task is aborted.
+async fn serve_metrics(
+    addr: SocketAddr,
+    engine: &SessionEngine,
+    header_timeout: Option<Duration>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("--metrics-listen {addr} (FAUNA_SESSION_METRICS_LISTEN): {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    if local.ip().is_unspecified() {
+        tracing::warn!(metrics_listen = %local, "GET /metrics on every interface: firewall it, or name a private address");
+    }
+    tracing::info!(metrics_listen = %local, "serving GET /metrics");
+    let app = metrics_app(engine);
+    Ok(tokio::spawn(crate::connections::serve(
+        listener,
+        app,
+        header_timeout,
+        std::future::pending(),
+    )))
 }
 
 async fn shutdown_signal() {
@@ -395,5 +479,26 @@ mod tests {
         assert!(Args::try_parse_from(["fauna-session-server", "--user-store", "ldap"]).is_err());
         let sql = Args::try_parse_from(["fauna-session-server", "--fauna-secret", "s"]).unwrap();
         assert!(sql.fauna_config().unwrap().create_missing_user_documents);
+    }
+
+    #[test]
+    fn session_max_lifetime_flag() {
+        let lifetime = |args: &[&str]| {
+            let mut all = vec!["fauna-session-server"];
+            all.extend_from_slice(args);
+            Args::try_parse_from(all).map(|a| a.session_config().session_max_lifetime)
+        };
+        assert_eq!(
+            lifetime(&[]).unwrap(),
+            fauna_session_server::SessionConfig::default().session_max_lifetime,
+            "the binary's default is the library's"
+        );
+        assert_eq!(
+            lifetime(&["--session-max-lifetime", "3600"]).unwrap(),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(lifetime(&["--session-max-lifetime", "0"]).unwrap(), None);
+        assert_eq!(lifetime(&["--session-max-lifetime", "OFF"]).unwrap(), None);
+        assert!(lifetime(&["--session-max-lifetime", "a year"]).is_err());
     }
 }

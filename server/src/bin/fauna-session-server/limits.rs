@@ -49,7 +49,8 @@ pub(crate) struct LimitArgs {
     /// Seconds of the first back-off; each further failure after it doubles it (up to 16 times).
     #[arg(long, env = "FAUNA_SESSION_LOCKOUT_WINDOW", value_name = "SECS", default_value_t = LockoutConfig::default().window.as_secs())]
     pub(crate) lockout_window: u64,
-    /// Seconds a request may take, reading its body included (408 beyond; 0 disables).
+    /// Seconds a request may take, reading its body included (408 beyond; 0 disables); also how long a
+    /// connection may take to send a request's headers, or stay idle between requests, before it is closed.
     #[arg(
         long,
         env = "FAUNA_SESSION_REQUEST_TIMEOUT",
@@ -99,6 +100,11 @@ impl LimitArgs {
             ));
         }
         app
+    }
+
+    /// How long a connection may take to send a request's headers (`None`: no limit).
+    pub(crate) fn header_timeout(&self) -> Option<Duration> {
+        (self.request_timeout > 0).then(|| Duration::from_secs(self.request_timeout))
     }
 
     /// The per-account back-off these arguments describe.

@@ -1,0 +1,149 @@
+//! The one place security events go out: tracing, the Prometheus family, the app's hook, the audit table.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use prometheus_client::metrics::counter::Counter;
+
+use super::audit::{AuditRow, AuditWriter};
+use super::{EmailFingerprint, SecurityEvent};
+use crate::config::SessionConfig;
+use crate::crypto::{hex, hmac_sha256, now_ms};
+use crate::hooks::SessionHooks;
+use crate::metrics::Metrics;
+use crate::store::SessionStore;
+
+/// The `tracing` target of security events.
+pub(crate) const TARGET: &str = "fauna_session::security";
+
+/// How often, at most, a full audit queue is warned about.
+const FULL_WARNING_EVERY_MS: i64 = 10_000;
+
+/// Fans each [`SecurityEvent`] out to its sinks. Never blocks and never fails: the request that caused the
+/// event goes on whatever a sink does (the hook is the app's, and must return quickly).
+pub(crate) struct SecurityLog {
+    hooks: Arc<dyn SessionHooks>,
+    metrics: (
+        prometheus_client::metrics::family::Family<crate::metrics::EventLabel, Counter>,
+        Counter,
+    ),
+    audit: Option<AuditWriter>,
+    email_key: Vec<u8>,
+    last_full_warning: AtomicI64,
+}
+
+impl std::fmt::Debug for SecurityLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityLog")
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecurityLog {
+    /// The log of an engine with `config` and `metrics`; starts the audit writer over `store` when the audit
+    /// log is on. `email_key` keys the [`EmailFingerprint`]s.
+    pub(crate) fn new(
+        config: &SessionConfig,
+        metrics: &Metrics,
+        store: Arc<dyn SessionStore>,
+        email_key: Vec<u8>,
+    ) -> Self {
+        let audit = if config.audit_log.enabled {
+            AuditWriter::start(store, metrics.audit_rows_dropped.clone())
+        } else {
+            None
+        };
+        Self {
+            hooks: config.hooks.clone(),
+            metrics: (
+                metrics.security_events.clone(),
+                metrics.audit_rows_dropped.clone(),
+            ),
+            audit,
+            email_key,
+            last_full_warning: AtomicI64::new(0),
+        }
+    }
+
+    /// The keyed fingerprint of a normalised email.
+    pub(crate) fn fingerprint(&self, email: &str) -> EmailFingerprint {
+        let mac = hmac_sha256(&self.email_key, &[b"email\0", email.as_bytes()]);
+        EmailFingerprint(hex(&mac[..16]))
+    }
+
+    /// Send `event` to every sink.
+    pub(crate) fn emit(&self, event: &SecurityEvent) {
+        trace(event);
+        let (family, dropped) = &self.metrics;
+        family
+            .get_or_create(&crate::metrics::EventLabel {
+                event: event.name(),
+            })
+            .inc();
+        // A panicking hook must not take the request (or the connection) down with it.
+        let hook = std::panic::AssertUnwindSafe(|| self.hooks.on_security_event(event));
+        if std::panic::catch_unwind(hook).is_err() {
+            tracing::error!(
+                event = event.name(),
+                "SessionHooks::on_security_event panicked"
+            );
+        }
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        let client = event.client();
+        let row = AuditRow {
+            at: now_ms(),
+            event: event.name(),
+            user_id: event.user_id().map(str::to_owned),
+            session_handle: event.session_handle().map(str::to_owned),
+            ip: client.ip.map(|ip| ip.to_string()),
+            user_agent: client.user_agent.clone(),
+            detail: serde_json::Value::Object(event.detail()).to_string(),
+        };
+        if !audit.send(row) {
+            dropped.inc();
+            let now = now_ms();
+            let last = self.last_full_warning.load(Ordering::Relaxed);
+            if now - last >= FULL_WARNING_EVERY_MS
+                && self
+                    .last_full_warning
+                    .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                tracing::warn!(
+                    "audit log queue full: security events are not all written to the audit table"
+                );
+            }
+        }
+    }
+}
+
+/// `event` as a `tracing` event of target [`TARGET`]: theft and lockouts at WARN, the rest at INFO.
+fn trace(event: &SecurityEvent) {
+    let client = event.client();
+    let ip = client.ip.map(tracing::field::display);
+    let detail = event.detail();
+    let detail = (!detail.is_empty()).then(|| serde_json::Value::Object(detail).to_string());
+    macro_rules! at {
+        ($level:ident) => {
+            tracing::$level!(
+                target: TARGET,
+                event = event.name(),
+                user_id = event.user_id(),
+                session_handle = event.session_handle(),
+                client_ip = ip,
+                user_agent = client.user_agent.as_deref(),
+                detail = detail.as_deref(),
+                "security event"
+            )
+        };
+    }
+    match event {
+        SecurityEvent::TokenTheft { .. }
+        | SecurityEvent::LockoutStarted { .. }
+        | SecurityEvent::SignInLockedOut { .. } => at!(warn),
+        _ => at!(info),
+    }
+}

@@ -1,0 +1,217 @@
+//! Session claims for both front doors: `getClaimValue`, `validateClaims`, `getInvalidClaimsFromResponse` and the
+//! `EmailVerificationClaim` object with its `isVerified` validator.
+//!
+//! The decisions (is the value stale, does it pass, are the validator's arguments acceptable) are
+//! [`crate::claims`]', made by one Rust function behind every claim member; the claim's `refresh` is `GET
+//! <apiBasePath>/user/email/verify` through the interceptor, which stores the new front token it answers with.
+//! The plumbing (calling the validators, the app's own too, in the SDK's order; reading a response body) is a
+//! few lines of JavaScript: the same through `Reflect` costs several times the bytes in the wasm.
+
+use core::cell::RefCell;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+use super::driver::{self, Api};
+use super::{Fail, frontend, settings, sys};
+use crate::claims::{self, EmailVerificationClaim, Seen};
+
+#[wasm_bindgen(inline_js = r#"
+export function claim(id, check, refresh) {
+  return { id, refresh, getValueFromPayload: (p) => check(2, p), getLastFetchedTime: (p) => check(3, p), validators: {
+    isVerified: (r, m) => (check(4, 0, r, m), { id, refresh, shouldRefresh: (p) => check(0, p, r, m), validate: (p) => {
+      const wrong = check(1, p, r, m);
+      return wrong === undefined ? { isValid: true } : { isValid: false, reason: { message: wrong, expectedValue: true, actualValue: check(2, p) } };
+    } }),
+  } };
+}
+export async function claimValue(input, payload) {
+  return input.claim.getValueFromPayload(await payload(), {});
+}
+export async function validate(validators, payload) {
+  if (!validators.length) return [];
+  let p = await payload();
+  for (const v of validators) {
+    if (await v.shouldRefresh(p, {})) {
+      try { await v.refresh({}); } catch (e) { console.error("refreshing claim " + v.id + " failed", e); }
+      p = await payload();
+    }
+  }
+  const errors = [];
+  for (const v of validators) {
+    const r = await v.validate(p, {});
+    if (!r.isValid) errors.push({ id: v.id, reason: r.reason });
+  }
+  return errors;
+}
+export function validateClaims(options, claim, payload) {
+  let validators;
+  try {
+    validators = [claim.validators.isVerified()];
+    const f = typeof options == "function" ? options : options?.overrideGlobalClaimValidators;
+    if (f) validators = f(validators, {});
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return validate(validators, payload);
+}
+export async function invalidClaims(input) {
+  const r = input.response, d = r.data;
+  const body = r instanceof Response ? await r.clone().json().catch(() => 0) : typeof d == "string" ? JSON.parse(d) : d;
+  const e = body?.claimValidationErrors;
+  return Array.isArray(e) ? e : [];
+}
+"#)]
+extern "C" {
+    /// The claim object around two Rust functions, `check(what, payload, refetchTimeOnFalse, maxAge)` and
+    /// `refresh()`.
+    #[wasm_bindgen(js_name = claim)]
+    fn claim_object(id: &str, check: &JsValue, refresh: &JsValue) -> JsValue;
+    /// `input.claim.getValueFromPayload(await payload())`.
+    #[wasm_bindgen(js_name = claimValue)]
+    fn claim_value_of(input: &JsValue, payload: &JsValue) -> Promise;
+    /// The SDK's `validateClaims`: refresh what each validator's `shouldRefresh` asks for (errors logged), then the
+    /// `{id, reason}` of each failing `validate`.
+    #[cfg(feature = "std")]
+    #[wasm_bindgen(js_name = validate)]
+    fn validate_with(validators: &JsValue, payload: &JsValue) -> Promise;
+    /// The SDK's `validateClaims(options)`: the global validators are `[claim.validators.isVerified()]` (Rust's
+    /// defaults: `isVerified(10)`), or what `overrideGlobalClaimValidators(globals, {})` returns (given itself or in
+    /// an options object); then as `validate`. A throwing override rejects.
+    #[wasm_bindgen(js_name = validateClaims)]
+    fn validate_claims_with(options: &JsValue, claim: &JsValue, payload: &JsValue) -> Promise;
+    /// `claimValidationErrors` of a `Response`'s JSON body or an axios-style `{ data }`, else `[]`.
+    #[wasm_bindgen(js_name = invalidClaims)]
+    pub(crate) fn invalid_claims(input: &JsValue) -> Promise;
+}
+
+/// `payload[id].v`, what it is, and `payload[id].t`.
+pub(crate) fn entry(payload: &JsValue, id: &str) -> (JsValue, Seen, Option<f64>) {
+    let entry = sys::get(payload, id);
+    let v = sys::get(&entry, claims::VALUE_KEY);
+    let seen = match v.as_bool() {
+        Some(true) => Seen::True,
+        Some(false) => Seen::False,
+        None if v.is_undefined() || v.is_null() => Seen::Missing,
+        None => Seen::Other,
+    };
+    (v, seen, sys::get(&entry, claims::FETCHED_AT_KEY).as_f64())
+}
+
+/// What `check` answers (`VALIDATE`: `undefined` if valid, else the failure message; 4: nothing, it only checks the
+/// validator's arguments).
+const SHOULD_REFRESH: u8 = 0;
+const VALIDATE: u8 = 1;
+const VALUE: u8 = 2;
+const FETCHED_AT: u8 = 3;
+
+/// The claim members' one Rust function; `what` is one of the constants above. Throws for validator arguments
+/// [`EmailVerificationClaim::is_verified`] refuses.
+fn check(
+    what: &JsValue,
+    payload: &JsValue,
+    refetch: &JsValue,
+    max_age: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let (value, seen, t) = entry(payload, EmailVerificationClaim::ID);
+    let what = what.as_f64().unwrap_or(0.0) as u8;
+    if what == VALUE {
+        return Ok(value);
+    }
+    if what == FETCHED_AT {
+        return Ok(t.map_or(JsValue::UNDEFINED, JsValue::from_f64));
+    }
+    let v = EmailVerificationClaim::is_verified(refetch.as_f64(), max_age.as_f64())
+        .map_err(|e| sys::js_error(e.message()))?;
+    if what == SHOULD_REFRESH {
+        return Ok(v.should_refresh(seen, t, frontend::adjusted_now()).into());
+    }
+    if what != VALIDATE {
+        return Ok(JsValue::UNDEFINED);
+    }
+    // The snippet makes the SDK's `{ isValid }` / `{ isValid: false, reason: { message, expectedValue, actualValue } }`.
+    Ok(if v.is_valid(seen) {
+        JsValue::UNDEFINED
+    } else {
+        JsValue::from_str(claims::WRONG_VALUE)
+    })
+}
+
+/// Fetches `st-ev` again (`GET <apiBasePath>/user/email/verify`, resolving to its `Response`); the new access
+/// token comes with the answer.
+fn refresh_email_verification() -> Result<JsValue, JsValue> {
+    let settings = settings::current().map_err(|e| Fail::Err(e).into_js())?;
+    let c = &settings.config;
+    let url = claims::email_verify_url(&c.api_domain, &c.api_base_path);
+    Ok(driver::request(&JsValue::from_str(&url), &JsValue::UNDEFINED).into())
+}
+
+/// The page's claim object and its payload function (`() => Promise<payload>`, fresh).
+#[derive(Clone)]
+struct Page {
+    claim: JsValue,
+    payload: JsValue,
+}
+
+sys::page_local!(PAGE: RefCell<Option<Page>> = RefCell::new(None));
+
+/// The page's [`Page`], made on first use (one non-generic function: every caller shares its code).
+fn page() -> Page {
+    PAGE.with(|p| {
+        p.borrow_mut()
+            .get_or_insert_with(|| {
+                let check = sys::callback(|what, payload, refetch, max_age, _| {
+                    check(&what, &payload, &refetch, &max_age)
+                });
+                let refresh = sys::callback(|_, _, _, _, _| refresh_email_verification());
+                let payload = sys::callback(|_, _, _, _, _| {
+                    Ok(driver::api(Api::Payload, &JsValue::UNDEFINED).into())
+                });
+                Page {
+                    claim: claim_object(EmailVerificationClaim::ID, &check, &refresh),
+                    payload,
+                }
+            })
+            .clone()
+    })
+}
+
+/// The `EmailVerificationClaim` object (one per page): `{id, refresh, getValueFromPayload, getLastFetchedTime,
+/// validators: {isVerified(refetchTimeOnFalseInSeconds = 10, maxAgeInSeconds?)}}`.
+pub(crate) fn email_verification_claim() -> JsValue {
+    page().claim
+}
+
+/// The JavaScript validator object of `v` (`EmailVerificationClaim.validators.isVerified(…)`).
+#[cfg(feature = "std")]
+pub(crate) fn validator(v: claims::IsVerified) -> Result<JsValue, JsValue> {
+    let validators = sys::get(&email_verification_claim(), "validators");
+    let f: js_sys::Function =
+        wasm_bindgen::JsCast::unchecked_into(sys::get(&validators, "isVerified"));
+    let max_age = v
+        .max_age_seconds()
+        .map_or(JsValue::UNDEFINED, JsValue::from_f64);
+    f.call2(
+        &validators,
+        &v.refetch_time_on_false_seconds().into(),
+        &max_age,
+    )
+}
+
+/// `getClaimValue({ claim })`: `claim.getValueFromPayload(payload)` of a fresh access-token payload.
+pub(crate) fn claim_value(input: &JsValue) -> Promise {
+    claim_value_of(input, &page().payload)
+}
+
+/// Runs `validators` (an array of SDK-shaped validators) against a fresh payload: the failing ones' errors.
+#[cfg(feature = "std")]
+pub(crate) fn run_validators(validators: &JsValue) -> Promise {
+    validate_with(validators, &page().payload)
+}
+
+/// `validateClaims(options)`: the global validators are `[EmailVerificationClaim.validators.isVerified(10)]`,
+/// unless `overrideGlobalClaimValidators` replaces them.
+pub(crate) fn validate_claims(options: &JsValue) -> Promise {
+    let p = page();
+    validate_claims_with(options, &p.claim, &p.payload)
+}
