@@ -106,6 +106,22 @@ pub(crate) async fn refreshes() -> f64 {
         .unwrap()
 }
 
+/// The access-token lifetime the test server runs with (`--access-token-lifetime 2` in `scripts/browser-test.sh`).
+pub(crate) const LIFETIME_MS: f64 = 2_000.0;
+
+/// Asserts that the refreshes since `r0` number at least one and at most one per access-token lifetime that passed
+/// since `started_ms` (plus the first). A refreshed token lives [`LIFETIME_MS`] too: when a burst of calls outlasts it
+/// on a loaded machine, a call sent after that rightly refreshes again. A refresh per failed call still fails this.
+pub(crate) async fn assert_one_refresh_per_lifetime(r0: f64, started_ms: f64, what: &str) {
+    let made = refreshes().await - r0;
+    let elapsed = js_sys::Date::now() - started_ms;
+    let allowed = 1.0 + (elapsed / LIFETIME_MS).floor();
+    assert!(
+        (1.0..=allowed).contains(&made),
+        "{what}: {made} refreshes in {elapsed:.0} ms, at most {allowed} allowed"
+    );
+}
+
 pub(crate) async fn status(path: &str) -> u16 {
     fetch_status(&url(path), &JsValue::UNDEFINED)
         .await
