@@ -16,6 +16,10 @@ WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 # a bare trap: no panic messages, locations or `core::fmt` code (which only panic messages reach in this `no_std`
 # build) are linked at all. The npm build's panic handler already trapped without reading them; this drops them
 # from the module instead of leaving them dead (about 970 B gzipped of the default entry, scripts/size-report.sh).
+# It also turns off two wasm features rustc enables by default, reference-types and multivalue: without them
+# wasm-bindgen keeps JS values in a small JS-side heap (an array the glue indexes) instead of an externref table
+# with a shim around every export and import, about 670 B gzipped less in all (scripts/size-report.sh: wasm -740,
+# JS +70). shrink.mjs fails the build if the module still passes externrefs or returns several values.
 # Everything else (tests, clippy, the Rust crate) uses stable. scripts/setup.sh installs this toolchain.
 NPM_TOOLCHAIN=nightly-2026-05-20
 
@@ -29,12 +33,12 @@ npm_cargo() {
     return 1
   }
   RUSTUP_TOOLCHAIN=$NPM_TOOLCHAIN \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort -C target-feature=-reference-types,-multivalue" \
     "$@" -Z build-std=core,alloc
 }
 
-# optimise_wasm FILE: wasm-bindgen's output, in place: wasm-opt -Oz. The feature flags match what rustc enables for
-# wasm32 (harmless when the target_features section is present, required when it is not); the optimised module
+# optimise_wasm FILE: wasm-bindgen's output, in place: wasm-opt -Oz. The feature flags match what npm_cargo's rustc
+# enables for wasm32 (harmless when the target_features section is present, required when it is not); the optimised module
 # needs neither that section nor `producers`, so both are stripped. --low-memory-unused (constant address parts
 # folded into load/store offsets, -180 B gz) is true of rustc's memory layout; low-memory.mjs checks that it still
 # is (memory not imported, every data segment at or above 1024) and fails the build otherwise.
@@ -42,7 +46,7 @@ optimise_wasm() {
   node "$TOOLS/low-memory.mjs" "$1" >&2
   "$WASM_OPT" -Oz --low-memory-unused \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --enable-mutable-globals \
     --strip-producers --strip-target-features \
     -o "$1" "$1"
 }

@@ -43,7 +43,7 @@
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { transformSync } from "esbuild";
-import { die, checkModule, sections, parseImports, parseExports, u32Bytes, nameBytes, rebuild } from "./wasm-module.mjs";
+import { die, checkModule, sections, parseImports, parseExports, u32Bytes, nameBytes, rebuild, nonMvpValues } from "./wasm-module.mjs";
 
 const [dir, target] = process.argv.slice(2);
 if (!dir || !["web", "bundler"].includes(target)) die("usage: shrink.mjs <dir> <web|bundler>");
@@ -58,6 +58,12 @@ const glue = Object.fromEntries(jsFiles.map((f) => [f, readFileSync(join(dir, f)
 
 const wasm = readFileSync(wasmPath);
 checkModule(wasm, wasmPath);
+// The npm build is compiled without the reference-types and multivalue features (npm_cargo in scripts/wasm-post.sh),
+// so wasm-bindgen keeps JS values in its JS-side heap instead of an externref table with a shim around every export
+// and import (about 670 B gzipped less, scripts/size-report.sh). A toolchain that stopped honouring that flag would
+// quietly bring them back: fail the build instead.
+const nonMvp = nonMvpValues(wasm);
+if (nonMvp) die(`${wasmPath}: ${nonMvp}; the npm build expects no reference types or multivalue (scripts/wasm-post.sh)`);
 
 const secs = sections(wasm);
 const importSec = secs.find((s) => s.id === 2);

@@ -128,3 +128,34 @@ export function rebuild(buf, secs, replaced) {
   }
   return Buffer.concat(parts);
 }
+
+/**
+ * Why the module is not made of MVP values, or null if it is: a function type with an `externref` (0x6f) parameter
+ * or result, or with more than one result (multivalue), or a table of `externref`. `funcref` tables (indirect
+ * calls) are MVP.
+ */
+export function nonMvpValues(buf) {
+  const secs = sections(buf);
+  const types = secs.find((s) => s.id === 1);
+  if (types) {
+    const r = new Reader(buf.subarray(types.start, types.end));
+    for (let n = r.u32(), i = 0; i < n; i++) {
+      if (r.byte() !== 0x60) return `type ${i} is not a function type`;
+      const params = r.bytes(r.u32());
+      const results = r.bytes(r.u32());
+      // Typed references (0x63, 0x64) take more than a byte; a module using them is not MVP either way.
+      if ([...params, ...results].some((t) => t === 0x63 || t === 0x64)) return `function type ${i} uses typed references`;
+      if (params.includes(0x6f) || results.includes(0x6f)) return `function type ${i} passes an externref`;
+      if (results.length > 1) return `function type ${i} returns ${results.length} values (multivalue)`;
+    }
+  }
+  const tables = secs.find((s) => s.id === 4);
+  if (tables) {
+    const r = new Reader(buf.subarray(tables.start, tables.end));
+    for (let n = r.u32(), i = 0; i < n; i++) {
+      if (r.byte() === 0x6f) return `table ${i} holds externrefs`;
+      r.limits();
+    }
+  }
+  return null;
+}

@@ -20,8 +20,8 @@ const EMPTY_BODY = Buffer.from([0x00, 0x0b]); // no locals, end
  * A module of `() -> ()` functions: `imports` as [module, name], then one defined function per entry of `defined`
  * ({ name, body?, export? }); a `name` section names them all (imports first), as wasm-bindgen's output has.
  */
-function wasmModule({ imports = [], defined = [] }) {
-  const type = section(1, vec([Buffer.from([0x60, 0x00, 0x00])]));
+function wasmModule({ imports = [], defined = [], extraTypes = [] }) {
+  const type = section(1, vec([Buffer.from([0x60, 0x00, 0x00]), ...extraTypes.map((t) => Buffer.from(t))]));
   const imp = section(2, vec(imports.map(([m, n]) => Buffer.concat([nameBytes(m), nameBytes(n), Buffer.from([0, 0])]))));
   const func = section(3, vec(defined.map(() => Buffer.from([0]))));
   const exported = defined.map((d, i) => [d.export, imports.length + i]).filter(([e]) => e);
@@ -72,9 +72,10 @@ export default __wbg_init;
 `;
 
 /** A wasm-bindgen output directory for shrink.mjs: the module imports `IMPORT` from `module`. */
-function outputDir({ module = "./fauna_session_bg.js", glue = webGlue() } = {}) {
+function outputDir({ module = "./fauna_session_bg.js", glue = webGlue(), extraTypes = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "shrink-test-"));
   const wasm = wasmModule({
+    extraTypes,
     imports: [[module, IMPORT]],
     defined: [
       { name: "init", export: "init" },
@@ -142,6 +143,13 @@ test("shrink.mjs fails loudly when the glue's imports object names the module di
 
 test("shrink.mjs fails loudly when the wasm imports from a module it does not know", () => {
   refuses(outputDir({ module: "wbg" }), /imports nothing from "\.\/fauna_session_bg\.js"/);
+});
+
+test("shrink.mjs fails loudly when the module passes externrefs or returns several values", () => {
+  // (externref) -> (): what wasm-bindgen's shims look like when reference types are on.
+  refuses(outputDir({ extraTypes: [[0x60, 0x01, 0x6f, 0x00]] }), /function type 1 passes an externref/);
+  // () -> (i32, i32): a multivalue return.
+  refuses(outputDir({ extraTypes: [[0x60, 0x00, 0x02, 0x7f, 0x7f]] }), /function type 1 returns 2 values/);
 });
 
 /** A module with `memory` (defined, or imported as env.memory) and active data segments at `offsets`. */
