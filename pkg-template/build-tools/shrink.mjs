@@ -121,9 +121,14 @@ for (const imp of bgImports) {
   if (!importMap.has(imp.name)) importMap.set(imp.name, nextName());
 }
 
-const jsExported = new Set(
-  [...allText.matchAll(/\bexport\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]),
-);
+// The glue's JS exports: `export function NAME` and the like, and `export { local as NAME, NAME }` (wasm-bindgen
+// writes the latter when an export's name is taken by a snippet import, e.g. `validateClaims2 as validateClaims`).
+const jsExported = new Set([
+  ...[...allText.matchAll(/\bexport\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]),
+  ...[...allText.matchAll(/\bexport\s*\{([^}]*)\}/g)].flatMap((m) =>
+    m[1].split(",").map((e) => e.trim().split(/\s+as\s+/).pop()).filter(Boolean),
+  ),
+]);
 const exportMap = new Map();
 const kept = [];
 for (const exp of exports) {

@@ -72,7 +72,7 @@ export default __wbg_init;
 `;
 
 /** A wasm-bindgen output directory for shrink.mjs: the module imports `IMPORT` from `module`. */
-function outputDir({ module = "./fauna_session_bg.js", glue = webGlue(), extraTypes = [] } = {}) {
+function outputDir({ module = "./fauna_session_bg.js", glue = webGlue(), extraTypes = [], api = [], types = "" } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "shrink-test-"));
   const wasm = wasmModule({
     extraTypes,
@@ -80,11 +80,12 @@ function outputDir({ module = "./fauna_session_bg.js", glue = webGlue(), extraTy
     defined: [
       { name: "init", export: "init" },
       { name: SHIM, export: SHIM },
+      ...api.map((name) => ({ name, export: name })),
     ],
   });
   writeFileSync(join(dir, "fauna_session_bg.wasm"), wasm);
   writeFileSync(join(dir, "fauna_session.js"), glue);
-  writeFileSync(join(dir, "fauna_session.d.ts"), `export function init(): void;\nexport interface InitOutput {\n  readonly ${SHIM}: () => void;\n}\n`);
+  writeFileSync(join(dir, "fauna_session.d.ts"), `export function init(): void;\n${types}export interface InitOutput {\n  readonly ${SHIM}: () => void;\n}\n`);
   return dir;
 }
 
@@ -122,6 +123,21 @@ test("shrink.mjs renames wasm-bindgen's import and export names in the wasm and 
   const types = readFileSync(join(dir, "fauna_session.d.ts"), "utf8");
   assert.ok(!types.includes(SHIM), "the .d.ts describes the renamed export");
   assert.equal(run("shrink.mjs", dir, "web").status, 1, "a second run refuses the shrunk directory");
+});
+
+test("shrink.mjs keeps the name of an API export the glue re-exports under its own name (`export { f2 as f }`)", () => {
+  // wasm-bindgen renames a glue function whose name a snippet import already takes, and re-exports it.
+  const glue = webGlue().replace(
+    "export default __wbg_init;",
+    "function validateClaims2() {\n    wasm.validateClaims();\n}\nexport { validateClaims2 as validateClaims };\nexport default __wbg_init;",
+  );
+  const types = "declare function validateClaims2(): void;\nexport { validateClaims2 as validateClaims };\n";
+  const dir = outputDir({ glue, api: ["validateClaims"], types });
+  const r = run("shrink.mjs", dir, "web");
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(wasmNames(join(dir, "fauna_session_bg.wasm")).exports.includes("validateClaims"), "the wasm export keeps its name");
+  assert.match(readFileSync(join(dir, "fauna_session.d.ts"), "utf8"), /export \{ validateClaims2 as validateClaims \}/);
+  assert.match(readFileSync(join(dir, "fauna_session.js"), "utf8"), /\.validateClaims\(\)/, "the glue calls the export by its name");
 });
 
 /** shrink.mjs must exit 1 with `message` and leave the directory as it was. */
