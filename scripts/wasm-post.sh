@@ -20,6 +20,10 @@ WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 # wasm-bindgen keeps JS values in a small JS-side heap (an array the glue indexes) instead of an externref table
 # with a shim around every export and import, about 670 B gzipped less in all (scripts/size-report.sh: wasm -740,
 # JS +70). shrink.mjs fails the build if the module still passes externrefs or returns several values.
+# `-Z location-detail=none`: a `#[track_caller]` function (`RefCell::borrow_mut`, slice indexing, `expect`) still
+# takes its caller's file, line and column as an argument, though with `panic=immediate-abort` nothing ever reads
+# them; with this flag they are one empty location, so neither the file names nor the code passing them are linked
+# (about 200 B gzipped).
 # Everything else (tests, clippy, the Rust crate) uses stable. scripts/setup.sh installs this toolchain.
 NPM_TOOLCHAIN=nightly-2026-05-20
 
@@ -33,7 +37,7 @@ npm_cargo() {
     return 1
   }
   RUSTUP_TOOLCHAIN=$NPM_TOOLCHAIN \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort -C target-feature=-reference-types,-multivalue" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Z unstable-options -C panic=immediate-abort -C target-feature=-reference-types,-multivalue -Z location-detail=none" \
     "$@" -Z build-std=core,alloc
 }
 
