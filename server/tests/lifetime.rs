@@ -7,31 +7,14 @@ mod common;
 use std::time::Duration;
 
 use common::process::{ServerProcess, email};
-use common::{Backend, TestServer, Tokens, assert_cookies_cleared, fresh_database, jwt_payload};
-use std::sync::{Arc, Mutex};
+use common::{
+    Backend, EventRecorder, TestServer, Tokens, assert_cookies_cleared, fresh_database, jwt_payload,
+};
+use std::sync::Arc;
 
-use fauna_session_server::hooks::SessionHooks;
-use fauna_session_server::security::{RevokeReason, SecurityEvent};
+use fauna_session_server::security::RevokeReason;
 use fauna_session_server::store::{ChildPromotion, LineageUpdate, SessionStore as _};
 use serde_json::{Value, json};
-
-/// Records the revocation reasons of the security events.
-#[derive(Default)]
-struct Revocations(Mutex<Vec<RevokeReason>>);
-
-impl SessionHooks for Revocations {
-    fn runs_on_refresh(&self) -> bool {
-        false
-    }
-    fn on_security_event(&self, event: &SecurityEvent) {
-        if let SecurityEvent::Revoked { reason, .. } = event {
-            self.0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(*reason);
-        }
-    }
-}
 
 both_backends!(
     the_default_lifetime_ends_an_old_session,
@@ -95,7 +78,7 @@ async fn assert_ended(s: &TestServer, r: reqwest::Response, handle: &str) {
 /// one-statement promotion (header mode, a child token) and through the read-then-decide path (cookie mode, the
 /// current token); a younger session is untouched.
 async fn the_default_lifetime_ends_an_old_session(b: Backend) {
-    let revocations = Arc::new(Revocations::default());
+    let revocations = Arc::new(EventRecorder::default());
     let hooks = revocations.clone();
     let s = TestServer::start(b, |c| c.hooks = hooks).await;
     assert_eq!(
@@ -123,7 +106,7 @@ async fn the_default_lifetime_ends_an_old_session(b: Backend) {
         2
     );
     assert_eq!(
-        *revocations.0.lock().unwrap_or_else(|e| e.into_inner()),
+        revocations.revoke_reasons(),
         [RevokeReason::MaxLifetime, RevokeReason::MaxLifetime],
         "a security event says why"
     );

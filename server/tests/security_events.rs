@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestServer, Tokens};
+use common::{Backend, EventRecorder, TestServer, Tokens};
 use fauna_session_server::hooks::SessionHooks;
 use fauna_session_server::security::{RevokeReason, SecurityEvent};
 use serde_json::{Value, json};
@@ -26,25 +26,6 @@ both_backends!(
 );
 
 const UA: &str = "security-test/1.0 (audit)";
-
-/// Every security event the server emitted, in order.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<SecurityEvent>>);
-
-impl SessionHooks for Recorder {
-    fn runs_on_refresh(&self) -> bool {
-        false
-    }
-    fn on_security_event(&self, event: &SecurityEvent) {
-        self.0.lock().unwrap().push(event.clone());
-    }
-}
-
-impl Recorder {
-    fn names(&self) -> Vec<&'static str> {
-        self.0.lock().unwrap().iter().map(|e| e.name()).collect()
-    }
-}
 
 /// One `audit_log` row.
 #[derive(Debug, Clone)]
@@ -205,8 +186,8 @@ fn email() -> String {
 async fn audited(
     b: Backend,
     f: impl FnOnce(&mut fauna_session_server::SessionConfig),
-) -> (TestServer, Arc<Recorder>) {
-    let recorder = Arc::new(Recorder::default());
+) -> (TestServer, Arc<EventRecorder>) {
+    let recorder = Arc::new(EventRecorder::default());
     let hooks = recorder.clone();
     let s = TestServer::start(b, move |c| {
         c.audit_log.enabled = true;
@@ -288,14 +269,7 @@ async fn audit_rows_follow_a_session_to_token_theft(b: Backend) {
 
     // The hook saw the same events, theft with who and where.
     assert_eq!(recorder.names(), expected);
-    let theft = recorder
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|e| e.name() == "token_theft")
-        .cloned()
-        .unwrap();
+    let theft = recorder.first("token_theft").unwrap();
     let SecurityEvent::TokenTheft {
         user_id,
         session_handle,
@@ -422,7 +396,7 @@ async fn revocations_say_why(b: Backend) {
 }
 
 async fn the_audit_log_off_writes_nothing(b: Backend) {
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(EventRecorder::default());
     let hooks = recorder.clone();
     let s = TestServer::start(b, move |c| c.hooks = hooks).await;
     let http = browser();

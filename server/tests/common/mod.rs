@@ -11,16 +11,58 @@ pub mod pg;
 pub mod process;
 pub mod smtp;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::routing::post;
 use axum::{Json, Router};
 use fauna_session_server::app::{AppOptions, app};
+use fauna_session_server::hooks::SessionHooks;
+use fauna_session_server::security::{RevokeReason, SecurityEvent};
 use fauna_session_server::store::SqlStore;
 use fauna_session_server::{Session, SessionConfig, SessionEngine};
 use reqwest::header::HeaderMap;
 use serde_json::{Map, Value, json};
+
+/// Session hooks that record every security event the server emits, in order (and run on no refresh).
+#[derive(Default)]
+pub struct EventRecorder(Mutex<Vec<SecurityEvent>>);
+
+impl SessionHooks for EventRecorder {
+    fn runs_on_refresh(&self) -> bool {
+        false
+    }
+    fn on_security_event(&self, event: &SecurityEvent) {
+        self.events().push(event.clone());
+    }
+}
+
+impl EventRecorder {
+    fn events(&self) -> std::sync::MutexGuard<'_, Vec<SecurityEvent>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The events' names, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.events().iter().map(|e| e.name()).collect()
+    }
+
+    /// The first event named `name`, if any.
+    pub fn first(&self, name: &str) -> Option<SecurityEvent> {
+        self.events().iter().find(|e| e.name() == name).cloned()
+    }
+
+    /// The reasons of the `Revoked` events, in order.
+    pub fn revoke_reasons(&self) -> Vec<RevokeReason> {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                SecurityEvent::Revoked { reason, .. } => Some(*reason),
+                _ => None,
+            })
+            .collect()
+    }
+}
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
