@@ -79,7 +79,7 @@ async fn pages_refresh_once(pages: u32, per_page: u32, no_locks: bool) {
     let email = random_email();
     let body = sign_up(SERVER, &email).await.unwrap();
     assert_eq!(get(&body, "status").as_string().as_deref(), Some("OK"));
-    sleep(3_200).await;
+    sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
     let started = js_sys::Date::now();
     let outcome = run_frames(SERVER, pages, per_page, no_locks)

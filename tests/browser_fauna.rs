@@ -16,8 +16,6 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const FAUNA: Option<&str> = option_env!("FAUNA_SESSION_TEST_FAUNA");
-/// Past the 2-second access-token lifetime.
-const PAST_EXPIRY_MS: u32 = 3_200;
 
 /// The page's session with Fauna managed, `min_validity` seconds of token validity required.
 fn session(min_validity: f64) -> Session {

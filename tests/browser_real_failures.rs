@@ -20,8 +20,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const SERVERS: Option<&str> = option_env!("FAUNA_SESSION_TEST_SERVERS");
 const FAUNA: Option<&str> = option_env!("FAUNA_SESSION_TEST_FAUNA");
-/// Past the 2-second access-token lifetime.
-const PAST_EXPIRY_MS: u32 = 3_200;
 
 #[wasm_bindgen(inline_js = r#"
 let refreshCalls = 0;

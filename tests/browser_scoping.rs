@@ -13,8 +13,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const PAST_EXPIRY_MS: u32 = 3_200;
-
 #[wasm_bindgen(inline_js = r#"
 const nativeFetch = window.fetch;
 export function fetchIsNative() { return window.fetch === nativeFetch; }

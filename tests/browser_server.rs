@@ -13,9 +13,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Access-token lifetime the server runs with, plus margin.
-const PAST_EXPIRY_MS: u32 = 3_200;
-
 async fn fresh_session(mode: &str) -> String {
     let c = config(SERVER);
     set(&c, "tokenTransferMethod", mode);

@@ -321,7 +321,7 @@ async fn pages_with_a_session(frames: u32, no_broadcast: bool, this_page: bool) 
 async fn pages_follow_a_refresh(frames: u32, no_broadcast: bool) {
     let this_page = !no_broadcast;
     pages_with_a_session(frames, no_broadcast, this_page).await;
-    sleep(3_200).await;
+    sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
     assert_eq!(frame_status(0, "/sessioninfo").await, 200);
     assert_eq!(refreshes().await - r0, 1.0, "frame 0 refreshed");
@@ -359,7 +359,7 @@ async fn pages_follow_an_unauthorised(frames: u32, no_broadcast: bool) {
         .map_err(|e| error_message(&e))
         .unwrap();
     assert_eq!(ended.as_f64(), Some(1.0), "one session ended on the server");
-    sleep(3_200).await;
+    sleep(PAST_EXPIRY_MS).await;
     let r0 = refreshes().await;
     assert_eq!(
         frame_status(0, "/sessioninfo").await,

@@ -109,6 +109,9 @@ pub(crate) async fn refreshes() -> f64 {
 /// The access-token lifetime the test server runs with (`--access-token-lifetime 2` in `scripts/browser-test.sh`).
 pub(crate) const LIFETIME_MS: f64 = 2_000.0;
 
+/// How long a test sleeps for its session's access token to expire: [`LIFETIME_MS`] plus a margin.
+pub(crate) const PAST_EXPIRY_MS: u32 = 3_200;
+
 /// Asserts that the refreshes since `r0` number at least one and at most one per access-token lifetime that passed
 /// since `started_ms` (plus the first). A refreshed token lives [`LIFETIME_MS`] too: when a burst of calls outlasts it
 /// on a loaded machine, a call sent after that rightly refreshes again. A refresh per failed call still fails this.
