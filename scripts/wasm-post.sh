@@ -18,8 +18,9 @@ WASM_OPT=${WASM_OPT:-$TOOLS/node_modules/.bin/wasm-opt}
 # from the module instead of leaving them dead (about 970 B gzipped of the default entry, scripts/size-report.sh).
 # It also turns off two wasm features rustc enables by default, reference-types and multivalue: without them
 # wasm-bindgen keeps JS values in a small JS-side heap (an array the glue indexes) instead of an externref table
-# with a shim around every export and import, about 670 B gzipped less in all (scripts/size-report.sh: wasm -740,
-# JS +70). shrink.mjs fails the build if the module still passes externrefs or returns several values.
+# with a shim around each export and import that passes JS values, about 670 B gzipped less in all
+# (scripts/size-report.sh: wasm -740, JS +70). shrink.mjs fails the build if the module still passes externrefs or
+# returns several values.
 # `-Z location-detail=none`: a `#[track_caller]` function (`RefCell::borrow_mut`, slice indexing, `expect`) still
 # takes its caller's file, line and column as an argument, though with `panic=immediate-abort` nothing ever reads
 # them; with this flag they are one empty location, so neither the file names nor the code passing them are linked

@@ -59,9 +59,9 @@ const glue = Object.fromEntries(jsFiles.map((f) => [f, readFileSync(join(dir, f)
 const wasm = readFileSync(wasmPath);
 checkModule(wasm, wasmPath);
 // The npm build is compiled without the reference-types and multivalue features (npm_cargo in scripts/wasm-post.sh),
-// so wasm-bindgen keeps JS values in its JS-side heap instead of an externref table with a shim around every export
-// and import (about 670 B gzipped less, scripts/size-report.sh). A toolchain that stopped honouring that flag would
-// quietly bring them back: fail the build instead.
+// so wasm-bindgen keeps JS values in its JS-side heap instead of an externref table with a shim around each export
+// and import that passes them (about 670 B gzipped less, scripts/size-report.sh). A toolchain that stopped honouring
+// that flag would quietly bring them back: fail the build instead.
 const nonMvp = nonMvpValues(wasm);
 if (nonMvp) die(`${wasmPath}: ${nonMvp}; the npm build expects no reference types or multivalue (scripts/wasm-post.sh)`);
 
