@@ -35,7 +35,8 @@ for lib in ours st; do
   NODE_PATH=$TOOLS/node_modules "$TOOLS/node_modules/.bin/esbuild" "$OUT/$lib-entry.mjs" --bundle --minify \
     --format=esm --platform=browser --log-level=warning --outfile="$WWW/$lib.js"
 done
-cp "$OUT/build/pkg/web/fauna_session_bg.wasm" "$WWW/" # the bundle's new URL("fauna_session_bg.wasm", import.meta.url)
+mkdir -p "$WWW/web" # the bundle's new URL("./web/fauna_session_bg.wasm", import.meta.url)
+cp "$OUT/build/pkg/web/fauna_session_bg.wasm" "$WWW/web/"
 printf '<!doctype html><meta charset="utf-8"><title>bench</title>\n' >"$WWW/index.html"
 
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')

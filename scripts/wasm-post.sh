@@ -63,9 +63,10 @@ shrink_package() {
 }
 
 # compat_entry OUT_FILE: the `fauna-session/compat` entry, made from pkg-template/index.js (so both entries stay one
-# text): the same code, loading the compat build (./compat/web/) instead of ./web/.
+# text): the same code, importing and fetching the compat build (./compat/web/) instead of ./web/.
 compat_entry() {
-  sed 's#"\./web/fauna_session\.js"#"./compat/web/fauna_session.js"#g' "$ROOT/pkg-template/index.js" >"$1"
-  grep -q '"./compat/web/fauna_session.js"' "$1" && ! grep -q '"./web/fauna_session.js"' "$1" \
-    || { echo "wasm-post: pkg-template/index.js no longer imports \"./web/fauna_session.js\"" >&2; return 1; }
+  sed 's#"\./web/fauna_session\(\.js\|_bg\.wasm\)"#"./compat/web/fauna_session\1"#g' "$ROOT/pkg-template/index.js" >"$1"
+  grep -q '"./compat/web/fauna_session.js"' "$1" && grep -q '"./compat/web/fauna_session_bg.wasm"' "$1" \
+    && ! grep -q '"\./web/' "$1" \
+    || { echo "wasm-post: pkg-template/index.js no longer imports \"./web/fauna_session.js\" and fetches \"./web/fauna_session_bg.wasm\"" >&2; return 1; }
 }

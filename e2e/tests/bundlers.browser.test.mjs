@@ -6,8 +6,8 @@
 // Run: node --test tests/bundlers.browser.test.mjs   (PKG_DIR overrides ../pkg)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installPackedPackage, launch, serveFiles } from "./browser.mjs";
 
@@ -46,7 +46,21 @@ before(async () => {
   mkdirSync(join(app, "src"), { recursive: true });
   writeFileSync(join(app, "src/main.js"), APP);
   // Every build goes to app/<name>/, served from app/ (so native ESM can reach node_modules/).
-  ({ server, origin } = await serveFiles(app));
+  // /octet/… is the app again, but with the .wasm sent as application/octet-stream (a server that does not know
+  // the type: WebAssembly.compileStreaming refuses it, and index.js compiles the bytes instead); under /no-wasm/
+  // the .wasm is missing.
+  ({ server, origin } = await serveFiles(app, (path, req, res) => {
+    const wrongType = path.startsWith("/octet/");
+    if (!wrongType && !path.startsWith("/no-wasm/")) return false;
+    const file = join(app, path.replace(/^\/[^/]+/, ""), path.endsWith("/") ? "index.html" : "");
+    if (!existsSync(file) || (!wrongType && path.endsWith(".wasm"))) {
+      res.writeHead(404).end();
+    } else {
+      const type = { ".html": "text/html", ".js": "text/javascript" }[extname(file)] ?? "application/octet-stream";
+      res.writeHead(200, { "content-type": type }).end(readFileSync(file));
+    }
+    return true;
+  }));
   chromium = await launch();
 });
 
@@ -115,9 +129,10 @@ test("Rollup", async () => {
   const bundle = await rollup({ input: join(app, "src/main.js"), plugins: [nodeResolve({ rootDir: app })] });
   await bundle.write({ dir: out, format: "es" });
   await bundle.close();
-  // Rollup keeps `new URL("fauna_session_bg.wasm", import.meta.url)` as it is: the .wasm goes beside the bundle
-  // (as the package README says).
-  copyFileSync(join(app, "node_modules/fauna-session/web/fauna_session_bg.wasm"), join(out, "fauna_session_bg.wasm"));
+  // Rollup keeps `new URL("./web/fauna_session_bg.wasm", import.meta.url)` as it is: the .wasm goes to web/ beside
+  // the bundle (as the package README says).
+  mkdirSync(join(out, "web"), { recursive: true });
+  copyFileSync(join(app, "node_modules/fauna-session/web/fauna_session_bg.wasm"), join(out, "web/fauna_session_bg.wasm"));
   writeFileSync(join(out, "index.html"), page("./main.js"));
   await check("rollup");
 });
@@ -129,4 +144,25 @@ test("native ES modules (an import map, no bundler)", async () => {
   const map = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/node_modules/fauna-session/index.js" } })}</script>`;
   writeFileSync(join(out, "index.html"), page("./main.js", map));
   await check("esm");
+  // The same files from a server that sends the .wasm as application/octet-stream.
+  const octetMap = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/octet/node_modules/fauna-session/index.js" } })}</script>`;
+  mkdirSync(join(app, "esm-octet"), { recursive: true });
+  copyFileSync(join(app, "src/main.js"), join(app, "esm-octet/main.js"));
+  writeFileSync(join(app, "esm-octet/index.html"), page("./main.js", octetMap));
+  await check("octet/esm-octet");
+});
+
+test("a missing .wasm fails the import with the URL and status, not a compile error", async () => {
+  const { page: tab, pageErrors } = chromium;
+  pageErrors.length = 0;
+  const out = join(app, "esm-no-wasm");
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(app, "src/main.js"), join(out, "main.js"));
+  const map = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/no-wasm/node_modules/fauna-session/index.js" } })}</script>`;
+  writeFileSync(join(out, "index.html"), page("./main.js", map));
+  await tab.goto(`${origin}/no-wasm/esm-no-wasm/`);
+  for (let i = 0; i < 100 && pageErrors.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(pageErrors.length, 1, String(pageErrors));
+  assert.match(String(pageErrors[0]), /fauna-session: 404 fetching http:\/\/127\.0\.0\.1:\d+\/no-wasm\/node_modules\/fauna-session\/web\/fauna_session_bg\.wasm/);
+  await tab.context().clearCookies();
 });
