@@ -22,7 +22,7 @@ const browser = typeof window !== "undefined" && typeof document !== "undefined"
 if (browser) {
   // The module is fetched, compiled and instantiated here rather than by the web build's default export: that
   // loader also takes a path, bytes, a Response or the deprecated argument forms, with messages for each, all
-  // dead code in a package that loads one file. Without it every app ships about 340 bytes gzipped less
+  // dead code in a package that loads one file. Without it every app ships about 300 bytes gzipped less
   // (scripts/size-report.sh). Bundlers turn this `new URL(…, import.meta.url)` into the asset's URL.
   const response = await fetch(new URL("./web/fauna_session_bg.wasm", import.meta.url));
   if (!response.ok) throw new Error(`fauna-session: ${response.status} fetching ${response.url}`);

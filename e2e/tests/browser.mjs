@@ -140,21 +140,25 @@ export function installPackedPackage(pkgDir, name) {
 }
 
 const MIME = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
+/** The content type `serveFiles` sends for `file` by default. */
+export const contentType = (file) => MIME[extname(file)] ?? "application/octet-stream";
 
 /**
  * Serves the files below `root` on a free loopback port (`dir/` is `dir/index.html`); `route(path, req, res)` may
- * answer first (true when it did). Resolves to { server, origin }.
+ * answer first (true when it did); `type(file)` is the content type to send, `null` to answer 404 as if the file
+ * were missing. Resolves to { server, origin }.
  */
-export async function serveFiles(root, route = () => false) {
+export async function serveFiles(root, route = () => false, type = contentType) {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
     if (route(path, req, res)) return;
     const file = join(root, path.endsWith("/") ? join(path, "index.html") : path);
-    if (!file.startsWith(root) || !existsSync(file)) {
+    const sent = file.startsWith(root) && existsSync(file) ? type(file) : null;
+    if (sent === null) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+    res.writeHead(200, { "content-type": sent }).end(readFileSync(file));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };

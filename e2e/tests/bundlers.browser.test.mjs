@@ -6,10 +6,10 @@
 // Run: node --test tests/bundlers.browser.test.mjs   (PKG_DIR overrides ../pkg)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, extname, join, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { installPackedPackage, launch, serveFiles } from "./browser.mjs";
+import { contentType, installPackedPackage, launch, serveFiles } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PKG = resolve(process.env.PKG_DIR ?? join(here, "../../pkg"));
@@ -39,6 +39,8 @@ let work;
 let app;
 let server;
 let origin;
+let octet;
+let noWasm;
 let chromium;
 
 before(async () => {
@@ -46,34 +48,27 @@ before(async () => {
   mkdirSync(join(app, "src"), { recursive: true });
   writeFileSync(join(app, "src/main.js"), APP);
   // Every build goes to app/<name>/, served from app/ (so native ESM can reach node_modules/).
-  // /octet/… is the app again, but with the .wasm sent as application/octet-stream (a server that does not know
-  // the type: WebAssembly.compileStreaming refuses it, and index.js compiles the bytes instead); under /no-wasm/
-  // the .wasm is missing.
-  ({ server, origin } = await serveFiles(app, (path, req, res) => {
-    const wrongType = path.startsWith("/octet/");
-    if (!wrongType && !path.startsWith("/no-wasm/")) return false;
-    const file = join(app, path.replace(/^\/[^/]+/, ""), path.endsWith("/") ? "index.html" : "");
-    if (!existsSync(file) || (!wrongType && path.endsWith(".wasm"))) {
-      res.writeHead(404).end();
-    } else {
-      const type = { ".html": "text/html", ".js": "text/javascript" }[extname(file)] ?? "application/octet-stream";
-      res.writeHead(200, { "content-type": type }).end(readFileSync(file));
-    }
-    return true;
-  }));
+  ({ server, origin } = await serveFiles(app));
+  // The same files from a server that sends the .wasm as application/octet-stream (one that does not know the
+  // type: WebAssembly.compileStreaming refuses it, and index.js compiles the bytes instead), and from one without it.
+  const wasmAs = (sent) => (file) => (file.endsWith(".wasm") ? sent : contentType(file));
+  octet = await serveFiles(app, undefined, wasmAs("application/octet-stream"));
+  noWasm = await serveFiles(app, undefined, wasmAs(null));
   chromium = await launch();
 });
 
 after(async () => {
   await chromium?.browser.close();
   server?.close();
+  octet?.server.close();
+  noWasm?.server.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function check(name) {
+async function check(name, at = origin) {
   const { page: tab, pageErrors, consoleLines } = chromium;
   pageErrors.length = 0;
-  await tab.goto(`${origin}/${name}/`);
+  await tab.goto(`${at}/${name}/`);
   await tab.waitForFunction(() => document.getElementById("out")?.textContent !== "", null, { timeout: 20_000 });
   const text = await tab.textContent("#out");
   assert.deepEqual(pageErrors, [], `${name}: page errors; console:\n${consoleLines.join("\n")}`);
@@ -137,32 +132,29 @@ test("Rollup", async () => {
   await check("rollup");
 });
 
-test("native ES modules (an import map, no bundler)", async () => {
+/** app/esm/: the app as native ES modules, "fauna-session" mapped to the installed package by an import map. */
+function writeEsmApp() {
   const out = join(app, "esm");
   mkdirSync(out, { recursive: true });
   copyFileSync(join(app, "src/main.js"), join(out, "main.js"));
   const map = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/node_modules/fauna-session/index.js" } })}</script>`;
   writeFileSync(join(out, "index.html"), page("./main.js", map));
+}
+
+test("native ES modules (an import map, no bundler)", async () => {
+  writeEsmApp();
   await check("esm");
-  // The same files from a server that sends the .wasm as application/octet-stream.
-  const octetMap = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/octet/node_modules/fauna-session/index.js" } })}</script>`;
-  mkdirSync(join(app, "esm-octet"), { recursive: true });
-  copyFileSync(join(app, "src/main.js"), join(app, "esm-octet/main.js"));
-  writeFileSync(join(app, "esm-octet/index.html"), page("./main.js", octetMap));
-  await check("octet/esm-octet");
+  // The same page, its .wasm sent as application/octet-stream.
+  await check("esm", octet.origin);
 });
 
 test("a missing .wasm fails the import with the URL and status, not a compile error", async () => {
+  writeEsmApp();
   const { page: tab, pageErrors } = chromium;
   pageErrors.length = 0;
-  const out = join(app, "esm-no-wasm");
-  mkdirSync(out, { recursive: true });
-  copyFileSync(join(app, "src/main.js"), join(out, "main.js"));
-  const map = `<script type="importmap">${JSON.stringify({ imports: { "fauna-session": "/no-wasm/node_modules/fauna-session/index.js" } })}</script>`;
-  writeFileSync(join(out, "index.html"), page("./main.js", map));
-  await tab.goto(`${origin}/no-wasm/esm-no-wasm/`);
+  await tab.goto(`${noWasm.origin}/esm/`);
   for (let i = 0; i < 100 && pageErrors.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(pageErrors.length, 1, String(pageErrors));
-  assert.match(String(pageErrors[0]), /fauna-session: 404 fetching http:\/\/127\.0\.0\.1:\d+\/no-wasm\/node_modules\/fauna-session\/web\/fauna_session_bg\.wasm/);
+  assert.match(String(pageErrors[0]), /fauna-session: 404 fetching http:\/\/127\.0\.0\.1:\d+\/node_modules\/fauna-session\/web\/fauna_session_bg\.wasm/);
   await tab.context().clearCookies();
 });
