@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the browser library costs an app, next to what it replaces, in one run with the same tools:
 #
-#   fauna-session          the default entry (fetch interception, Web Locks)
+#   fauna-session          the default entry (fetch interception, Web Locks), named imports
+#   ..., default export    the same entry through `import SuperTokens from "fauna-session"`: the whole API
 #   fauna-session/compat   + XMLHttpRequest interception and the localStorage lock (cargo feature `compat`)
 #   supertokens-website    20.1.6 from npm (pkg-template/build-tools' lockfile)
 #
@@ -45,10 +46,12 @@ build js,compat "$OUT/pkg/compat/web"
 ours='init({ apiDomain: "https://api.example.com" }); getAccessTokenPayloadSecurely().then(console.log);'
 printf 'import { init, getAccessTokenPayloadSecurely } from "./pkg/index.js";\n%s\n' "$ours" >"$OUT/app-default.mjs"
 printf 'import { init, getAccessTokenPayloadSecurely } from "./pkg/compat.js";\n%s\n' "$ours" >"$OUT/app-compat.mjs"
-printf 'import SuperTokens from "supertokens-website";\n%s\n' \
-  'SuperTokens.init({ apiDomain: "https://api.example.com" }); SuperTokens.getAccessTokenPayloadSecurely().then(console.log);' \
-  >"$OUT/app-supertokens.mjs"
-for app in default compat supertokens; do
+# The same app through the default export object (`import SuperTokens from ...`, as supertokens-website's): it keeps
+# the whole API, where named imports let the bundler drop the exports the app does not use (index.js marks them pure).
+whole='SuperTokens.init({ apiDomain: "https://api.example.com" }); SuperTokens.getAccessTokenPayloadSecurely().then(console.log);'
+printf 'import SuperTokens from "./pkg/index.js";\n%s\n' "$whole" >"$OUT/app-whole.mjs"
+printf 'import SuperTokens from "supertokens-website";\n%s\n' "$whole" >"$OUT/app-supertokens.mjs"
+for app in default whole compat supertokens; do
   NODE_PATH=$TOOLS/node_modules "$ESBUILD" "$OUT/app-$app.mjs" --bundle --minify --format=esm --platform=browser \
     --log-level=warning --outfile="$OUT/bundle-$app.js"
 done
@@ -64,9 +67,11 @@ row() { # name wasm-or-empty js
 }
 printf '%-32s %9s %9s %9s %9s %10s\n' "" "wasm raw" "wasm gz" "JS raw" "JS gz" "total gz"
 row "fauna-session (default entry)" "$OUT/pkg/web/fauna_session_bg.wasm" "$OUT/bundle-default.js" default
+row "fauna-session, default export" "$OUT/pkg/web/fauna_session_bg.wasm" "$OUT/bundle-whole.js" whole
 row "fauna-session/compat" "$OUT/pkg/compat/web/fauna_session_bg.wasm" "$OUT/bundle-compat.js" compat
 st_version=$(node -p "require('$TOOLS/node_modules/supertokens-website/package.json').version")
 row "supertokens-website $st_version" "" "$OUT/bundle-supertokens.js" st
-printf 'default entry vs supertokens-website: %d bytes (%d%%); compat: %d bytes (%d%%)\n' \
+printf 'default entry vs supertokens-website: %d bytes (%d%%); default export object: %d bytes (%d%%); compat: %d bytes (%d%%)\n' \
   $((TOTAL_default - TOTAL_st)) $((TOTAL_default * 100 / TOTAL_st)) \
+  $((TOTAL_whole - TOTAL_st)) $((TOTAL_whole * 100 / TOTAL_st)) \
   $((TOTAL_compat - TOTAL_st)) $((TOTAL_compat * 100 / TOTAL_st))

@@ -6,7 +6,7 @@
 // Run: node --test tests/bundlers.browser.test.mjs   (PKG_DIR overrides ../pkg)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { contentType, installPackedPackage, launch, serveFiles } from "./browser.mjs";
@@ -65,6 +65,21 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * The bundle in `dir` holds the web-build wrappers of the exports APP imports and none of the others: index.js marks
+ * its exports pure, so a bundler drops the ones an app does not import (the wrappers call the wasm exports by name).
+ */
+function assertTreeShaken(dir) {
+  const js = readdirSync(dir, { recursive: true })
+    .filter((f) => String(f).endsWith(".js"))
+    .map((f) => readFileSync(join(dir, String(f)), "utf8"))
+    .join("\n");
+  for (const used of ["init", "doesSessionExist", "getAccessToken"]) assert.match(js, new RegExp(`\\.${used}\\(`), used);
+  for (const unused of ["listSessions", "revokeSession", "getFaunadbToken", "signOut", "emailVerificationClaim"]) {
+    assert.doesNotMatch(js, new RegExp(`\\.${unused}\\(`), `${dir}: ${unused} was not dropped`);
+  }
+}
+
 async function check(name, at = origin) {
   const { page: tab, pageErrors, consoleLines } = chromium;
   pageErrors.length = 0;
@@ -93,6 +108,7 @@ test("Vite", async () => {
     cacheDir: join(work, ".vite"),
     build: { outDir: join(app, "vite"), emptyOutDir: true, target: "es2022" },
   });
+  assertTreeShaken(join(app, "vite"));
   await check("vite");
 });
 
@@ -114,6 +130,7 @@ test("webpack 5", async () => {
   );
   assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
   writeFileSync(join(out, "index.html"), page("./main.js"));
+  assertTreeShaken(out);
   await check("webpack");
 });
 
@@ -129,6 +146,7 @@ test("Rollup", async () => {
   mkdirSync(join(out, "web"), { recursive: true });
   copyFileSync(join(app, "node_modules/fauna-session/web/fauna_session_bg.wasm"), join(out, "web/fauna_session_bg.wasm"));
   writeFileSync(join(out, "index.html"), page("./main.js"));
+  assertTreeShaken(out);
   await check("rollup");
 });
 
