@@ -28,13 +28,15 @@
 //     the old names carry 16 hex digits, so they cannot occur by accident. It fails
 //     loudly if a renamed import is not defined by the glue, if an old name is left
 //     over, or if the result does not parse.
-//     Kept: `memory` and exports whose name is also a JS export of the glue (the API:
-//     init, getUserId, …), so `InitOutput` keeps its meaningful members; exports the
-//     glue never uses (nothing to match them against); imports of other modules
-//     (snippets), whose names are those files' exports. The .d.ts files get the renamed
-//     exports too (the internal members of `InitOutput` in the web build's .d.ts, and
-//     fauna_session_bg.wasm.d.ts: __wbindgen_malloc, the closure shims, …), so they keep
-//     describing the wasm; nothing else in them changes.
+//     The API's wasm exports (init, getUserId, …) are renamed too: only the glue calls
+//     them, through its JS functions of the same name, which keep their names (about
+//     170 bytes gzipped of export names, scripts/size-report.sh).
+//     Kept: `memory`; exports the glue never uses (nothing to match them against);
+//     imports of other modules (snippets), whose names are those files' exports. The
+//     .d.ts files get the renamed exports too, as members only (`readonly NAME:` of
+//     `InitOutput` in the web build's .d.ts, `export const NAME:` in
+//     fauna_session_bg.wasm.d.ts), so they keep describing the wasm; the declared API
+//     functions are checked to be unchanged, and nothing else in them changes.
 //  2. Minifies every .js file of the glue with esbuild (ESM in, ESM out; exported names
 //     are kept, so the .d.ts files still match the JS API; a file
 //     with `import … from` lines is only parse-checked, see below). The
@@ -133,7 +135,7 @@ const exportMap = new Map();
 const kept = [];
 for (const exp of exports) {
   const uses = count(allText, new RegExp(`(?<![\\w$])wasm\\.${escape(exp.name)}(?![\\w$])`, "g"));
-  if (exp.name === "memory" || jsExported.has(exp.name) || !ident(exp.name) || uses === 0) kept.push(exp.name);
+  if (exp.name === "memory" || !ident(exp.name) || uses === 0) kept.push(exp.name);
   else exportMap.set(exp.name, nextName());
 }
 
@@ -227,12 +229,17 @@ for (const [f, text] of Object.entries(out)) {
   minified[f] = (selfTypes ? selfTypes + "\n" : "") + code;
 }
 
-// The .d.ts files name the wasm's exports (`InitOutput`, fauna_session_bg.wasm.d.ts): rename them there too.
+// The .d.ts files name the wasm's exports as members: `readonly NAME:` of `InitOutput` (the web build's .d.ts) and
+// `export const NAME:` (fauna_session_bg.wasm.d.ts). Rename them there, and only there: an API function has the same
+// name as its wasm export, and its own declaration (`export function getUserId(…)`) must stay.
+const member = (name) => new RegExp(`(?<=\\b(?:readonly|export\\s+const)\\s+)${escape(name)}(?=\\s*:)`, "g");
 const types = {};
 for (const f of readdirSync(dir).filter((f) => f.endsWith(".d.ts"))) {
   let text = readFileSync(join(dir, f), "utf8");
-  for (const [oldName, newName] of exportMap) text = text.replace(word(oldName), newName);
-  for (const oldName of exportMap.keys()) if (word(oldName).test(text)) die(`${f}: ${oldName} is still there`);
+  for (const [oldName, newName] of exportMap) text = text.replace(member(oldName), newName);
+  for (const oldName of exportMap.keys()) if (member(oldName).test(text)) die(`${f}: ${oldName} is still there`);
+  const api = (t) => [...t.matchAll(/\bexport\s+(?:declare\s+)?function\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]).join();
+  if (api(text) !== api(readFileSync(join(dir, f), "utf8"))) die(`${f}: renaming changed the declared API functions`);
   types[f] = text;
 }
 

@@ -85,7 +85,8 @@ function outputDir({ module = "./fauna_session_bg.js", glue = webGlue(), extraTy
   });
   writeFileSync(join(dir, "fauna_session_bg.wasm"), wasm);
   writeFileSync(join(dir, "fauna_session.js"), glue);
-  writeFileSync(join(dir, "fauna_session.d.ts"), `export function init(): void;\n${types}export interface InitOutput {\n  readonly ${SHIM}: () => void;\n}\n`);
+  const members = ["init", SHIM, ...api].map((m) => `  readonly ${m}: () => void;\n`).join("");
+  writeFileSync(join(dir, "fauna_session.d.ts"), `export function init(): void;\n${types}export interface InitOutput {\n${members}}\n`);
   return dir;
 }
 
@@ -114,7 +115,7 @@ test("shrink.mjs renames wasm-bindgen's import and export names in the wasm and 
   assert.equal(imports.length, 1);
   assert.equal(imports[0].module, "a");
   assert.match(imports[0].name, /^[a-z]$/);
-  assert.ok(exports.includes("init"), "the public export keeps its name");
+  assert.ok(!exports.includes("init"), "the API export is renamed too (only the glue calls it)");
   assert.ok(!exports.includes(SHIM), "the closure shim is renamed");
   const glue = readFileSync(join(dir, "fauna_session.js"), "utf8");
   assert.ok(!glue.includes(IMPORT) && !glue.includes(SHIM), "no old name is left in the glue");
@@ -122,10 +123,14 @@ test("shrink.mjs renames wasm-bindgen's import and export names in the wasm and 
   assert.match(glue, /new URL\("fauna_session_bg\.wasm",\s*import\.meta\.url\)/);
   const types = readFileSync(join(dir, "fauna_session.d.ts"), "utf8");
   assert.ok(!types.includes(SHIM), "the .d.ts describes the renamed export");
+  assert.match(types, /^export function init\(\): void;$/m, "the API function's declaration keeps its name");
+  assert.doesNotMatch(types, /readonly init:/, "InitOutput names the wasm export by its new name");
+  assert.match(glue, /export\s*\{[^}]*\binit\b|export function init\b/, "the glue still exports init");
+  assert.doesNotMatch(glue, /wasm\.init\b/, "the glue calls the export by its new name");
   assert.equal(run("shrink.mjs", dir, "web").status, 1, "a second run refuses the shrunk directory");
 });
 
-test("shrink.mjs keeps the name of an API export the glue re-exports under its own name (`export { f2 as f }`)", () => {
+test("shrink.mjs renames an API export the glue re-exports under its own name (`export { f2 as f }`), keeping the JS name", () => {
   // wasm-bindgen renames a glue function whose name a snippet import already takes, and re-exports it.
   const glue = webGlue().replace(
     "export default __wbg_init;",
@@ -135,9 +140,13 @@ test("shrink.mjs keeps the name of an API export the glue re-exports under its o
   const dir = outputDir({ glue, api: ["validateClaims"], types });
   const r = run("shrink.mjs", dir, "web");
   assert.equal(r.status, 0, r.stderr);
-  assert.ok(wasmNames(join(dir, "fauna_session_bg.wasm")).exports.includes("validateClaims"), "the wasm export keeps its name");
-  assert.match(readFileSync(join(dir, "fauna_session.d.ts"), "utf8"), /export \{ validateClaims2 as validateClaims \}/);
-  assert.match(readFileSync(join(dir, "fauna_session.js"), "utf8"), /\.validateClaims\(\)/, "the glue calls the export by its name");
+  assert.ok(!wasmNames(join(dir, "fauna_session_bg.wasm")).exports.includes("validateClaims"), "the wasm export is renamed");
+  const types2 = readFileSync(join(dir, "fauna_session.d.ts"), "utf8");
+  assert.match(types2, /export \{ validateClaims2 as validateClaims \}/);
+  assert.match(types2, /declare function validateClaims2\(\): void;/);
+  const glue2 = readFileSync(join(dir, "fauna_session.js"), "utf8");
+  assert.match(glue2, /as validateClaims\s*\}/, "the glue still exports validateClaims");
+  assert.doesNotMatch(glue2, /\.validateClaims\(\)/, "the glue calls the export by its new name");
 });
 
 /** shrink.mjs must exit 1 with `message` and leave the directory as it was. */
