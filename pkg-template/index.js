@@ -42,8 +42,8 @@ const noSession = () =>
 // `web.name`, never `web[name]`: a bundler keeps only the exports named here (no namespace object: about 250 bytes
 // gzipped less in every app; scripts/size-report.sh).
 const pick = (fn, ssr) => (browser ? fn : ssr);
-// Each export below is marked `/* @__PURE__ */` (as `pick` and `answer` are: they only choose or wrap a function),
-// so a bundler drops the exports an app does not import, and with them their web-build wrappers: an app that
+// Each export below carries a pure annotation (`pick` and `answer` only choose or wrap a function), so a bundler
+// drops the exports an app does not import, and with them their web-build wrappers: an app that
 // imports `init` and `getAccessTokenPayloadSecurely` ships about 330 bytes gzipped less than one that takes the
 // whole API (scripts/size-report.sh prints both). The default export object uses every one of them.
 

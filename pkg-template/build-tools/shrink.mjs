@@ -142,6 +142,45 @@ for (const exp of exports) {
 // ---------------------------------------------------------------- rewrite the glue
 
 const out = { ...glue };
+
+// Two pieces of the glue no browser that runs this module needs (it uses sign-ext, non-trapping float-to-int and bulk
+// memory: Chrome 75, Firefox 79, Safari 15 and later), each cut where wasm-bindgen 0.2.130 writes it. A glue without
+// the exact text fails the build (a wasm-bindgen upgrade must be looked at, not guessed at):
+//  - the TextEncoder#encodeInto polyfill (encodeInto: Chrome 74, Firefox 66, Safari 14.1);
+//  - initSync's warning for its deprecated argument form (bytes or a Module, not `{ module }`): that form still
+//    works, without the console.warn (index.js passes `{ module }`).
+// Together about 130 bytes gzipped of every app (scripts/size-report.sh).
+const loose = (text) => new RegExp(text.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\s*"), "g");
+const TRIMS = [
+  {
+    what: "the TextEncoder#encodeInto polyfill",
+    targets: ["web", "bundler"],
+    find: `if (!('encodeInto' in cachedTextEncoder)) {
+      cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return { read: arg.length, written: buf.length };
+      };
+    }`,
+    replace: "",
+  },
+  {
+    what: "initSync's deprecated-arguments warning",
+    targets: ["web"],
+    find: `if (module !== undefined) {
+      if (Object.getPrototypeOf(module) === Object.prototype) { ({module} = module) }
+      else { console.warn('using deprecated parameters for \`initSync()\`; pass a single object instead') }
+    }`,
+    replace: "if (module !== undefined && Object.getPrototypeOf(module) === Object.prototype) ({ module } = module);",
+  },
+];
+for (const t of TRIMS.filter((t) => t.targets.includes(target))) {
+  const re = loose(t.find);
+  const hits = Object.entries(out).filter(([, text]) => count(text, re) > 0);
+  if (hits.length !== 1 || count(hits[0][1], re) !== 1) die(`${t.what}: not found exactly once in the glue`);
+  out[hits[0][0]] = hits[0][1].replace(re, t.replace);
+}
+
 for (const [oldName, newName] of importMap) {
   const defs = Object.entries(out).filter(([, text]) =>
     target === "web"

@@ -63,6 +63,42 @@ function __wbg_get_imports() {
         "${key}": import0,
     };
 }
+const cachedTextEncoder = new TextEncoder();
+
+if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+export function encodeAbc(view) {
+    return cachedTextEncoder.encodeInto("abc", view).written;
+}
+
+function initSync(module) {
+    if (wasm !== undefined) return wasm;
+
+
+    if (module !== undefined) {
+        if (Object.getPrototypeOf(module) === Object.prototype) {
+            ({module} = module)
+        } else {
+            console.warn('using deprecated parameters for \`initSync()\`; pass a single object instead')
+        }
+    }
+
+    const imports = __wbg_get_imports();
+    if (!(module instanceof WebAssembly.Module)) {
+        module = new WebAssembly.Module(module);
+    }
+    wasm = new WebAssembly.Instance(module, imports).exports;
+    return wasm;
+}
+export { initSync };
 async function __wbg_init(module_or_path) {
     if (module_or_path === undefined) module_or_path = new URL("fauna_session_bg.wasm", import.meta.url);
     const { instance } = await WebAssembly.instantiateStreaming(fetch(module_or_path), __wbg_get_imports());
@@ -147,6 +183,31 @@ test("shrink.mjs renames an API export the glue re-exports under its own name (`
   const glue2 = readFileSync(join(dir, "fauna_session.js"), "utf8");
   assert.match(glue2, /as validateClaims\s*\}/, "the glue still exports validateClaims");
   assert.doesNotMatch(glue2, /\.validateClaims\(\)/, "the glue calls the export by its new name");
+});
+
+test("shrink.mjs cuts the encodeInto polyfill and initSync's deprecation warning, and initSync takes both forms", async () => {
+  const dir = outputDir();
+  const r = run("shrink.mjs", dir, "web");
+  assert.equal(r.status, 0, r.stderr);
+  const glue = readFileSync(join(dir, "fauna_session.js"), "utf8");
+  assert.doesNotMatch(glue, /'encodeInto' in|"encodeInto"in/, "the polyfill is gone");
+  assert.doesNotMatch(glue, /deprecated parameters|console\.warn/, "the warning is gone");
+  // The shrunk glue still runs: initSync with `{ module }` and with the Module itself, encodeInto from the platform.
+  const file = join(dir, "run.mjs");
+  writeFileSync(file, glue.replace(/^\/\*.*\*\/$/m, ""));
+  const m = await import(`${file}?a`);
+  const module = new WebAssembly.Module(readFileSync(join(dir, "fauna_session_bg.wasm")));
+  assert.ok(m.initSync({ module }), "initSync({ module })");
+  const m2 = await import(`${file}?b`);
+  assert.ok(m2.initSync(module), "initSync(module), the deprecated form");
+  assert.equal(m.encodeAbc(new Uint8Array(3)), 3);
+});
+
+test("shrink.mjs fails loudly when the glue no longer has a piece it cuts in the spelling it knows", () => {
+  const noPolyfill = webGlue().replace("if (!('encodeInto' in cachedTextEncoder)) {", "if (!(\"encodeInto\" in cachedTextEncoder)) {");
+  refuses(outputDir({ glue: noPolyfill }), /the TextEncoder#encodeInto polyfill: not found exactly once/);
+  const noWarning = webGlue().replace("using deprecated parameters for", "deprecated arguments for");
+  refuses(outputDir({ glue: noWarning }), /initSync's deprecated-arguments warning: not found exactly once/);
 });
 
 /** shrink.mjs must exit 1 with `message` and leave the directory as it was. */
