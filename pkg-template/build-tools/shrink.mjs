@@ -143,13 +143,14 @@ for (const exp of exports) {
 
 const out = { ...glue };
 
-// Two pieces of the glue no browser that runs this module needs (it uses sign-ext, non-trapping float-to-int and bulk
+// Three pieces of the glue no browser that runs this module needs (it uses sign-ext, non-trapping float-to-int and bulk
 // memory: Chrome 75, Firefox 79, Safari 15 and later), each cut where wasm-bindgen 0.2.130 writes it. A glue without
 // the exact text fails the build (a wasm-bindgen upgrade must be looked at, not guessed at):
 //  - the TextEncoder#encodeInto polyfill (encodeInto: Chrome 74, Firefox 66, Safari 14.1);
+//  - the no-op stand-in for a missing FinalizationRegistry (Chrome 84, Firefox 79, Safari 14.1);
 //  - initSync's warning for its deprecated argument form (bytes or a Module, not `{ module }`): that form still
 //    works, without the console.warn (index.js passes `{ module }`).
-// Together about 130 bytes gzipped of every app (scripts/size-report.sh).
+// Together about 120 bytes gzipped of every app (scripts/size-report.sh).
 const loose = (text) => new RegExp(text.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\s*"), "g");
 const TRIMS = [
   {
@@ -163,6 +164,14 @@ const TRIMS = [
       };
     }`,
     replace: "",
+  },
+  {
+    what: "the FinalizationRegistry fallback",
+    targets: ["web", "bundler"],
+    find: `(typeof FinalizationRegistry === 'undefined')
+      ? { register: () => {}, unregister: () => {} }
+      : new FinalizationRegistry(`,
+    replace: "new FinalizationRegistry(",
   },
   {
     what: "initSync's deprecated-arguments warning",

@@ -63,6 +63,11 @@ function __wbg_get_imports() {
         "${key}": import0,
     };
 }
+const CLOSURE_DTORS = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(state => wasm.${SHIM}(state.a, state.b));
+export const registry = () => CLOSURE_DTORS;
+
 const cachedTextEncoder = new TextEncoder();
 
 if (!('encodeInto' in cachedTextEncoder)) {
@@ -192,6 +197,7 @@ test("shrink.mjs cuts the encodeInto polyfill and initSync's deprecation warning
   const glue = readFileSync(join(dir, "fauna_session.js"), "utf8");
   assert.doesNotMatch(glue, /'encodeInto' in|"encodeInto"in/, "the polyfill is gone");
   assert.doesNotMatch(glue, /deprecated parameters|console\.warn/, "the warning is gone");
+  assert.doesNotMatch(glue, /typeof FinalizationRegistry|unregister:/, "the FinalizationRegistry stand-in is gone");
   // The shrunk glue still runs: initSync with `{ module }` and with the Module itself, encodeInto from the platform.
   const file = join(dir, "run.mjs");
   writeFileSync(file, glue.replace(/^\/\*.*\*\/$/m, ""));
@@ -201,6 +207,7 @@ test("shrink.mjs cuts the encodeInto polyfill and initSync's deprecation warning
   const m2 = await import(`${file}?b`);
   assert.ok(m2.initSync(module), "initSync(module), the deprecated form");
   assert.equal(m.encodeAbc(new Uint8Array(3)), 3);
+  assert.ok(m.registry() instanceof FinalizationRegistry);
 });
 
 test("shrink.mjs fails loudly when the glue no longer has a piece it cuts in the spelling it knows", () => {
@@ -208,6 +215,8 @@ test("shrink.mjs fails loudly when the glue no longer has a piece it cuts in the
   refuses(outputDir({ glue: noPolyfill }), /the TextEncoder#encodeInto polyfill: not found exactly once/);
   const noWarning = webGlue().replace("using deprecated parameters for", "deprecated arguments for");
   refuses(outputDir({ glue: noWarning }), /initSync's deprecated-arguments warning: not found exactly once/);
+  const noFallback = webGlue().replace("{ register: () => {}, unregister: () => {} }", "{ register() {}, unregister() {} }");
+  refuses(outputDir({ glue: noFallback }), /the FinalizationRegistry fallback: not found exactly once/);
 });
 
 /** shrink.mjs must exit 1 with `message` and leave the directory as it was. */
