@@ -33,7 +33,7 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
 [ "$have" = "$want" ] || die "wasm-bindgen CLI is '${have:-missing}', Cargo.lock wants $want: cargo install wasm-bindgen-cli --version $want"
 
-# The npm build's compiler and flags (npm_cargo), wasm-opt (optimise_wasm) and shrink.mjs (shrink_package), shared
+# The npm build's compiler and flags (npm_cargo), shrink.mjs and wasm-opt (post_process), shared
 # with size-report.sh.
 . "$ROOT/scripts/wasm-post.sh"
 
@@ -55,9 +55,8 @@ for build in "bundler bundler js" "web web js" "web compat/web js,compat"; do
     -- --no-default-features --features "$features"
   wasm="$dir/fauna_session_bg.wasm"
   before=$(stat -c %s "$wasm")
-  optimise_wasm "$wasm"
-  echo "   wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
-  shrink_package "$dir" "$target"
+  post_process "$dir" "$target"
+  echo "   shrink.mjs, wasm-opt ($("$WASM_OPT" --version)): $before -> $(stat -c %s "$wasm") bytes"
 done
 
 node "$ROOT/pkg-template/merge-package-json.mjs" \

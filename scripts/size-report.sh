@@ -10,7 +10,7 @@
 # `getAccessTokenPayloadSecurely`, bundled and minified by the same esbuild (--bundle --minify --format=esm), plus
 # for ours the .wasm the bundle loads. Ours are built as scripts/build-npm.sh builds them (scripts/wasm-post.sh's
 # pinned nightly and flags, cargo --profile wasm-release --no-default-features --features js[,compat],
-# wasm-bindgen --target web, then wasm-opt -Oz and shrink.mjs) with the package's own entry files (pkg-template/index.js, and compat.js made from it).
+# wasm-bindgen --target web, then shrink.mjs and wasm-opt -Oz) with the package's own entry files (pkg-template/index.js, and compat.js made from it).
 # Sizes are raw and `gzip -9` bytes.
 #
 # Usage: scripts/size-report.sh [out-dir]   (default target/size-report)
@@ -36,8 +36,7 @@ build() {
     --no-default-features --features "$1" >&2
   wasm-bindgen --target web --out-dir "$2" --out-name fauna_session \
     "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/fauna_session.wasm"
-  optimise_wasm "$2/fauna_session_bg.wasm"
-  shrink_package "$2" web
+  post_process "$2" web
 }
 build js "$OUT/pkg/web"
 build js,compat "$OUT/pkg/compat/web"

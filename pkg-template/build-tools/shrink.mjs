@@ -5,7 +5,7 @@
 //   node pkg-template/build-tools/shrink.mjs <dir> <web|bundler>
 //
 // <dir> holds wasm-bindgen's (or wasm-pack's) output with --out-name fauna_session,
-// after wasm-opt: fauna_session_bg.wasm, fauna_session.js and, for --target bundler,
+// before wasm-opt (scripts/wasm-post.sh's post_process): fauna_session_bg.wasm, fauna_session.js and, for --target bundler,
 // fauna_session_bg.js. Run it once per directory (it refuses an already-shrunk one).
 //
 // Why: wasm-bindgen names every import `__wbg_<name>_<16 hex digits>` and the closure
@@ -31,8 +31,9 @@
 //     The API's wasm exports (init, getUserId, …) are renamed too: only the glue calls
 //     them, through its JS functions of the same name, which keep their names (about
 //     170 bytes gzipped of export names, scripts/size-report.sh).
-//     Kept: `memory`; exports the glue never uses (nothing to match them against);
-//     imports of other modules (snippets), whose names are those files' exports. The
+//     Kept: `memory`; imports of other modules (snippets), whose names are those files'
+//     exports. Dropped: exports the glue never uses (nothing can call them; their
+//     `.d.ts` members go too). The
 //     .d.ts files get the renamed exports too, as members only (`readonly NAME:` of
 //     `InitOutput` in the web build's .d.ts, `export const NAME:` in
 //     fauna_session_bg.wasm.d.ts), so they keep describing the wasm; the declared API
@@ -133,9 +134,14 @@ const jsExported = new Set([
 ]);
 const exportMap = new Map();
 const kept = [];
+// Exports the glue never uses (wasm-bindgen's `__wbindgen_free` when nothing frees a string the JS side made, the
+// `__abort_handler` and `__instance_terminated` globals of its abort handling): nothing can call them, so they are
+// dropped, and wasm-post.sh's final wasm-opt pass removes what only they reached.
+const dropped = [];
 for (const exp of exports) {
   const uses = count(allText, new RegExp(`(?<![\\w$])wasm\\.${escape(exp.name)}(?![\\w$])`, "g"));
-  if (exp.name === "memory" || !ident(exp.name) || uses === 0) kept.push(exp.name);
+  if (exp.name !== "memory" && uses === 0) dropped.push(exp.name);
+  else if (exp.name === "memory" || !ident(exp.name)) kept.push(exp.name);
   else exportMap.set(exp.name, nextName());
 }
 
@@ -226,7 +232,9 @@ for (const [f, text] of Object.entries(out)) {
 const newImports = imports.map((i) =>
   i.module === BG_MODULE ? { ...i, module: newModule, name: importMap.get(i.name) } : i,
 );
-const newExports = exports.map((e) => (exportMap.has(e.name) ? { ...e, name: exportMap.get(e.name) } : e));
+const newExports = exports
+  .filter((e) => !dropped.includes(e.name))
+  .map((e) => (exportMap.has(e.name) ? { ...e, name: exportMap.get(e.name) } : e));
 const entries = (list, encode) => Buffer.concat([u32Bytes(list.length), ...list.map(encode)]);
 const newWasm = rebuild(
   wasm,
@@ -285,6 +293,8 @@ const types = {};
 for (const f of readdirSync(dir).filter((f) => f.endsWith(".d.ts"))) {
   let text = readFileSync(join(dir, f), "utf8");
   for (const [oldName, newName] of exportMap) text = text.replace(member(oldName), newName);
+  for (const name of dropped)
+    text = text.replace(new RegExp(`^\\s*(?:readonly|export\\s+const)\\s+${escape(name)}\\s*:[^\\n]*\\n`, "gm"), "");
   for (const oldName of exportMap.keys()) if (member(oldName).test(text)) die(`${f}: ${oldName} is still there`);
   const api = (t) => [...t.matchAll(/\bexport\s+(?:declare\s+)?function\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]).join();
   if (api(text) !== api(readFileSync(join(dir, f), "utf8"))) die(`${f}: renaming changed the declared API functions`);
@@ -298,6 +308,7 @@ for (const [f, text] of Object.entries(types)) writeFileSync(join(dir, f), text)
 const jsBefore = Object.values(glue).reduce((n, t) => n + Buffer.byteLength(t), 0);
 const jsAfter = Object.values(minified).reduce((n, t) => n + Buffer.byteLength(t), 0);
 console.error(
-  `shrink (${target}): renamed ${importMap.size} imports, ${exportMap.size} exports (kept ${kept.join(", ")}); ` +
+  `shrink (${target}): renamed ${importMap.size} imports, ${exportMap.size} exports (kept ${kept.join(", ")}; ` +
+    `dropped ${dropped.join(", ") || "none"}); ` +
     `wasm ${wasm.length} -> ${newWasm.length} B, JS ${jsBefore} -> ${jsAfter} B`,
 );

@@ -219,6 +219,19 @@ test("shrink.mjs fails loudly when the glue no longer has a piece it cuts in the
   refuses(outputDir({ glue: noFallback }), /the FinalizationRegistry fallback: not found exactly once/);
 });
 
+test("shrink.mjs drops the exports the glue never uses, from the wasm and the .d.ts", () => {
+  const dir = outputDir({ api: ["__wbindgen_free"] });
+  const r = run("shrink.mjs", dir, "web");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /dropped __wbindgen_free\)/);
+  const { exports } = wasmNames(join(dir, "fauna_session_bg.wasm"));
+  assert.ok(!exports.includes("__wbindgen_free"), "gone from the wasm");
+  assert.equal(exports.length, 2, "init and the shim stay, renamed");
+  const types = readFileSync(join(dir, "fauna_session.d.ts"), "utf8");
+  assert.doesNotMatch(types, /__wbindgen_free/, "gone from InitOutput");
+  assert.match(types, /^export function init\(\): void;$/m);
+});
+
 /** shrink.mjs must exit 1 with `message` and leave the directory as it was. */
 function refuses(dir, message) {
   const before = snapshot(dir);
