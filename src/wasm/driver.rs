@@ -221,7 +221,7 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
     let s = settings::current()?;
     let config = &s.config;
     Ok(match op {
-        op::ROUTE => num(route(&s, &a, &b)),
+        op::ROUTE => num(route(s, &a, &b)),
         op::STATE => state_js(frontend::state()),
         op::PREPARE => prepare(&a)?,
         op::ADD_HEADERS => {
@@ -232,14 +232,14 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
             set_headers(&a, &list, true)?;
             JsValue::from_bool(config.auto_add_credentials)
         }
-        op::AFTER_RESPONSE => after_response(&s, a.unchecked_ref(), &b, &c, &d)?,
+        op::AFTER_RESPONSE => after_response(s, a.unchecked_ref(), &b, &c, &d)?,
         op::CLAIM => {
             let errs = sys::get(&a, body::CLAIM_VALIDATION_ERRORS);
             if !errs.is_undefined() {
                 let event = Event::ApiInvalidClaim {
                     claim_validation_errors: sys::stringify(&errs),
                 };
-                events::fire(&s, &event, Some(&errs));
+                events::fire(s, &event, Some(&errs));
             }
             JsValue::UNDEFINED
         }
@@ -257,7 +257,7 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
             let event = Event::Unauthorised {
                 session_expired_or_revoked: false,
             };
-            events::fire(&s, &event, None);
+            events::fire(s, &event, None);
             JsValue::UNDEFINED
         }
         op::FAILED => num(if frontend::state() == LocalSessionState::NotExists {
@@ -265,16 +265,16 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
         } else {
             API_ERROR
         }),
-        op::REFRESH_REQUEST => refresh_request(&s, &state_of(&a))?,
+        op::REFRESH_REQUEST => refresh_request(s, &state_of(&a))?,
         op::OFFLINE => {
             let waited = a.as_f64().unwrap_or(0.0);
             JsValue::from_bool(failure::offline_wait(on_line()).is_some_and(|bound| waited < bound))
         }
-        op::AFTER_REFRESH => after_refresh(&s, a.unchecked_ref(), &state_of(&b))?,
+        op::AFTER_REFRESH => after_refresh(s, a.unchecked_ref(), &state_of(&b))?,
         op::REFRESHED => num(if frontend::state() == LocalSessionState::NotExists {
             GONE
         } else {
-            events::fire(&s, &Event::RefreshSession, None);
+            events::fire(s, &Event::RefreshSession, None);
             RETRY
         }),
         op::HOOK => {
@@ -368,7 +368,7 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
         }
         op::SIGNED_OUT_EVENT => {
             if scope_of(&a).ends_this_session() {
-                events::fire(&s, &Event::SignOut, None);
+                events::fire(s, &Event::SignOut, None);
             }
             JsValue::UNDEFINED
         }
@@ -382,7 +382,7 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
             sys::set(&init, "method", &JsValue::from_str(method));
             Array::of2(&JsValue::from_str(&url), &init).into()
         }
-        op::SESSIONS_RESULT => sessions_result(&s, a, &b, &c)?,
+        op::SESSIONS_RESULT => sessions_result(s, a, &b, &c)?,
         _ => JsValue::UNDEFINED,
     })
 }

@@ -35,7 +35,7 @@ pub(crate) fn fire(settings: &Settings, event: &Event, claim_errors: Option<&JsV
 pub(crate) fn follow_other_tabs() {
     tab_sync::start(|event| {
         if let Ok(settings) = settings::current() {
-            dispatch(&settings, event, None);
+            dispatch(settings, event, None);
         }
     });
 }

@@ -73,7 +73,7 @@ fn readable_front_token(raw: &str) -> bool {
 /// Clears an unreadable stored session (as a `front-token: remove` would), leaving "known signed out".
 fn clear_corrupt() {
     if let Ok(settings) = settings::current() {
-        let _ = set_front_token(&settings, front_token::REMOVE);
+        let _ = set_front_token(settings, front_token::REMOVE);
     }
 }
 

@@ -232,7 +232,7 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
         if !st.is_async {
             st.pre = frontend::state();
             drop(st);
-            return send_attempt(&s, &settings).map(|()| JsValue::UNDEFINED);
+            return send_attempt(&s, settings).map(|()| JsValue::UNDEFINED);
         }
         drop(st);
         let s = s.clone();
@@ -241,7 +241,7 @@ fn instrument(xhr: &JsValue, native: Rc<Native>) {
                 .await
                 .unwrap_or(LocalSessionState::NotExists);
             s.borrow_mut().pre = pre;
-            if let Err(e) = send_attempt(&s, &settings) {
+            if let Err(e) = send_attempt(&s, settings) {
                 sys::console_error(&e);
             }
         });
@@ -307,10 +307,10 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
                 .ok()
                 .and_then(|v| v.as_string())
         };
-        let _ = frontend::save_tokens(&settings, read);
+        let _ = frontend::save_tokens(settings, read);
         let status = sys::get(&xhr, "status").as_f64().unwrap_or(0.0) as u16;
         events::fire_session_update(
-            &settings,
+            settings,
             st.pre.exists(),
             status,
             read(header::FRONT_TOKEN).as_deref(),
@@ -342,7 +342,7 @@ fn on_event(state: &Rc<RefCell<Xhr>>, event: &web_sys::Event) {
                 return fail(&state, JsValue::UNDEFINED).await;
             }
             match driver::unauthorised(&pre).await {
-                Unauthorised::Retry => retry(&state, &settings).await,
+                Unauthorised::Retry => retry(&state, settings).await,
                 Unauthorised::Expired(None) => replay(&state, false),
                 Unauthorised::Expired(Some(e)) | Unauthorised::ApiError(e) => fail(&state, e).await,
             }
