@@ -145,14 +145,14 @@ pub struct Normalised {
 }
 
 impl Normalised {
-    /// Whether a request to the absolute URL `url` is intercepted. See [`scope::should_intercept`].
+    /// Whether a request to the absolute URL `url` is intercepted. See [`scope::should_intercept`] (the options are
+    /// normalised already: [`scope::should_intercept_normalised`]).
     pub fn should_intercept(&self, url: &str) -> bool {
-        scope::should_intercept(
+        scope::should_intercept_normalised(
             url,
             &self.api_domain,
             self.session_token_backend_domain.as_deref(),
         )
-        .unwrap_or(false)
     }
 
     /// The `domain=` attribute to write on frontend cookies, if any (none for `localhost` or the page's own host).

@@ -332,6 +332,33 @@ pub fn should_intercept(
     }
 }
 
+/// [`should_intercept`] for options already normalised, as [`Normalised`](crate::config::Normalised) holds them:
+/// `api_domain` by [`normalise_url_domain`] (or empty) and `backend_scope` by [`normalise_session_scope`]. Both
+/// normalisations give their own output back, so the answer is `should_intercept`'s, without normalising the two
+/// again on every request; a `url` `should_intercept` refuses is not intercepted.
+///
+/// ```
+/// use fauna_session::scope::{normalise_session_scope, normalise_url_domain, should_intercept_normalised};
+/// let api = normalise_url_domain("API.example.com:3000").unwrap();
+/// let backend = normalise_session_scope(".example.com").unwrap();
+/// assert!(should_intercept_normalised("https://api.example.com/x", &api, None));
+/// assert!(should_intercept_normalised("https://a.example.com/x", "", Some(&backend)));
+/// assert!(!should_intercept_normalised("/relative", &api, Some(&backend)));
+/// ```
+pub fn should_intercept_normalised(url: &str, api_domain: &str, backend_scope: Option<&str>) -> bool {
+    if contains(url, "superTokensDoNotDoInterception") {
+        return false;
+    }
+    let Some(hostname) = normalise_url_domain(url)
+        .ok()
+        .and_then(|n| parse(&n).map(|p| p.hostname))
+    else {
+        return false;
+    };
+    parse(api_domain).is_some_and(|p| p.hostname == hostname)
+        || backend_scope.is_some_and(|scope| matches_domain_or_subdomain(&hostname, scope))
+}
+
 /// Origin (`scheme://host[:port]`, host lowercased, default port left out) and path (`/` at least, without query
 /// or fragment) of an absolute `http(s)` URL with a lowercase scheme (as `new URL(…).href` gives it), as the
 /// WHATWG URL parser reads them; `None` for anything else.

@@ -234,6 +234,37 @@ fn url_scoping_table() {
     }
 }
 
+/// With the options normalised first (as `init` does), the per-request check answers as `should_intercept`: the
+/// two normalisations are idempotent. A URL `should_intercept` refuses is not intercepted.
+#[test]
+fn url_scoping_with_normalised_options_answers_the_same() {
+    let urls = SCOPE_TABLE
+        .iter()
+        .map(|row| row.0)
+        .chain(["/some/path", "http://", "http://a.com:99999", "https://x.superTokensDoNotDoInterception.com"]);
+    for url in urls {
+        for &(_, api, backend, _) in SCOPE_TABLE {
+            let n_api = if api.is_empty() {
+                String::new()
+            } else {
+                scope::normalise_url_domain(api).unwrap()
+            };
+            let n_backend = backend.map(|b| scope::normalise_session_scope(b).unwrap());
+            assert_eq!(scope::normalise_url_domain(&n_api).unwrap_or_default(), n_api, "{api}: idempotent");
+            assert_eq!(
+                n_backend.as_deref().map(|b| scope::normalise_session_scope(b).unwrap()),
+                n_backend,
+                "{backend:?}: idempotent"
+            );
+            assert_eq!(
+                scope::should_intercept_normalised(url, &n_api, n_backend.as_deref()),
+                scope::should_intercept(url, api, backend).unwrap_or(false),
+                "{url} / {api} / {backend:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn url_scoping_errors() {
     assert_eq!(
