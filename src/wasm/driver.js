@@ -98,12 +98,10 @@ export function run(op, a, b, c, d) {
     case 10:
       return console.error(a);
     case 11:
-      return parseFloat(a);
-    case 12:
       try {
-        return localStorage.getItem(a);
+        return parseFloat(localStorage.getItem(a));
       } catch {
-        return;
+        return NaN;
       }
     case 13:
       try {

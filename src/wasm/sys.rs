@@ -218,8 +218,7 @@ pub(crate) fn driver(flow: u32, a: &JsValue, b: &JsValue) -> JsValue {
 const BROADCAST_CHANNEL: u32 = 8;
 const UTC_STRING: u32 = 9;
 const CONSOLE_ERROR: u32 = 10;
-const PARSE_FLOAT: u32 = 11;
-const STORAGE_GET: u32 = 12;
+const STORAGE_NUMBER: u32 = 11;
 const STORAGE_SET: u32 = 13;
 const DOCUMENT_COOKIE: u32 = 14;
 const SET_DOCUMENT_COOKIE: u32 = 15;
@@ -273,16 +272,12 @@ pub(crate) fn console_error(value: &JsValue) {
     driver(CONSOLE_ERROR, value, &JsValue::UNDEFINED);
 }
 
-/// `parseFloat(text)`.
-pub(crate) fn parse_float(text: &str) -> f64 {
-    driver(PARSE_FLOAT, &JsValue::from_str(text), &JsValue::UNDEFINED)
+/// `parseFloat(localStorage.getItem(key))`: the stored number, NaN without one (or where localStorage is missing
+/// or refused, or the item is not a number). One crossing: the text never becomes a Rust string.
+pub(crate) fn storage_number(key: &str) -> f64 {
+    driver(STORAGE_NUMBER, &JsValue::from_str(key), &JsValue::UNDEFINED)
         .as_f64()
         .unwrap_or(f64::NAN)
-}
-
-/// `localStorage.getItem(key)`; `None` without the item, or where localStorage is missing or refused.
-pub(crate) fn storage_get(key: &str) -> Option<String> {
-    driver(STORAGE_GET, &JsValue::from_str(key), &JsValue::UNDEFINED).as_string()
 }
 
 /// `localStorage.setItem(key, value)` (the value as JavaScript makes it a string); nothing where localStorage is
