@@ -172,7 +172,10 @@ const SESSION_EXPIRED_STATUS: usize = 2;
 const INVALID_CLAIM_STATUS: usize = 3;
 const TOKEN_TRANSFER: usize = 4;
 const FRONTEND_DOMAIN: usize = 5;
-#[allow(dead_code, reason = "the last arm of read_config's string options; named for KEYS' sake")]
+#[allow(
+    dead_code,
+    reason = "the last arm of read_config's string options; named for KEYS' sake"
+)]
 const BACKEND_DOMAIN: usize = 6;
 const AUTO_ADD_CREDENTIALS: usize = 7;
 const IN_IFRAME: usize = 8;

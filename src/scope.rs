@@ -345,7 +345,11 @@ pub fn should_intercept(
 /// assert!(should_intercept_normalised("https://a.example.com/x", "", Some(&backend)));
 /// assert!(!should_intercept_normalised("/relative", &api, Some(&backend)));
 /// ```
-pub fn should_intercept_normalised(url: &str, api_domain: &str, backend_scope: Option<&str>) -> bool {
+pub fn should_intercept_normalised(
+    url: &str,
+    api_domain: &str,
+    backend_scope: Option<&str>,
+) -> bool {
     if contains(url, "superTokensDoNotDoInterception") {
         return false;
     }

@@ -238,10 +238,12 @@ fn url_scoping_table() {
 /// two normalisations are idempotent. A URL `should_intercept` refuses is not intercepted.
 #[test]
 fn url_scoping_with_normalised_options_answers_the_same() {
-    let urls = SCOPE_TABLE
-        .iter()
-        .map(|row| row.0)
-        .chain(["/some/path", "http://", "http://a.com:99999", "https://x.superTokensDoNotDoInterception.com"]);
+    let urls = SCOPE_TABLE.iter().map(|row| row.0).chain([
+        "/some/path",
+        "http://",
+        "http://a.com:99999",
+        "https://x.superTokensDoNotDoInterception.com",
+    ]);
     for url in urls {
         for &(_, api, backend, _) in SCOPE_TABLE {
             let n_api = if api.is_empty() {
@@ -250,9 +252,15 @@ fn url_scoping_with_normalised_options_answers_the_same() {
                 scope::normalise_url_domain(api).unwrap()
             };
             let n_backend = backend.map(|b| scope::normalise_session_scope(b).unwrap());
-            assert_eq!(scope::normalise_url_domain(&n_api).unwrap_or_default(), n_api, "{api}: idempotent");
             assert_eq!(
-                n_backend.as_deref().map(|b| scope::normalise_session_scope(b).unwrap()),
+                scope::normalise_url_domain(&n_api).unwrap_or_default(),
+                n_api,
+                "{api}: idempotent"
+            );
+            assert_eq!(
+                n_backend
+                    .as_deref()
+                    .map(|b| scope::normalise_session_scope(b).unwrap()),
                 n_backend,
                 "{backend:?}: idempotent"
             );
