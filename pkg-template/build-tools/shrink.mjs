@@ -33,8 +33,8 @@
 //     180 bytes gzipped of export names, scripts/size-report.sh).
 //     Kept: `memory`; imports of other modules (snippets), whose names are those files'
 //     exports. Dropped: exports the glue never uses (nothing can call them; their
-//     `.d.ts` members go too). The
-//     .d.ts files get the renamed exports too, as members only (`readonly NAME:` of
+//     `.d.ts` members go too).
+//     The .d.ts files get the renamed exports too, as members only (`readonly NAME:` of
 //     `InitOutput` in the web build's .d.ts, `export const NAME:` in
 //     fauna_session_bg.wasm.d.ts), so they keep describing the wasm; the declared API
 //     functions are checked to be unchanged, and nothing else in them changes.
@@ -124,19 +124,11 @@ for (const imp of bgImports) {
   if (!importMap.has(imp.name)) importMap.set(imp.name, nextName());
 }
 
-// The glue's JS exports: `export function NAME` and the like, and `export { local as NAME, NAME }` (wasm-bindgen
-// writes the latter when an export's name is taken by a snippet import, e.g. `validateClaims2 as validateClaims`).
-const jsExported = new Set([
-  ...[...allText.matchAll(/\bexport\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]),
-  ...[...allText.matchAll(/\bexport\s*\{([^}]*)\}/g)].flatMap((m) =>
-    m[1].split(",").map((e) => e.trim().split(/\s+as\s+/).pop()).filter(Boolean),
-  ),
-]);
 const exportMap = new Map();
 const kept = [];
 // Exports the glue never uses (wasm-bindgen's `__wbindgen_free` when nothing frees a string the JS side made, the
 // `__abort_handler` and `__instance_terminated` globals of its abort handling): nothing can call them, so they are
-// dropped, and wasm-post.sh's final wasm-opt pass removes what only they reached.
+// dropped, and the wasm-opt run after this script (wasm-post.sh's post_process) removes what only they reached.
 const dropped = [];
 for (const exp of exports) {
   const uses = count(allText, new RegExp(`(?<![\\w$])wasm\\.${escape(exp.name)}(?![\\w$])`, "g"));
@@ -288,13 +280,14 @@ for (const [f, text] of Object.entries(out)) {
 // The .d.ts files name the wasm's exports as members: `readonly NAME:` of `InitOutput` (the web build's .d.ts) and
 // `export const NAME:` (fauna_session_bg.wasm.d.ts). Rename them there, and only there: an API function has the same
 // name as its wasm export, and its own declaration (`export function getUserId(…)`) must stay.
-const member = (name) => new RegExp(`(?<=\\b(?:readonly|export\\s+const)\\s+)${escape(name)}(?=\\s*:)`, "g");
+const MEMBER = "\\b(?:readonly|export\\s+const)\\s+";
+const member = (name) => new RegExp(`(?<=${MEMBER})${escape(name)}(?=\\s*:)`, "g");
+const memberLine = (name) => new RegExp(`^\\s*${MEMBER}${escape(name)}\\s*:[^\\n]*\\n`, "gm");
 const types = {};
 for (const f of readdirSync(dir).filter((f) => f.endsWith(".d.ts"))) {
   let text = readFileSync(join(dir, f), "utf8");
   for (const [oldName, newName] of exportMap) text = text.replace(member(oldName), newName);
-  for (const name of dropped)
-    text = text.replace(new RegExp(`^\\s*(?:readonly|export\\s+const)\\s+${escape(name)}\\s*:[^\\n]*\\n`, "gm"), "");
+  for (const name of dropped) text = text.replace(memberLine(name), "");
   for (const oldName of exportMap.keys()) if (member(oldName).test(text)) die(`${f}: ${oldName} is still there`);
   const api = (t) => [...t.matchAll(/\bexport\s+(?:declare\s+)?function\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]).join();
   if (api(text) !== api(readFileSync(join(dir, f), "utf8"))) die(`${f}: renaming changed the declared API functions`);

@@ -33,14 +33,11 @@ pub(crate) struct Settings {
 // code for the whole configuration (about 160 bytes gzipped, scripts/size-report.sh).
 sys::page_local!(CURRENT: Cell<Option<&'static Settings>> = Cell::new(None));
 
-/// Opts a URL out of interception (the SuperTokens SDK's marker).
-const DO_NOT_INTERCEPT: &str = "superTokensDoNotDoInterception";
-
 impl Settings {
     /// Whether a request to `raw` (as the app gave it; `absolute` is it resolved against the page) gets the session
     /// handling.
     pub(crate) fn intercepts(&self, raw: &str, absolute: &str) -> bool {
-        !crate::text::contains(raw, DO_NOT_INTERCEPT)
+        !crate::text::contains(raw, crate::scope::DO_NOT_INTERCEPT)
             && self.config.should_intercept(absolute)
             && self.app_allows(absolute)
     }
