@@ -44,7 +44,7 @@ const noSession = () =>
 const pick = (fn, ssr) => (browser ? fn : ssr);
 // Each export below carries a pure annotation (`pick` and `answer` only choose or wrap a function), so a bundler
 // drops the exports an app does not import, and with them their web-build wrappers: an app that
-// imports `init` and `getAccessTokenPayloadSecurely` ships about 330 bytes gzipped less than one that takes the
+// imports `init` and `getAccessTokenPayloadSecurely` ships about 400 bytes gzipped less than one that takes the
 // whole API (scripts/size-report.sh prints both). The default export object uses every one of them.
 
 export const init = /* @__PURE__ */ pick(web.init, () => {});

@@ -425,16 +425,16 @@ fn route(s: &Settings, raw: &JsValue, absolute: &JsValue) -> u32 {
 /// A stale copy of our own Bearer token is dropped once (every attempt writes the current one); answers what the
 /// caller set (`Caller` as bits: 1 `rid`, 2 `authorization`).
 fn prepare(base: &JsValue) -> Result<JsValue, JsValue> {
-    let mut authorization = 0;
+    let mut authorization = false;
     if let Some(auth) = sys::header(base, header::AUTHORIZATION) {
         if headers::is_own_bearer(&auth, sys::cookie(cookies::ACCESS_TOKEN).as_deref()) {
             sys::delete_header(base, header::AUTHORIZATION)?;
         } else {
-            authorization = 2;
+            authorization = true;
         }
     }
     let rid = u32::from(sys::header(base, header::RID).is_some());
-    Ok(num(rid | authorization))
+    Ok(num(rid | u32::from(authorization) << 1))
 }
 
 fn a_caller(bits: &JsValue) -> Caller {

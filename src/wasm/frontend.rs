@@ -79,9 +79,8 @@ fn clear_corrupt() {
 
 /// Server-clock "now" (client clock plus the persisted skew).
 pub(crate) fn adjusted_now() -> f64 {
-    let skew = Some(sys::storage_number(cookies::CLOCK_SKEW_KEY))
-        .filter(|v| v.is_finite())
-        .unwrap_or(0.0);
+    let skew = sys::storage_number(cookies::CLOCK_SKEW_KEY);
+    let skew = if skew.is_finite() { skew } else { 0.0 };
     state::adjusted_now(sys::now_ms(), skew)
 }
 
