@@ -116,7 +116,7 @@ impl FaunaEndpoint {
     pub fn parse(endpoint: &str) -> Result<Self, FaunaConfigError> {
         let (origin, path) = scope::origin_and_path(endpoint.trim_ascii())
             .ok_or(FaunaConfigError::InvalidEndpoint)?;
-        let path = crate::text::trim_end_byte(path, b'/').to_owned();
+        let path = crate::text::trim_end_byte(&path, b'/').to_owned();
         Ok(FaunaEndpoint { origin, path })
     }
 

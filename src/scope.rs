@@ -21,10 +21,9 @@
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 
-use crate::text::{
-    contains, find_any, has_byte, rsplit_once_byte, small_number, split_once_byte, trim,
-    trim_start_byte,
-};
+use crate::text::{contains, has_byte, split_once_byte, trim};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::text::{find_any, rsplit_once_byte, small_number, trim_start_byte};
 
 /// A value that could not be normalised. The messages are the SuperTokens SDK's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,27 +49,28 @@ impl ScopeError {
 
 crate::text::display_from_message!(ScopeError);
 
-/// The parts of an absolute `http(s)` URL that scoping needs, as the WHATWG URL parser would give them.
+/// The parts of an absolute `http(s)` URL that scoping needs, as the WHATWG URL parser gives them.
 #[derive(Debug, PartialEq, Eq)]
-struct Parsed<'a> {
+struct Parsed {
     https: bool,
     /// Lowercased host name (IPv6 addresses keep their brackets).
     hostname: String,
-    /// Port, omitted when it is the scheme's default.
-    port: Option<&'a str>,
-    path: &'a str,
+    /// Port; empty when it is the scheme's default.
+    port: String,
+    /// At least `/`, without query or fragment.
+    path: String,
 }
 
-impl Parsed<'_> {
+impl Parsed {
     #[allow(
         clippy::single_char_add_str,
         reason = "push(char) links the UTF-8 encoder into the wasm; push_str does not"
     )]
     fn host(&self) -> String {
         let mut h = self.hostname.clone();
-        if let Some(p) = self.port {
+        if !self.port.is_empty() {
             h.push_str(":");
-            h.push_str(p);
+            h.push_str(&self.port);
         }
         h
     }
@@ -84,9 +84,32 @@ fn strip_scheme(s: &str) -> Option<(bool, &str)> {
     }
 }
 
-/// Parses `http://…`/`https://…`; `None` where `new URL()` would throw.
-fn parse(url: &str) -> Option<Parsed<'_>> {
+/// Parses `http://…`/`https://…` (the scheme as the SuperTokens SDK requires it: lowercase, with `//`); `None`
+/// where `new URL()` would throw. In the browser the browser's own URL parser reads the rest (`new URL()`, as the
+/// SDK does, through `driver.js`: no URL parser in the wasm); elsewhere [`parse_rest`], which reads what scoping
+/// needs as that parser does (`tests/browser_scoping.rs` holds the two to the same answers).
+fn parse(url: &str) -> Option<Parsed> {
     let (https, rest) = strip_scheme(url)?;
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = rest;
+        let parts = crate::wasm::sys::url_parts(url)?;
+        let (hostname, rest) = split_once_byte(&parts, b' ')?;
+        let (port, path) = split_once_byte(rest, b' ')?;
+        Some(Parsed {
+            https,
+            hostname: hostname.to_owned(),
+            port: port.to_owned(),
+            path: path.to_owned(),
+        })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    parse_rest(https, rest)
+}
+
+/// [`parse`] after the scheme, without the browser.
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_rest(https: bool, rest: &str) -> Option<Parsed> {
     let end = find_any(rest, b"/?#\\").unwrap_or(rest.len());
     let authority = rest.get(..end)?;
     let tail = rest.get(end..)?;
@@ -117,7 +140,7 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
         return None;
     }
     let port = match port {
-        None | Some("") => None,
+        None | Some("") => "",
         Some(p) => {
             if small_number(p)? > 65535 {
                 return None;
@@ -125,9 +148,9 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
             let p = trim_start_byte(p, b'0');
             let p = if p.is_empty() { "0" } else { p };
             if (https && p == "443") || (!https && p == "80") {
-                None
+                ""
             } else {
-                Some(p)
+                p
             }
         }
     };
@@ -137,8 +160,8 @@ fn parse(url: &str) -> Option<Parsed<'_>> {
     Some(Parsed {
         https,
         hostname: hostname.to_ascii_lowercase(),
-        port,
-        path: if path.is_empty() { "/" } else { path },
+        port: port.to_owned(),
+        path: if path.is_empty() { "/" } else { path }.to_owned(),
     })
 }
 
@@ -228,7 +251,7 @@ fn domain_given(input: &str) -> bool {
 pub fn normalise_url_path(input: &str) -> Result<String, ScopeError> {
     let input = trim(input).to_ascii_lowercase();
     if let Some(p) = parse(&input) {
-        return Ok(p.path.strip_suffix("/").unwrap_or(p.path).to_owned());
+        return Ok(p.path.strip_suffix("/").unwrap_or(&p.path).to_owned());
     }
     if strip_scheme(&input).is_some() {
         return Err(ScopeError::InvalidPath);
@@ -373,11 +396,11 @@ pub fn should_intercept_normalised(
 ///
 /// ```
 /// use fauna_session::scope::origin_and_path;
-/// assert_eq!(origin_and_path("http://Db.Example.com:80/query/1?x#y"), Some(("http://db.example.com".into(), "/query/1")));
-/// assert_eq!(origin_and_path("https://db.example.com:8443"), Some(("https://db.example.com:8443".into(), "/")));
+/// assert_eq!(origin_and_path("http://Db.Example.com:80/query/1?x#y"), Some(("http://db.example.com".into(), "/query/1".into())));
+/// assert_eq!(origin_and_path("https://db.example.com:8443"), Some(("https://db.example.com:8443".into(), "/".into())));
 /// assert_eq!(origin_and_path("/query/1"), None);
 /// ```
-pub fn origin_and_path(url: &str) -> Option<(String, &str)> {
+pub fn origin_and_path(url: &str) -> Option<(String, String)> {
     let p = parse(url)?;
     let mut origin = String::from(if p.https { "https://" } else { "http://" });
     origin.push_str(&p.host());

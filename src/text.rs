@@ -42,6 +42,7 @@ pub(crate) fn find_any(s: &str, set: &[u8]) -> Option<usize> {
 }
 
 /// Index of the last byte `b` in `s`.
+#[cfg(not(target_arch = "wasm32"))] // only the native URL parser (`scope::parse_rest`) uses it
 pub(crate) fn rfind_byte(s: &str, b: u8) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut i = bytes.len();
@@ -61,6 +62,7 @@ pub(crate) fn split_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
 }
 
 /// `s.rsplit_once(b)` for an ASCII `b`.
+#[cfg(not(target_arch = "wasm32"))] // only the native URL parser (`scope::parse_rest`) uses it
 pub(crate) fn rsplit_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
     let i = rfind_byte(s, b)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
@@ -90,6 +92,7 @@ pub(crate) fn trim_start_byte(s: &str, b: u8) -> &str {
 }
 
 /// Parses decimal digits (at most 5) without `str::parse` (keeps the wasm build small).
+#[cfg(not(target_arch = "wasm32"))] // only the native URL parser (`scope::parse_rest`) uses it
 pub(crate) fn small_number(s: &str) -> Option<u32> {
     if s.is_empty() || s.len() > 5 {
         return None;
@@ -132,7 +135,8 @@ pub(crate) fn push_u32(s: &mut String, mut n: u32) {
     }
 }
 
-#[cfg(test)]
+// Native only: two of the helpers are (the native URL parser's).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -4,9 +4,11 @@
 #![cfg(all(target_arch = "wasm32", feature = "js"))]
 
 mod common;
+#[path = "shared/scope_cases.rs"]
+mod scope_cases;
 
 use common::*;
-use fauna_session::js;
+use fauna_session::{js, scope};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -26,6 +28,39 @@ extern "C" {
     fn intercept_all_but(suffix: &str) -> JsValue;
     #[wasm_bindgen(js_name = throwingHook)]
     fn throwing_hook() -> JsValue;
+}
+
+/// The native tests' scoping tables, here with the URL parser `scope` uses in a browser: the browser's own
+/// (`new URL`, as the SuperTokens SDK reads URLs). Both parsers give every answer of the tables.
+#[wasm_bindgen_test]
+fn scoping_tables_with_the_browsers_url_parser() {
+    scope_cases::check_all();
+}
+
+/// Where the browser's parser reads more than the native one, the answers are the SuperTokens SDK's: IDNA host
+/// names, percent-encoded paths.
+#[wasm_bindgen_test]
+fn the_browsers_url_parser_answers_as_the_sdk() {
+    assert_eq!(
+        scope::normalise_url_domain("https://B\u{dc}cher.example/x").as_deref(),
+        Ok("https://xn--bcher-kva.example")
+    );
+    assert_eq!(
+        scope::normalise_session_scope(".B\u{dc}cher.example").as_deref(),
+        Ok(".xn--bcher-kva.example")
+    );
+    assert_eq!(
+        scope::normalise_url_path("/my path/").as_deref(),
+        Ok("/my%20path")
+    );
+    assert_eq!(
+        scope::should_intercept(
+            "https://b\u{fc}cher.example/x",
+            "https://xn--bcher-kva.example",
+            None
+        ),
+        Ok(true)
+    );
 }
 
 async fn session_fetch_status(path: &str, init: &JsValue) -> u16 {

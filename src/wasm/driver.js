@@ -103,6 +103,13 @@ export function run(op, a, b, c, d) {
       } catch {
         return NaN;
       }
+    case 12:
+      try {
+        const u = new URL(a);
+        return `${u.hostname} ${u.port} ${u.pathname}`;
+      } catch {
+        return;
+      }
     case 13:
       try {
         localStorage.setItem(a, b);

@@ -219,6 +219,7 @@ const BROADCAST_CHANNEL: u32 = 8;
 const UTC_STRING: u32 = 9;
 const CONSOLE_ERROR: u32 = 10;
 const STORAGE_NUMBER: u32 = 11;
+const URL_PARTS: u32 = 12;
 const STORAGE_SET: u32 = 13;
 const DOCUMENT_COOKIE: u32 = 14;
 const SET_DOCUMENT_COOKIE: u32 = 15;
@@ -278,6 +279,13 @@ pub(crate) fn storage_number(key: &str) -> f64 {
     driver(STORAGE_NUMBER, &JsValue::from_str(key), &JsValue::UNDEFINED)
         .as_f64()
         .unwrap_or(f64::NAN)
+}
+
+/// `new URL(url)` read by the browser's URL parser, as the SuperTokens SDK reads URLs: its `hostname`, `port`
+/// (empty for the scheme's default) and `pathname`, one space between them (none of the three can hold a space:
+/// the parser refuses one in a host and percent-encodes one in a path); `None` where `new URL` throws.
+pub(crate) fn url_parts(url: &str) -> Option<String> {
+    driver(URL_PARTS, &JsValue::from_str(url), &JsValue::UNDEFINED).as_string()
 }
 
 /// `localStorage.setItem(key, value)` (the value as JavaScript makes it a string); nothing where localStorage is

@@ -38,3 +38,27 @@ test("padding where the data does not need it is refused (the Rust decoder accep
   assert.equal(decode("QUI=="), undefined);
   assert.equal(decode("QUI="), "AB");
 });
+
+// `run(12, url)`: `new URL(url)`'s host name, port and path, one space apart (src/wasm/sys.rs `url_parts`, which
+// `scope::parse` splits in the browser). Node's URL is the WHATWG parser browsers have.
+const URL_PARTS = 12;
+const parts = (url) => run(URL_PARTS, url);
+
+test("URL parts: host name lowercased, default port left out, path at least /", () => {
+  assert.equal(parts("https://API.Example.com"), "api.example.com  /");
+  assert.equal(parts("http://api.example.com:80/a/b?x=1#y"), "api.example.com  /a/b");
+  assert.equal(parts("https://api.example.com:0443/"), "api.example.com  /");
+  assert.equal(parts("http://localhost:03001/x/"), "localhost 3001 /x/");
+  assert.equal(parts("http://user:pw@[::1]:8080"), "[::1] 8080 /");
+});
+
+test("URL parts: no part holds a space, so the three split back", () => {
+  assert.equal(parts("http://example.com/my path/"), "example.com  /my%20path/");
+  assert.equal(parts("https://bücher.example/"), "xn--bcher-kva.example  /");
+});
+
+test("URL parts: undefined where new URL throws", () => {
+  for (const bad of ["http://", "http://a.com:99999", "http://exa mple.com", "/relative", ""]) {
+    assert.equal(parts(bad), undefined, bad);
+  }
+});
