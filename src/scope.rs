@@ -9,6 +9,10 @@
 //!   keeping a leading `.` (except for `localhost` and IP addresses);
 //! * [`should_intercept`] decides whether a request URL gets the session headers.
 //!
+//! In a browser the URLs are read by the browser's own parser (`new URL`, as the SDK reads them); elsewhere by a
+//! parser of this crate's that reads what scoping needs as that one does. The crate's scoping tables hold both to
+//! the same answers.
+//!
 //! ```
 //! use fauna_session::scope::should_intercept;
 //! // Ports and schemes are ignored: only host names are compared.

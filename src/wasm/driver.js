@@ -130,7 +130,7 @@ export function run(op, a, b, c, d) {
       return a.toString(b);
     case 17:
       try {
-        return location.hostname;
+        return location.hostname || new URL(origin).hostname;
       } catch {
         return "";
       }

@@ -294,17 +294,11 @@ pub(crate) fn storage_set(key: &str, value: &JsValue) {
     driver(STORAGE_SET, &JsValue::from_str(key), value);
 }
 
-/// The page's host name; for `about:srcdoc`/`about:blank` frames, the host of the origin they inherit.
+/// The page's host name; for `about:srcdoc`/`about:blank` frames, the host of the origin they inherit (the
+/// driver reads `location.hostname`, else `new URL(origin).hostname`; empty for an opaque origin).
 pub(crate) fn page_hostname() -> String {
-    let host = driver(HOSTNAME, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+    driver(HOSTNAME, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
         .as_string()
-        .unwrap_or_default();
-    if !host.is_empty() {
-        return host;
-    }
-    get(&window(), "origin")
-        .as_string()
-        .and_then(|o| crate::scope::hostname(&o))
         .unwrap_or_default()
 }
 
