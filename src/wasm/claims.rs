@@ -5,84 +5,54 @@
 //! [`crate::claims`]', made by one Rust function behind every claim member; the claim's `refresh` is `GET
 //! <apiBasePath>/user/email/verify` through the interceptor, which stores the new front token it answers with.
 //! The plumbing (calling the validators, the app's own too, in the SDK's order; reading a response body) is a
-//! few lines of JavaScript: the same through `Reflect` costs several times the bytes in the wasm.
+//! few lines of JavaScript in `driver.js`: the same through `Reflect` costs several times the bytes in the wasm.
 
 use core::cell::RefCell;
 
 use js_sys::Promise;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::driver::{self, Api};
 use super::{Fail, frontend, settings, sys};
 use crate::claims::{self, EmailVerificationClaim, Seen};
 
-#[wasm_bindgen(inline_js = r#"
-export function claim(id, check, refresh) {
-  return { id, refresh, getValueFromPayload: (p) => check(2, p), getLastFetchedTime: (p) => check(3, p), validators: {
-    isVerified: (r, m) => (check(4, 0, r, m), { id, refresh, shouldRefresh: (p) => check(0, p, r, m), validate: (p) => {
-      const wrong = check(1, p, r, m);
-      return wrong === undefined ? { isValid: true } : { isValid: false, reason: { message: wrong, expectedValue: true, actualValue: check(2, p) } };
-    } }),
-  } };
+/// `driver.js`'s `run` numbers of the claims' plumbing (its `claim`, `claimValue`, `validate`, `validateClaims` and
+/// `invalidClaims`): through the driver's one import rather than as imports of their own.
+const CLAIM: u32 = 27;
+const CLAIM_VALUE: u32 = 28;
+#[cfg(feature = "std")]
+const VALIDATE_WITH: u32 = 29;
+const VALIDATE_CLAIMS: u32 = 30;
+const INVALID_CLAIMS: u32 = 31;
+
+/// The claim object around two Rust functions, `check(what, payload, refetchTimeOnFalse, maxAge)` and `refresh()`.
+fn claim_object(id: &str, check: &JsValue, refresh: &JsValue) -> JsValue {
+    sys::driver3(CLAIM, &JsValue::from_str(id), check, refresh)
 }
-export async function claimValue(input, payload) {
-  return input.claim.getValueFromPayload(await payload(), {});
+
+/// `input.claim.getValueFromPayload(await payload())`.
+fn claim_value_of(input: &JsValue, payload: &JsValue) -> Promise {
+    sys::driver(CLAIM_VALUE, input, payload).unchecked_into()
 }
-export async function validate(validators, payload) {
-  if (!validators.length) return [];
-  let p = await payload();
-  for (const v of validators) {
-    if (await v.shouldRefresh(p, {})) {
-      try { await v.refresh({}); } catch (e) { console.error("refreshing claim " + v.id + " failed", e); }
-      p = await payload();
-    }
-  }
-  const errors = [];
-  for (const v of validators) {
-    const r = await v.validate(p, {});
-    if (!r.isValid) errors.push({ id: v.id, reason: r.reason });
-  }
-  return errors;
+
+/// The SDK's `validateClaims`: refresh what each validator's `shouldRefresh` asks for (errors logged), then the
+/// `{id, reason}` of each failing `validate`.
+#[cfg(feature = "std")]
+fn validate_with(validators: &JsValue, payload: &JsValue) -> Promise {
+    sys::driver(VALIDATE_WITH, validators, payload).unchecked_into()
 }
-export function validateClaims(options, claim, payload) {
-  let validators;
-  try {
-    validators = [claim.validators.isVerified()];
-    const f = typeof options == "function" ? options : options?.overrideGlobalClaimValidators;
-    if (f) validators = f(validators, {});
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return validate(validators, payload);
+
+/// The SDK's `validateClaims(options)`: the global validators are `[claim.validators.isVerified()]` (Rust's
+/// defaults: `isVerified(10)`), or what `overrideGlobalClaimValidators(globals, {})` returns (given itself or in an
+/// options object); then as `validate`. A throwing override rejects.
+fn validate_claims_with(options: &JsValue, claim: &JsValue, payload: &JsValue) -> Promise {
+    sys::driver3(VALIDATE_CLAIMS, options, claim, payload).unchecked_into()
 }
-export async function invalidClaims(input) {
-  const r = input.response, d = r.data;
-  const body = r instanceof Response ? await r.clone().json().catch(() => 0) : typeof d == "string" ? JSON.parse(d) : d;
-  const e = body?.claimValidationErrors;
-  return Array.isArray(e) ? e : [];
-}
-"#)]
-extern "C" {
-    /// The claim object around two Rust functions, `check(what, payload, refetchTimeOnFalse, maxAge)` and
-    /// `refresh()`.
-    #[wasm_bindgen(js_name = claim)]
-    fn claim_object(id: &str, check: &JsValue, refresh: &JsValue) -> JsValue;
-    /// `input.claim.getValueFromPayload(await payload())`.
-    #[wasm_bindgen(js_name = claimValue)]
-    fn claim_value_of(input: &JsValue, payload: &JsValue) -> Promise;
-    /// The SDK's `validateClaims`: refresh what each validator's `shouldRefresh` asks for (errors logged), then the
-    /// `{id, reason}` of each failing `validate`.
-    #[cfg(feature = "std")]
-    #[wasm_bindgen(js_name = validate)]
-    fn validate_with(validators: &JsValue, payload: &JsValue) -> Promise;
-    /// The SDK's `validateClaims(options)`: the global validators are `[claim.validators.isVerified()]` (Rust's
-    /// defaults: `isVerified(10)`), or what `overrideGlobalClaimValidators(globals, {})` returns (given itself or in
-    /// an options object); then as `validate`. A throwing override rejects.
-    #[wasm_bindgen(js_name = validateClaims)]
-    fn validate_claims_with(options: &JsValue, claim: &JsValue, payload: &JsValue) -> Promise;
-    /// `claimValidationErrors` of a `Response`'s JSON body or an axios-style `{ data }`, else `[]`.
-    #[wasm_bindgen(js_name = invalidClaims)]
-    pub(crate) fn invalid_claims(input: &JsValue) -> Promise;
+
+/// `claimValidationErrors` of a `Response`'s JSON body or an axios-style `{ data }`, else `[]`.
+pub(crate) fn invalid_claims(input: &JsValue) -> Promise {
+    sys::driver(INVALID_CLAIMS, input, &JsValue::UNDEFINED).unchecked_into()
 }
 
 /// `payload[id].v`, what it is, and `payload[id].t`.

@@ -194,6 +194,17 @@ export function run(op, a, b, c, d) {
         return null;
       }
     }
+    // The claims' plumbing (src/wasm/claims.rs).
+    case 27:
+      return claim(a, b, c);
+    case 28:
+      return claimValue(a, b);
+    case 29:
+      return validate(a, b);
+    case 30:
+      return validateClaims(a, b, c);
+    case 31:
+      return invalidClaims(a);
     default:
       return api(op - 32, a);
   }
@@ -513,4 +524,51 @@ async function api(op, arg) {
     case 7:
       return sessions(arg);
   }
+}
+
+// The claims (src/wasm/claims.rs): the claim object around Rust's `check` and `refresh`, and the SDK's order of
+// calling validators, the app's own too.
+function claim(id, check, refresh) {
+  return { id, refresh, getValueFromPayload: (p) => check(2, p), getLastFetchedTime: (p) => check(3, p), validators: {
+    isVerified: (r, m) => (check(4, 0, r, m), { id, refresh, shouldRefresh: (p) => check(0, p, r, m), validate: (p) => {
+      const wrong = check(1, p, r, m);
+      return wrong === undefined ? { isValid: true } : { isValid: false, reason: { message: wrong, expectedValue: true, actualValue: check(2, p) } };
+    } }),
+  } };
+}
+async function claimValue(input, payload) {
+  return input.claim.getValueFromPayload(await payload(), {});
+}
+async function validate(validators, payload) {
+  if (!validators.length) return [];
+  let p = await payload();
+  for (const v of validators) {
+    if (await v.shouldRefresh(p, {})) {
+      try { await v.refresh({}); } catch (e) { console.error("refreshing claim " + v.id + " failed", e); }
+      p = await payload();
+    }
+  }
+  const errors = [];
+  for (const v of validators) {
+    const r = await v.validate(p, {});
+    if (!r.isValid) errors.push({ id: v.id, reason: r.reason });
+  }
+  return errors;
+}
+function validateClaims(options, claim, payload) {
+  let validators;
+  try {
+    validators = [claim.validators.isVerified()];
+    const f = typeof options == "function" ? options : options?.overrideGlobalClaimValidators;
+    if (f) validators = f(validators, {});
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return validate(validators, payload);
+}
+async function invalidClaims(input) {
+  const r = input.response, d = r.data;
+  const body = r instanceof Response ? await r.clone().json().catch(() => 0) : typeof d == "string" ? JSON.parse(d) : d;
+  const e = body?.claimValidationErrors;
+  return Array.isArray(e) ? e : [];
 }

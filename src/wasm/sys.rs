@@ -214,6 +214,11 @@ pub(crate) fn driver(flow: u32, a: &JsValue, b: &JsValue) -> JsValue {
     run(flow, a, b, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
 }
 
+/// [`run`] with three arguments.
+pub(crate) fn driver3(flow: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+    run(flow, a, b, c, &JsValue::UNDEFINED)
+}
+
 /// `driver.js`'s `run` numbers of the browser calls made through it.
 const BROADCAST_CHANNEL: u32 = 8;
 const UTC_STRING: u32 = 9;
