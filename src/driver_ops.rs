@@ -44,6 +44,9 @@ ops! {
     STORAGE_LOCK = 29,
     SESSIONS_REQUEST = 30,
     SESSIONS_RESULT = 31,
+    CLAIM_CHECK = 32,
+    CLAIM_REFRESH = 33,
+    TAB_MESSAGE = 34,
 }
 
 #[cfg(test)]

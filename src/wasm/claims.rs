@@ -2,10 +2,12 @@
 //! `EmailVerificationClaim` object with its `isVerified` validator.
 //!
 //! The decisions (is the value stale, does it pass, are the validator's arguments acceptable) are
-//! [`crate::claims`]', made by one Rust function behind every claim member; the claim's `refresh` is `GET
-//! <apiBasePath>/user/email/verify` through the interceptor, which stores the new front token it answers with.
-//! The plumbing (calling the validators, the app's own too, in the SDK's order; reading a response body) is a
-//! few lines of JavaScript in `driver.js`: the same through `Reflect` costs several times the bytes in the wasm.
+//! [`crate::claims`]', made by one Rust function behind every claim member ([`check`], `decide`'s `CLAIM_CHECK`);
+//! the claim's `refresh` (`CLAIM_REFRESH`) is `GET <apiBasePath>/user/email/verify` through the interceptor, which
+//! stores the new front token it answers with. The plumbing (the claim object, calling the validators, the app's
+//! own too, in the SDK's order; reading a response body) is a few lines of JavaScript in `driver.js`, whose
+//! members call `decide` directly: no closures of their own, and the same through `Reflect` would cost several
+//! times the bytes in the wasm.
 
 use core::cell::RefCell;
 
@@ -13,41 +15,45 @@ use js_sys::Promise;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::driver::{self, Api};
+use super::driver;
 use super::{Fail, frontend, settings, sys};
 use crate::claims::{self, EmailVerificationClaim, Seen};
 
 /// `driver.js`'s `run` numbers of the claims' plumbing (its `claim`, `claimValue`, `validate`, `validateClaims` and
 /// `invalidClaims`): through the driver's one import rather than as imports of their own.
 const CLAIM: u32 = 27;
+#[cfg(feature = "js")]
 const CLAIM_VALUE: u32 = 28;
 #[cfg(feature = "std")]
 const VALIDATE_WITH: u32 = 29;
+#[cfg(feature = "js")]
 const VALIDATE_CLAIMS: u32 = 30;
 const INVALID_CLAIMS: u32 = 31;
 
-/// The claim object around two Rust functions, `check(what, payload, refetchTimeOnFalse, maxAge)` and `refresh()`.
-fn claim_object(id: &str, check: &JsValue, refresh: &JsValue) -> JsValue {
-    sys::driver3(CLAIM, &JsValue::from_str(id), check, refresh)
+/// The claim object (`id` and members that ask `decide`'s `CLAIM_CHECK` and `CLAIM_REFRESH`).
+fn claim_object(id: &str) -> JsValue {
+    sys::driver(CLAIM, &JsValue::from_str(id), &JsValue::UNDEFINED)
 }
 
-/// `input.claim.getValueFromPayload(await payload())`.
-fn claim_value_of(input: &JsValue, payload: &JsValue) -> Promise {
-    sys::driver(CLAIM_VALUE, input, payload).unchecked_into()
+#[cfg(feature = "js")]
+/// `input.claim.getValueFromPayload(fresh payload)`.
+fn claim_value_of(input: &JsValue) -> Promise {
+    sys::driver(CLAIM_VALUE, input, &JsValue::UNDEFINED).unchecked_into()
 }
 
 /// The SDK's `validateClaims`: refresh what each validator's `shouldRefresh` asks for (errors logged), then the
 /// `{id, reason}` of each failing `validate`.
 #[cfg(feature = "std")]
-fn validate_with(validators: &JsValue, payload: &JsValue) -> Promise {
-    sys::driver(VALIDATE_WITH, validators, payload).unchecked_into()
+fn validate_with(validators: &JsValue) -> Promise {
+    sys::driver(VALIDATE_WITH, validators, &JsValue::UNDEFINED).unchecked_into()
 }
 
+#[cfg(feature = "js")]
 /// The SDK's `validateClaims(options)`: the global validators are `[claim.validators.isVerified()]` (Rust's
 /// defaults: `isVerified(10)`), or what `overrideGlobalClaimValidators(globals, {})` returns (given itself or in an
 /// options object); then as `validate`. A throwing override rejects.
-fn validate_claims_with(options: &JsValue, claim: &JsValue, payload: &JsValue) -> Promise {
-    sys::driver3(VALIDATE_CLAIMS, options, claim, payload).unchecked_into()
+fn validate_claims_with(options: &JsValue, claim: &JsValue) -> Promise {
+    sys::driver(VALIDATE_CLAIMS, options, claim).unchecked_into()
 }
 
 /// `claimValidationErrors` of a `Response`'s JSON body or an axios-style `{ data }`, else `[]`.
@@ -75,9 +81,9 @@ const VALIDATE: u8 = 1;
 const VALUE: u8 = 2;
 const FETCHED_AT: u8 = 3;
 
-/// The claim members' one Rust function; `what` is one of the constants above. Throws for validator arguments
-/// [`EmailVerificationClaim::is_verified`] refuses.
-fn check(
+/// The claim members' one Rust function (`decide`'s `CLAIM_CHECK`, which needs no `init`); `what` is one of the
+/// constants above. Throws for validator arguments [`EmailVerificationClaim::is_verified`] refuses.
+pub(crate) fn check(
     what: &JsValue,
     payload: &JsValue,
     refetch: &JsValue,
@@ -109,38 +115,22 @@ fn check(
 
 /// Fetches `st-ev` again (`GET <apiBasePath>/user/email/verify`, resolving to its `Response`); the new access
 /// token comes with the answer.
-fn refresh_email_verification() -> Result<JsValue, JsValue> {
+pub(crate) fn refresh_email_verification() -> Result<JsValue, JsValue> {
     let settings = settings::current().map_err(|e| Fail::Err(e).into_js())?;
     let c = &settings.config;
     let url = claims::email_verify_url(&c.api_domain, &c.api_base_path);
     Ok(driver::request(&JsValue::from_str(&url), &JsValue::UNDEFINED).into())
 }
 
-/// The page's claim object and its payload function (`() => Promise<payload>`, fresh).
-#[derive(Clone)]
-struct Page {
-    claim: JsValue,
-    payload: JsValue,
-}
+sys::page_local!(PAGE: RefCell<Option<JsValue>> = RefCell::new(None));
 
-sys::page_local!(PAGE: RefCell<Option<Page>> = RefCell::new(None));
-
-/// The page's [`Page`], made on first use (one non-generic function: every caller shares its code).
-fn page() -> Page {
+/// The page's claim object, made on first use (its members call `decide`, so the driver has it first).
+fn page() -> JsValue {
     PAGE.with(|p| {
         p.borrow_mut()
             .get_or_insert_with(|| {
-                let check = sys::callback(|what, payload, refetch, max_age, _| {
-                    check(&what, &payload, &refetch, &max_age)
-                });
-                let refresh = sys::callback(|_, _, _, _, _| refresh_email_verification());
-                let payload = sys::callback(|_, _, _, _, _| {
-                    Ok(driver::api(Api::Payload, &JsValue::UNDEFINED).into())
-                });
-                Page {
-                    claim: claim_object(EmailVerificationClaim::ID, &check, &refresh),
-                    payload,
-                }
+                driver::ready();
+                claim_object(EmailVerificationClaim::ID)
             })
             .clone()
     })
@@ -149,7 +139,7 @@ fn page() -> Page {
 /// The `EmailVerificationClaim` object (one per page): `{id, refresh, getValueFromPayload, getLastFetchedTime,
 /// validators: {isVerified(refetchTimeOnFalseInSeconds = 10, maxAgeInSeconds?)}}`.
 pub(crate) fn email_verification_claim() -> JsValue {
-    page().claim
+    page()
 }
 
 /// The JavaScript validator object of `v` (`EmailVerificationClaim.validators.isVerified(…)`).
@@ -168,20 +158,23 @@ pub(crate) fn validator(v: claims::IsVerified) -> Result<JsValue, JsValue> {
     )
 }
 
+#[cfg(feature = "js")]
 /// `getClaimValue({ claim })`: `claim.getValueFromPayload(payload)` of a fresh access-token payload.
 pub(crate) fn claim_value(input: &JsValue) -> Promise {
-    claim_value_of(input, &page().payload)
+    page();
+    claim_value_of(input)
 }
 
 /// Runs `validators` (an array of SDK-shaped validators) against a fresh payload: the failing ones' errors.
 #[cfg(feature = "std")]
 pub(crate) fn run_validators(validators: &JsValue) -> Promise {
-    validate_with(validators, &page().payload)
+    page();
+    validate_with(validators)
 }
 
+#[cfg(feature = "js")]
 /// `validateClaims(options)`: the global validators are `[EmailVerificationClaim.validators.isVerified(10)]`,
 /// unless `overrideGlobalClaimValidators` replaces them.
 pub(crate) fn validate_claims(options: &JsValue) -> Promise {
-    let p = page();
-    validate_claims_with(options, &p.claim, &p.payload)
+    validate_claims_with(options, &page())
 }

@@ -38,6 +38,9 @@ const SIGNED_OUT_EVENT = 28;
 const STORAGE_LOCK = 29;
 const SESSIONS_REQUEST = 30;
 const SESSIONS_RESULT = 31;
+const CLAIM_CHECK = 32;
+const CLAIM_REFRESH = 33;
+const TAB_MESSAGE = 34;
 
 // How a refresh ended for its caller (and AFTER_LOCK's answers).
 const RETRY = 0;
@@ -88,9 +91,14 @@ export function run(op, a, b, c, d) {
       return fauna(a, b);
     // Browser calls of the Rust side that cost more as wasm imports (src/wasm/sys.rs names them).
     case 8:
+      // The tabs' channel `a`, its messages to Rust (TAB_MESSAGE); without BroadcastChannel, undefined, and the
+      // `storage` events of key `b` instead.
       try {
-        return new BroadcastChannel(a);
+        const channel = new BroadcastChannel(a);
+        channel.onmessage = (e) => R(TAB_MESSAGE, e.data);
+        return channel;
       } catch {
+        addEventListener("storage", (e) => e.key === b && R(TAB_MESSAGE, e.newValue));
         return;
       }
     case 9:
@@ -196,13 +204,13 @@ export function run(op, a, b, c, d) {
     }
     // The claims' plumbing (src/wasm/claims.rs).
     case 27:
-      return claim(a, b, c);
+      return claim(a);
     case 28:
-      return claimValue(a, b);
+      return claimValue(a);
     case 29:
-      return validate(a, b);
+      return validate(a);
     case 30:
-      return validateClaims(a, b, c);
+      return validateClaims(a, b);
     case 31:
       return invalidClaims(a);
     default:
@@ -526,26 +534,29 @@ async function api(op, arg) {
   }
 }
 
-// The claims (src/wasm/claims.rs): the claim object around Rust's `check` and `refresh`, and the SDK's order of
-// calling validators, the app's own too.
-function claim(id, check, refresh) {
-  return { id, refresh, getValueFromPayload: (p) => check(2, p), getLastFetchedTime: (p) => check(3, p), validators: {
-    isVerified: (r, m) => (check(4, 0, r, m), { id, refresh, shouldRefresh: (p) => check(0, p, r, m), validate: (p) => {
-      const wrong = check(1, p, r, m);
-      return wrong === undefined ? { isValid: true } : { isValid: false, reason: { message: wrong, expectedValue: true, actualValue: check(2, p) } };
+// The claims (src/wasm/claims.rs): the claim object around Rust's CLAIM_CHECK (what the payload says, whether it
+// passes, whether to refetch) and CLAIM_REFRESH, and the SDK's order of calling validators, the app's own too.
+const claimCheck = (what, p, r, m) => R(CLAIM_CHECK, what, p, r, m);
+const claimRefresh = () => R(CLAIM_REFRESH);
+const freshPayload = () => api(2);
+function claim(id) {
+  return { id, refresh: claimRefresh, getValueFromPayload: (p) => claimCheck(2, p), getLastFetchedTime: (p) => claimCheck(3, p), validators: {
+    isVerified: (r, m) => (claimCheck(4, 0, r, m), { id, refresh: claimRefresh, shouldRefresh: (p) => claimCheck(0, p, r, m), validate: (p) => {
+      const wrong = claimCheck(1, p, r, m);
+      return wrong === undefined ? { isValid: true } : { isValid: false, reason: { message: wrong, expectedValue: true, actualValue: claimCheck(2, p) } };
     } }),
   } };
 }
-async function claimValue(input, payload) {
-  return input.claim.getValueFromPayload(await payload(), {});
+async function claimValue(input) {
+  return input.claim.getValueFromPayload(await freshPayload(), {});
 }
-async function validate(validators, payload) {
+async function validate(validators) {
   if (!validators.length) return [];
-  let p = await payload();
+  let p = await freshPayload();
   for (const v of validators) {
     if (await v.shouldRefresh(p, {})) {
       try { await v.refresh({}); } catch (e) { console.error("refreshing claim " + v.id + " failed", e); }
-      p = await payload();
+      p = await freshPayload();
     }
   }
   const errors = [];
@@ -555,7 +566,7 @@ async function validate(validators, payload) {
   }
   return errors;
 }
-function validateClaims(options, claim, payload) {
+function validateClaims(options, claim) {
   let validators;
   try {
     validators = [claim.validators.isVerified()];
@@ -564,7 +575,7 @@ function validateClaims(options, claim, payload) {
   } catch (e) {
     return Promise.reject(e);
   }
-  return validate(validators, payload);
+  return validate(validators);
 }
 async function invalidClaims(input) {
   const r = input.response, d = r.data;

@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Response;
 
 use super::settings::{self, Settings};
-use super::{Fail, events, frontend, sys};
+use super::{Fail, claims, events, frontend, sys};
 use crate::devices::{self, Revoked, SignOutScope};
 use crate::error::Error;
 use crate::event::Event;
@@ -67,7 +67,7 @@ pub(crate) mod op {
 sys::page_local!(INSTALLED: Cell<bool> = Cell::new(false));
 
 /// Hands `decide` to the driver (once per page).
-fn ready() {
+pub(crate) fn ready() {
     if !INSTALLED.with(|i| i.replace(true)) {
         let decide = sys::callback(|op, a, b, c, d| {
             decide(op.as_f64().unwrap_or(-1.0) as u32, a, b, c, d).map_err(Fail::into_js)
@@ -218,6 +218,10 @@ const GONE_HELD: u32 = 4;
 
 /// One decision of the driver. Arguments `a`–`d` as `driver.js` passes them for `op`.
 fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsValue, Fail> {
+    if op == op::CLAIM_CHECK {
+        // The claim object works before `init` (reading a payload needs no settings).
+        return Ok(claims::check(&a, &b, &c, &d)?);
+    }
     let s = settings::current()?;
     let config = &s.config;
     Ok(match op {
@@ -383,6 +387,11 @@ fn decide(op: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> Result<JsV
             Array::of2(&JsValue::from_str(&url), &init).into()
         }
         op::SESSIONS_RESULT => sessions_result(s, a, &b, &c)?,
+        op::CLAIM_REFRESH => claims::refresh_email_verification()?,
+        op::TAB_MESSAGE => {
+            events::from_other_tab(s, &a);
+            JsValue::UNDEFINED
+        }
         _ => JsValue::UNDEFINED,
     })
 }

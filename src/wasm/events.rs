@@ -9,7 +9,7 @@ use core::cell::{Cell, RefCell};
 
 use wasm_bindgen::JsValue;
 
-use super::settings::{self, Settings};
+use super::settings::Settings;
 use super::{sys, tab_sync};
 use crate::event::Event;
 use crate::state;
@@ -31,13 +31,16 @@ pub(crate) fn fire(settings: &Settings, event: &Event, claim_errors: Option<&JsV
     tab_sync::send(event);
 }
 
-/// Listens for the other tabs' events (once per page), firing each here once.
+/// Listens for the other tabs' events (once per page): see [`from_other_tab`].
 pub(crate) fn follow_other_tabs() {
-    tab_sync::start(|event| {
-        if let Ok(settings) = settings::current() {
-            dispatch(settings, event, None);
-        }
-    });
+    tab_sync::start();
+}
+
+/// Fires here, once, the event of another tab's message `text` (`decide`'s `TAB_MESSAGE`).
+pub(crate) fn from_other_tab(settings: &Settings, text: &JsValue) {
+    if let Some(event) = tab_sync::received(text) {
+        dispatch(settings, &event, None);
+    }
 }
 
 /// Fires `event` in this tab only.

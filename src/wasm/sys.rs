@@ -214,13 +214,8 @@ pub(crate) fn driver(flow: u32, a: &JsValue, b: &JsValue) -> JsValue {
     run(flow, a, b, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
 }
 
-/// [`run`] with three arguments.
-pub(crate) fn driver3(flow: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-    run(flow, a, b, c, &JsValue::UNDEFINED)
-}
-
 /// `driver.js`'s `run` numbers of the browser calls made through it.
-const BROADCAST_CHANNEL: u32 = 8;
+const TAB_CHANNEL: u32 = 8;
 const UTC_STRING: u32 = 9;
 const CONSOLE_ERROR: u32 = 10;
 const STORAGE_NUMBER: u32 = 11;
@@ -257,12 +252,13 @@ pub(crate) fn base64_utf8_text(b64: &str) -> Result<JsValue, FrontTokenError> {
     }
 }
 
-/// `new BroadcastChannel(name)`, or `undefined` where there is none.
-pub(crate) fn broadcast_channel(name: &str) -> JsValue {
+/// `new BroadcastChannel(name)`, whose messages go to `decide`'s `TAB_MESSAGE`; where there is none, `undefined`,
+/// and the window's `storage` events of `storage_key` go there instead (their `newValue`).
+pub(crate) fn tab_channel(name: &str, storage_key: &str) -> JsValue {
     driver(
-        BROADCAST_CHANNEL,
+        TAB_CHANNEL,
         &JsValue::from_str(name),
-        &JsValue::UNDEFINED,
+        &JsValue::from_str(storage_key),
     )
 }
 

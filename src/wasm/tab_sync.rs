@@ -33,45 +33,14 @@ fn new_id() -> String {
     s
 }
 
-/// Starts listening (once per page); `deliver` fires an event that came from another tab.
-pub(crate) fn start(deliver: fn(&Event)) {
+/// Starts listening (once per page): the driver hands each message to `decide` (`TAB_MESSAGE`), which passes it
+/// to [`received`].
+pub(crate) fn start() {
     if CHANNEL.with(|c| c.borrow().is_some()) {
         return;
     }
-    let window = sys::window();
-    let broadcast = Some(sys::broadcast_channel(tabs::CHANNEL)).filter(|b| !b.is_undefined());
-    let on_text = move |text: JsValue| {
-        let Some(message) = text.as_string().and_then(|t| TabMessage::decode(&t)) else {
-            return;
-        };
-        let new = CHANNEL.with(|c| {
-            c.borrow()
-                .as_ref()
-                .is_some_and(|ch| ch.seen.borrow_mut().first_time(&message, &ch.id))
-        });
-        if new {
-            deliver(&message.event());
-        }
-    };
-    match &broadcast {
-        Some(b) => {
-            let listener = sys::callback(move |event, _, _, _, _| {
-                on_text(sys::get(&event, "data"));
-                Ok(JsValue::UNDEFINED)
-            });
-            sys::set(b, "onmessage", &listener);
-        }
-        None => {
-            let listener = sys::callback(move |event, _, _, _, _| {
-                if sys::get(&event, "key").as_string().as_deref() == Some(tabs::STORAGE_KEY) {
-                    on_text(sys::get(&event, "newValue"));
-                }
-                Ok(JsValue::UNDEFINED)
-            });
-            let storage = JsValue::from_str("storage");
-            sys::call_method(&window, "addEventListener", &storage, &listener);
-        }
-    }
+    let broadcast =
+        Some(sys::tab_channel(tabs::CHANNEL, tabs::STORAGE_KEY)).filter(|b| !b.is_undefined());
     CHANNEL.with(|c| {
         *c.borrow_mut() = Some(Channel {
             broadcast,
@@ -80,6 +49,17 @@ pub(crate) fn start(deliver: fn(&Event)) {
             seen: RefCell::new(Seen::default()),
         });
     });
+}
+
+/// The event another tab's message `text` carries, if it is one and this tab has not fired it yet.
+pub(crate) fn received(text: &JsValue) -> Option<Event> {
+    let message = text.as_string().and_then(|t| TabMessage::decode(&t))?;
+    let new = CHANNEL.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|ch| ch.seen.borrow_mut().first_time(&message, &ch.id))
+    });
+    new.then(|| message.event())
 }
 
 /// Tells the other tabs about `event` (if it is one they hear of, and the channel is started).
