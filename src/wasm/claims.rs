@@ -35,8 +35,8 @@ fn claim_object(id: &str) -> JsValue {
     sys::driver(CLAIM, &JsValue::from_str(id), &JsValue::UNDEFINED)
 }
 
-#[cfg(feature = "js")]
 /// `input.claim.getValueFromPayload(fresh payload)`.
+#[cfg(feature = "js")]
 fn claim_value_of(input: &JsValue) -> Promise {
     sys::driver(CLAIM_VALUE, input, &JsValue::UNDEFINED).unchecked_into()
 }
@@ -48,10 +48,10 @@ fn validate_with(validators: &JsValue) -> Promise {
     sys::driver(VALIDATE_WITH, validators, &JsValue::UNDEFINED).unchecked_into()
 }
 
-#[cfg(feature = "js")]
 /// The SDK's `validateClaims(options)`: the global validators are `[claim.validators.isVerified()]` (Rust's
 /// defaults: `isVerified(10)`), or what `overrideGlobalClaimValidators(globals, {})` returns (given itself or in an
 /// options object); then as `validate`. A throwing override rejects.
+#[cfg(feature = "js")]
 fn validate_claims_with(options: &JsValue, claim: &JsValue) -> Promise {
     sys::driver(VALIDATE_CLAIMS, options, claim).unchecked_into()
 }
@@ -158,23 +158,24 @@ pub(crate) fn validator(v: claims::IsVerified) -> Result<JsValue, JsValue> {
     )
 }
 
+/// `getClaimValue({ claim })`: `claim.getValueFromPayload(payload)` of a fresh access-token payload (read by the
+/// driver's session API, so the driver needs `decide` first).
 #[cfg(feature = "js")]
-/// `getClaimValue({ claim })`: `claim.getValueFromPayload(payload)` of a fresh access-token payload.
 pub(crate) fn claim_value(input: &JsValue) -> Promise {
-    page();
+    driver::ready();
     claim_value_of(input)
 }
 
 /// Runs `validators` (an array of SDK-shaped validators) against a fresh payload: the failing ones' errors.
 #[cfg(feature = "std")]
 pub(crate) fn run_validators(validators: &JsValue) -> Promise {
-    page();
+    driver::ready();
     validate_with(validators)
 }
 
-#[cfg(feature = "js")]
 /// `validateClaims(options)`: the global validators are `[EmailVerificationClaim.validators.isVerified(10)]`,
 /// unless `overrideGlobalClaimValidators` replaces them.
+#[cfg(feature = "js")]
 pub(crate) fn validate_claims(options: &JsValue) -> Promise {
     validate_claims_with(options, &page())
 }
