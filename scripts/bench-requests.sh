@@ -5,10 +5,12 @@
 # rounds against one fauna-session-server; prints each library's overhead per request over the native fetch and
 # the time from `import()` to `init` returning. Medians over rounds. Then, on each library's page, N more requests
 # alternate between its fetch and the native fetch saved before it loaded: that paired overhead sees the same
-# machine load on both sides, so it is the steadier figure on a busy machine.
+# machine load on both sides, so it is the steadier figure on a busy machine. Last, each library's own work per
+# request with the network taken out (`fetch` answered at once), the steadiest figure of all.
 #
 # Usage: scripts/bench-requests.sh [N=200] [ROUNDS=7]
-# Builds what scripts/size-report.sh builds (into target/bench-requests/build), and the server (debug build);
+# Builds what scripts/size-report.sh builds (into target/bench-requests/build), and the server (release build:
+# a debug server spends about 6 ms on each request, and its noise buries the libraries' overhead);
 # BENCH_SKIP_BUILD=1 reuses both.
 # Chromium: /usr/bin/chromium (CHROMIUM overrides) through e2e/'s playwright-core. Free loopback ports only.
 set -euo pipefail
@@ -22,7 +24,7 @@ TOOLS=$ROOT/pkg-template/build-tools
 
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   bash scripts/size-report.sh "$OUT/build" >&2
-  cargo build -q -p fauna-session-server >&2
+  cargo build -q --release -p fauna-session-server >&2
 fi
 [ -d e2e/node_modules/playwright-core ] || (cd e2e && npm ci --no-audit --no-fund --silent) >&2
 
@@ -41,7 +43,7 @@ printf '<!doctype html><meta charset="utf-8"><title>bench</title>\n' >"$WWW/inde
 
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 STATE=$(mktemp -d)
-"$TARGET_DIR/debug/fauna-session-server" --listen "127.0.0.1:$PORT" --website-origin "http://127.0.0.1:$PORT" \
+"$TARGET_DIR/release/fauna-session-server" --listen "127.0.0.1:$PORT" --website-origin "http://127.0.0.1:$PORT" \
   --static-dir "$WWW" --log warn --database-url "sqlite://$STATE/sessions.sqlite?mode=rwc" >"$STATE/server.log" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null || true; wait $SRV 2>/dev/null || true; rm -rf "$STATE"' EXIT
