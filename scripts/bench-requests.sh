@@ -2,8 +2,9 @@
 # Per-request cost of the session libraries in headless Chromium, numbers only (asserts nothing):
 # N sequential `fetch("/sessioninfo")` calls (a protected route, cookie-mode session) on one page each for the
 # native fetch, supertokens-website 20.1.6 and fauna-session (the npm package's default entry), in R interleaved
-# rounds against one fauna-session-server; prints each library's overhead per request over the native fetch and
-# the time from `import()` to `init` returning. Medians over rounds. Then, on each library's page, N more requests
+# rounds against one fauna-session-server; prints each library's overhead per request over the native fetch, the
+# time from `import()` to `init` returning, and to a first request answered (fauna-session's init returns before its
+# module is in; requests wait for it). Medians over rounds. Then, on each library's page, N more requests
 # alternate between its fetch and the native fetch saved before it loaded: that paired overhead sees the same
 # machine load on both sides, so it is the steadier figure on a busy machine. Last, each library's own work per
 # request with the network taken out (`fetch` answered at once), the steadiest figure of all.

@@ -78,10 +78,12 @@ post_process() {
 }
 
 # compat_entry OUT_FILE: the `fauna-session/compat` entry, made from pkg-template/index.js (so both entries stay one
-# text): the same code, importing and fetching the compat build (./compat/web/) instead of ./web/.
+# text): the same code, importing and fetching the compat build (./compat/web/) instead of ./web/, and waiting for
+# the module at import (the marked top-level await).
 compat_entry() {
-  sed 's#"\./web/fauna_session\(\.js\|_bg\.wasm\)"#"./compat/web/fauna_session\1"#g' "$ROOT/pkg-template/index.js" >"$1"
+  sed -e 's#"\./web/fauna_session\(\.js\|_bg\.wasm\)"#"./compat/web/fauna_session\1"#g' \
+    -e 's#^/\* compat: \(await ready;\) \*/$#\1#' "$ROOT/pkg-template/index.js" >"$1"
   grep -q '"./compat/web/fauna_session.js"' "$1" && grep -q '"./compat/web/fauna_session_bg.wasm"' "$1" \
-    && ! grep -q '"\./web/' "$1" \
-    || { echo "wasm-post: pkg-template/index.js no longer imports \"./web/fauna_session.js\" and fetches \"./web/fauna_session_bg.wasm\"" >&2; return 1; }
+    && grep -qx 'await ready;' "$1" && ! grep -q '"\./web/' "$1" \
+    || { echo "wasm-post: pkg-template/index.js no longer imports \"./web/fauna_session.js\", fetches \"./web/fauna_session_bg.wasm\" and marks \"/* compat: await ready; */\"" >&2; return 1; }
 }
