@@ -1,6 +1,7 @@
 // Shared helpers for the browser tests: the Debian Chromium through playwright-core,
 // the demo's URLs, and the server's Prometheus counters.
 import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -162,4 +163,25 @@ export async function serveFiles(root, route = () => false, type = contentType) 
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** A page with the import map `map` that runs `./main.js` as a module; it shows its result in `#out`. */
+export const importMapPage = (map) =>
+  `<!doctype html><html><head><meta charset="utf-8"><script type="importmap">${JSON.stringify({ imports: map })}</script>` +
+  `</head><body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`;
+
+/**
+ * Opens `url` in the page of `launch()`'s `chromium` (cookies cleared first) and resolves to the JSON its `#out`
+ * shows; fails on an uncaught page error or an `#out` that starts with "error:".
+ */
+export async function pageResult(chromium, url) {
+  const { page: tab, pageErrors, consoleLines } = chromium;
+  pageErrors.length = 0;
+  await tab.context().clearCookies();
+  await tab.goto(url);
+  await tab.waitForFunction(() => document.getElementById("out")?.textContent !== "", null, { timeout: 20_000 });
+  const text = await tab.textContent("#out");
+  assert.deepEqual(pageErrors, [], `${url}: page errors; console:\n${consoleLines.join("\n")}`);
+  assert.ok(!text.startsWith("error:"), `${url}: ${text}`);
+  return JSON.parse(text);
 }

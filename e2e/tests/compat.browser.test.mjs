@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { installPackedPackage, launch, serveFiles } from "./browser.mjs";
+import { importMapPage, installPackedPackage, launch, pageResult, serveFiles } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PKG = resolve(process.env.PKG_DIR ?? join(here, "../../pkg"));
@@ -38,9 +38,6 @@ try {
   out.textContent = "error: " + ((e && e.stack) || e);
 }
 `;
-const page = (map) =>
-  `<!doctype html><html><head><meta charset="utf-8"><script type="importmap">${JSON.stringify({ imports: map })}</script>` +
-  `</head><body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`;
 
 let work;
 let app;
@@ -81,7 +78,7 @@ before(async () => {
   ]) {
     mkdirSync(join(app, dir));
     writeFileSync(join(app, dir, "main.js"), APP(entry));
-    writeFileSync(join(app, dir, "index.html"), page({ [entry]: `/node_modules/fauna-session/${file}` }));
+    writeFileSync(join(app, dir, "index.html"), importMapPage({ [entry]: `/node_modules/fauna-session/${file}` }));
   }
   ({ server, origin } = await serveFiles(app, backend));
   chromium = await launch();
@@ -93,17 +90,9 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function load(name) {
-  const { page: tab, pageErrors, consoleLines } = chromium;
+function load(name) {
   seen = { refreshes: 0, api: [] };
-  pageErrors.length = 0;
-  await tab.context().clearCookies();
-  await tab.goto(`${origin}/${name}/`);
-  await tab.waitForFunction(() => document.getElementById("out")?.textContent !== "", null, { timeout: 20_000 });
-  const text = await tab.textContent("#out");
-  assert.deepEqual(pageErrors, [], `${name}: page errors; console:\n${consoleLines.join("\n")}`);
-  assert.ok(!text.startsWith("error:"), `${name}: ${text}`);
-  return JSON.parse(text);
+  return pageResult(chromium, `${origin}/${name}/`);
 }
 
 test("fauna-session/compat: XHRs get the session headers, and three 401s share one refresh, then succeed", async () => {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { installPackedPackage, launch, serveFiles, sleep } from "./browser.mjs";
+import { importMapPage, installPackedPackage, launch, pageResult, serveFiles, sleep } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PKG = resolve(process.env.PKG_DIR ?? join(here, "../../pkg"));
@@ -49,63 +49,48 @@ try {
 out.textContent = JSON.stringify({ early: early instanceof Promise, message, plain: window.fetch === plain,
   status: (await fetch("/api/data")).status });
 `;
-const page = (map) =>
-  `<!doctype html><html><head><meta charset="utf-8"><script type="importmap">${JSON.stringify({ imports: map })}</script>` +
-  `</head><body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`;
 
-let work;
-let app;
-let server;
-let origin;
-let chromium;
-let seen;
+/** The scratch app (work, app), its server (server, origin), the browser, and the API requests' session headers. */
+const at = { seen: [] };
 
 function backend(path, req, res) {
   if (path !== "/api/data") return false;
-  seen.push({ rid: req.headers["rid"], authMode: req.headers["st-auth-mode"] });
+  at.seen.push({ rid: req.headers["rid"], authMode: req.headers["st-auth-mode"] });
   res.writeHead(200, { "content-type": "application/json" });
   res.end('{"data":"secret"}');
   return true;
 }
 
 before(async () => {
-  ({ work, app } = installPackedPackage(PKG, "loading"));
+  Object.assign(at, installPackedPackage(PKG, "loading"));
   for (const [dir, main] of [["good", GOOD], ["bad", BAD]]) {
-    mkdirSync(join(app, dir));
-    writeFileSync(join(app, dir, "main.js"), main);
-    writeFileSync(join(app, dir, "index.html"), page({ "fauna-session": "/node_modules/fauna-session/index.js" }));
+    mkdirSync(join(at.app, dir));
+    writeFileSync(join(at.app, dir, "main.js"), main);
+    writeFileSync(join(at.app, dir, "index.html"), importMapPage({ "fauna-session": "/node_modules/fauna-session/index.js" }));
   }
-  ({ server, origin } = await serveFiles(app, backend));
-  chromium = await launch();
-  await chromium.page.route("**/*.wasm", async (route) => {
+  Object.assign(at, await serveFiles(at.app, backend));
+  at.chromium = await launch();
+  await at.chromium.page.route("**/*.wasm", async (route) => {
     await sleep(400);
     await route.continue();
   });
 });
 
 after(async () => {
-  await chromium?.browser.close();
-  server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await at.chromium?.browser.close();
+  at.server?.close();
+  if (at.work) rmSync(at.work, { recursive: true, force: true });
 });
 
-async function load(name) {
-  const { page: tab, pageErrors, consoleLines } = chromium;
-  seen = [];
-  pageErrors.length = 0;
-  await tab.context().clearCookies();
-  await tab.goto(`${origin}/${name}/`);
-  await tab.waitForFunction(() => document.getElementById("out")?.textContent !== "", null, { timeout: 20_000 });
-  const text = await tab.textContent("#out");
-  assert.deepEqual(pageErrors, [], `${name}: page errors; console:\n${consoleLines.join("\n")}`);
-  assert.ok(!text.startsWith("error:"), `${name}: ${text}`);
-  return JSON.parse(text);
+function load(name) {
+  at.seen = [];
+  return pageResult(at.chromium, `${at.origin}/${name}/`);
 }
 
 test("calls made while the module loads wait for it, then go through the session handling", async () => {
   const result = await load("good");
   assert.deepEqual(result, { early: true, status: 200, user: "user-1", wrapped: 1, kept: true, late: 200, wrappedAfter: 2 });
-  assert.deepEqual(seen, Array(2).fill({ rid: "anti-csrf", authMode: "cookie" }));
+  assert.deepEqual(at.seen, Array(2).fill({ rid: "anti-csrf", authMode: "cookie" }));
 });
 
 test("an invalid config given while the module loads rejects init's promise and leaves fetch plain", async () => {
@@ -114,5 +99,5 @@ test("an invalid config given while the module loads rejects init's promise and 
   assert.match(result.message, /tokenTransferMethod/);
   assert.equal(result.plain, true);
   assert.equal(result.status, 200);
-  assert.deepEqual(seen, [{ rid: undefined, authMode: undefined }]);
+  assert.deepEqual(at.seen, [{ rid: undefined, authMode: undefined }]);
 });
