@@ -17,7 +17,7 @@
 // with a function that holds each request until the module is in and `init` has been applied, then sends it
 // through the session handling. Once the module is in, `init` applies its config at once (a bad one throws there,
 // as supertokens-website's `init` does); before, it returns a promise that settles when the config has been
-// applied, rejecting with the config's error. tests: e2e/tests/npm-package.test.mjs ("before the module is in").
+// applied, rejecting with the config's error. Tested by e2e/tests/loading.browser.test.mjs.
 //
 // Outside a browser (server-side rendering in Node: Next.js, Vite SSR) nothing is loaded and nothing throws at
 // import: there is no session there, so the API answers "no session" (doesSessionExist → false, getAccessToken →
@@ -73,7 +73,8 @@ function apply(config) {
 }
 function initOrQueue(config) {
   if (now) return web.init(config);
-  if (!early++ && !before) {
+  early++;
+  if (!before) {
     before = window.fetch;
     window.fetch = waiting;
   }
