@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use fauna_session_protocol::{header as wire_header, path};
 use serde_json::{Map, Value, json};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 
 use crate::config::{AntiCsrf, SessionConfig};
 use crate::crypto::ct_eq;
@@ -68,9 +68,21 @@ pub(crate) fn cors_layer(config: &SessionConfig) -> CorsLayer {
         .iter()
         .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
         .collect();
+    // Credentials only for a configured origin, and never on the public key documents, which answer
+    // `Access-Control-Allow-Origin: *` (a browser refuses credentials with `*`, and they need none).
+    let allowed = origins.clone();
+    let base = config.base_path();
+    let public = [
+        format!("{base}/jwt/jwks.json"),
+        format!("{base}/.well-known/openid-configuration"),
+        "/.well-known/openid-configuration".to_owned(),
+    ];
+    let credentials = AllowCredentials::predicate(move |origin, parts| {
+        allowed.contains(origin) && !public.iter().any(|p| p == parts.uri.path())
+    });
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_credentials(true)
+        .allow_credentials(credentials)
         .allow_methods([
             http::Method::GET,
             http::Method::POST,
@@ -181,7 +193,9 @@ async fn signout(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let session = match Session::from_parts(&engine, &pending, &parts, Default::default()).await {
+    // Signing out ends sessions (`global`: all of the user's): an ended session's token must not do that.
+    let options = crate::VerifyOptions::default().check_database(true);
+    let session = match Session::from_parts(&engine, &pending, &parts, options).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return fail(

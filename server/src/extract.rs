@@ -129,9 +129,35 @@ impl IntoResponse for SessionRejection {
 
 /// Options for finding a session on a request.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct VerifyOptions {
     /// Check anti-CSRF; default: for every method except GET.
     pub anti_csrf_check: Option<bool>,
+    /// Also check that the session still exists in the database (one read): an access token of a session that
+    /// was signed out, revoked or ended by theft detection on **any** instance is then refused with 401
+    /// `unauthorised` before it expires. Default `false`: verification is stateless, except that the
+    /// instance that ended a session refuses its tokens at once. The account and sign-out routes always check.
+    ///
+    /// ```
+    /// # use fauna_session_server::VerifyOptions;
+    /// let options = VerifyOptions::default().check_database(true);
+    /// assert!(options.check_database);
+    /// ```
+    pub check_database: bool,
+}
+
+impl VerifyOptions {
+    /// These options with anti-CSRF checked (`Some(true)`), skipped (`Some(false)`) or by method (`None`).
+    pub fn anti_csrf_check(mut self, check: Option<bool>) -> Self {
+        self.anti_csrf_check = check;
+        self
+    }
+
+    /// These options with the database check on or off ([`VerifyOptions::check_database`]).
+    pub fn check_database(mut self, check: bool) -> Self {
+        self.check_database = check;
+        self
+    }
 }
 
 #[doc = include_str!("docs/session.md")]
@@ -211,6 +237,14 @@ impl Session {
                 }
                 AntiCsrf::None => {}
             }
+        }
+        if options.check_database
+            && engine
+                .session_information(&at.session_handle)
+                .await?
+                .is_none()
+        {
+            return Err(SessionError::unauthorised());
         }
         if let Some(replacement) = replacement {
             pending.update(|c| c.set_access_token(replacement, transfer));

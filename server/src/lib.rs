@@ -18,6 +18,7 @@ mod keys;
 mod lineage;
 mod lockout;
 mod metrics;
+mod revoked;
 pub mod security;
 pub mod store;
 mod throttle;

@@ -138,7 +138,10 @@ async fn optional_session(
     pending: &PendingChanges,
     parts: &Parts,
 ) -> Result<Option<Session>, Response> {
-    Session::from_parts(engine, pending, parts, VerifyOptions::default())
+    // Account routes read and change sessions and account state: an ended session's token must not act
+    // here on any instance, so the session is looked up.
+    let options = VerifyOptions::default().check_database(true);
+    Session::from_parts(engine, pending, parts, options)
         .await
         .map_err(|e| fail(pending, e))
 }

@@ -76,6 +76,8 @@ struct Inner {
     refresh_key: Vec<u8>,
     metrics: Metrics,
     verified: VerificationCache,
+    /// Sessions ended here whose access tokens may still be within their lifetime: refused at once.
+    revoked: crate::revoked::RevokedHandles,
     security: SecurityLog,
 }
 
@@ -141,6 +143,7 @@ impl SessionEngine {
                 refresh_key,
                 metrics,
                 verified: VerificationCache::default(),
+                revoked: Default::default(),
                 security,
             }),
         })
@@ -212,6 +215,7 @@ impl SessionEngine {
     /// older than the audit log's retention.
     pub async fn maintenance(&self) -> Result<(), SessionError> {
         self.inner.keys.rotate_if_due().await?;
+        self.inner.revoked.prune();
         let n = self
             .inner
             .sessions

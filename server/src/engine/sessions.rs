@@ -87,6 +87,13 @@ impl SessionEngine {
         if rows.is_empty() {
             return Vec::new();
         }
+        // Every access token of these sessions expires by then (a token lives at most the access-token
+        // lifetime; a second of slack for the seconds-resolution `exp`).
+        let until =
+            now_ms() + crate::crypto::millis(self.inner.config.access_token_lifetime) + 1000;
+        for r in &rows {
+            self.inner.revoked.insert(&r.session_handle, until);
+        }
         if let Some(b) = because {
             for r in rows
                 .iter()
@@ -115,7 +122,9 @@ impl SessionEngine {
         revoked.into_iter().map(|r| r.session_handle).collect()
     }
 
-    /// Revoke one session. `true` if it existed. Access tokens already issued stay valid until they expire.
+    /// Revoke one session. `true` if it existed. Its access tokens are refused at once by this instance;
+    /// another instance refuses them on routes verified with
+    /// [`VerifyOptions::check_database`](crate::VerifyOptions::check_database), and otherwise when they expire.
     /// Emits [`SecurityEvent::Revoked`] (reason `api`).
     pub async fn revoke_session(&self, session_handle: &str) -> Result<bool, SessionError> {
         self.revoke_session_because(session_handle, Some(API)).await

@@ -18,12 +18,18 @@ impl SessionEngine {
     /// [`SessionError::Unauthorised`].
     pub async fn verify_access_token(&self, token: &str) -> Result<Verified, SessionError> {
         if let Some(at) = self.inner.verified.get(token) {
+            if self.inner.revoked.contains(&at.session_handle) {
+                return Err(SessionError::unauthorised());
+            }
             return Ok(Verified {
                 access_token: at,
                 replacement: None,
             });
         }
         let at = Arc::new(self.verify_signature(token).await?);
+        if self.inner.revoked.contains(&at.session_handle) {
+            return Err(SessionError::unauthorised());
+        }
         let Some(parent) = at.parent_refresh_token_hash1.clone() else {
             self.inner.verified.insert(token, &at);
             return Ok(Verified {
@@ -40,7 +46,10 @@ impl SessionEngine {
 
     /// `token` if it was verified before (same bytes) and has not expired: a full verification result, no RSA.
     pub(crate) fn verified_before(&self, token: &str) -> Option<Arc<AccessToken>> {
-        self.inner.verified.get(token)
+        self.inner
+            .verified
+            .get(token)
+            .filter(|at| !self.inner.revoked.contains(&at.session_handle))
     }
 
     /// Signature (reloading keys once when the `kid` is unknown: another instance may have rotated), expiry

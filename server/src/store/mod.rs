@@ -6,8 +6,8 @@
 
 mod sql;
 
-pub use sql::SqlStore;
 pub(crate) use sql::with_pool;
+pub use sql::{ConnectOptions, SqlStore};
 
 /// A database failure. Never carries secrets.
 #[derive(Debug, thiserror::Error)]

@@ -35,6 +35,92 @@ pub enum SqlStore {
     Postgres(PgPool),
 }
 
+/// How [`SqlStore::connect_with_options`] connects.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// SQLite: how long a write waits for the database lock (default 5 s).
+    pub sqlite_busy_timeout: Duration,
+    /// SQLite: open an existing database file (or its `-wal`/`-shm` file) that its group or others may read or
+    /// write (default `false`: refused, since it holds private keys, password hashes and tokens).
+    pub allow_readable_file: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            sqlite_busy_timeout: Duration::from_secs(5),
+            allow_readable_file: false,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// These options with [`allow_readable_file`](Self::allow_readable_file) set.
+    pub fn allow_readable_file(mut self, allow: bool) -> Self {
+        self.allow_readable_file = allow;
+        self
+    }
+}
+
+/// The SQLite file's permissions: created owner-only, refused when others may open it.
+mod private_file {
+    use std::path::Path;
+
+    use super::StoreError;
+
+    /// Group and others: any of read, write, execute.
+    #[cfg(unix)]
+    const OTHERS: u32 = 0o077;
+
+    /// Create `path` `0600` when it is missing; refuse it, and its `-wal`/`-shm` files, when others may open
+    /// them (unless `allow_readable`).
+    pub(super) fn prepare(path: &Path, allow_readable: bool) -> Result<(), StoreError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            if path.as_os_str().is_empty() {
+                return Ok(());
+            }
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                // The directory may be missing or read-only: sqlx reports that with the path.
+                Err(_) => return Ok(()),
+            }
+            if allow_readable {
+                return Ok(());
+            }
+            let mut wal = path.as_os_str().to_owned();
+            wal.push("-wal");
+            let mut shm = path.as_os_str().to_owned();
+            shm.push("-shm");
+            for file in [path.to_owned(), wal.into(), shm.into()] {
+                let Ok(meta) = std::fs::metadata(&file) else {
+                    continue;
+                };
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & OTHERS != 0 {
+                    return Err(StoreError::Database(format!(
+                        "{} is open to other users (mode {mode:03o}) and holds private keys, password hashes \
+                         and tokens: run `chmod 600 {}` (or start with --allow-readable-db)",
+                        file.display(),
+                        file.display()
+                    )));
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (path, allow_readable);
+        Ok(())
+    }
+}
+
 /// Run the same sqlx code against whichever pool this store holds (`read` or `write` side for SQLite).
 macro_rules! with_pool {
     ($self:expr, $side:ident, |$pool:ident| $body:expr) => {
@@ -94,6 +180,37 @@ impl SqlStore {
         url: &str,
         sqlite_busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
+        Self::connect_with_options(
+            url,
+            &ConnectOptions {
+                sqlite_busy_timeout,
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// Like [`connect`](Self::connect), with every connection option.
+    ///
+    /// A SQLite file holds the signing keys, the refresh-token key, password hashes and live Fauna tokens: a new
+    /// file is created `0600` (its `-wal` and `-shm` files take the same mode), and an existing one that its
+    /// group or others may open is refused unless [`ConnectOptions::allow_readable_file`] says otherwise.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), fauna_session_server::store::StoreError> {
+    /// use fauna_session_server::store::{ConnectOptions, SqlStore};
+    /// let store = SqlStore::connect_with_options(
+    ///     "sqlite://fauna-session.sqlite",
+    ///     &ConnectOptions::default(),
+    /// )
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with_options(
+        url: &str,
+        options: &ConnectOptions,
+    ) -> Result<Self, StoreError> {
+        let sqlite_busy_timeout = options.sqlite_busy_timeout;
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -109,6 +226,10 @@ impl SqlStore {
                 .foreign_keys(true);
             // `sqlite://path` creates the file when it is missing; an explicit `mode=` decides for itself.
             let create = !url.contains("mode=");
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            if !in_memory {
+                private_file::prepare(opts.get_filename(), options.allow_readable_file)?;
+            }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
@@ -119,7 +240,7 @@ impl SqlStore {
                 })
                 .await?;
             // An in-memory database exists per connection: reads must share the writer's connection.
-            let read = if url.contains(":memory:") || url.contains("mode=memory") {
+            let read = if in_memory {
                 write.clone()
             } else {
                 SqlitePoolOptions::new()

@@ -62,7 +62,6 @@ impl Default for RateLimits {
 const PRUNE_EVERY: u64 = 1024;
 
 struct Route {
-    method: Method,
     path: String,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
@@ -77,7 +76,7 @@ pub(crate) struct PerIpLimiter {
 
 impl std::fmt::Debug for PerIpLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let routes: Vec<_> = self.routes.iter().map(|r| (&r.method, &r.path)).collect();
+        let routes: Vec<_> = self.routes.iter().map(|r| &r.path).collect();
         f.debug_struct("PerIpLimiter")
             .field("routes", &routes)
             .field("proxies", &self.proxies)
@@ -132,10 +131,9 @@ impl PerIpLimiter {
         ];
         let routes = spec
             .into_iter()
-            .filter_map(|(method, path, per_minute)| {
+            .filter_map(|(_method, path, per_minute)| {
                 let n = NonZeroU32::new(per_minute)?;
                 Some(Route {
-                    method,
                     path: format!("{base_path}{path}"),
                     limiter: RateLimiter::keyed(Quota::per_minute(n).allow_burst(n)),
                     checks: AtomicU64::new(0),
@@ -164,13 +162,14 @@ impl PerIpLimiter {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     }
 
-    /// `Err(seconds to wait)` when `ip` has used up its allowance on this request's route.
+    /// `Err(seconds to wait)` when `ip` has used up its allowance on this request's route. Every method counts
+    /// (a `HEAD` runs the `GET` handler, and any other method reaches the route's 405 at least), except the CORS
+    /// preflight `OPTIONS`, which the CORS layer answers without touching the route.
     fn check(&self, method: &Method, path: &str, ip: IpAddr) -> Result<(), u64> {
-        let Some(route) = self
-            .routes
-            .iter()
-            .find(|r| r.method == method && r.path == path)
-        else {
+        if method == Method::OPTIONS {
+            return Ok(());
+        }
+        let Some(route) = self.routes.iter().find(|r| r.path == path) else {
             return Ok(());
         };
         if route.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
@@ -236,8 +235,17 @@ mod tests {
             Ok(())
         );
         assert_eq!(l.check(&Method::POST, "/auth/signin", office), Ok(()));
+        // Every method but the CORS preflight counts on a limited route.
+        assert!(
+            l.check(&Method::GET, "/auth/session/refresh", office)
+                .is_err()
+        );
+        assert!(
+            l.check(&Method::HEAD, "/auth/session/refresh", office)
+                .is_err()
+        );
         assert_eq!(
-            l.check(&Method::GET, "/auth/session/refresh", office),
+            l.check(&Method::OPTIONS, "/auth/session/refresh", office),
             Ok(())
         );
     }

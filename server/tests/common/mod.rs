@@ -149,6 +149,15 @@ fn test_routes() -> Router {
         ])?;
         Ok(Json(json!({"ok": true})))
     }
+    async fn checked(
+        parts: axum::http::request::Parts,
+    ) -> Result<Json<Value>, fauna_session_server::SessionRejection> {
+        let options = fauna_session_server::VerifyOptions::default().check_database(true);
+        let session = Session::with_options(&parts, options).await?;
+        Ok(Json(
+            json!({"userId": session.map(|s| s.user_id().to_owned())}),
+        ))
+    }
     async fn optional(session: Option<Session>) -> Json<Value> {
         Json(json!({"userId": session.map(|s| s.user_id().to_owned())}))
     }
@@ -157,6 +166,7 @@ fn test_routes() -> Router {
         .route("/test/data", post(data))
         .route("/test/optional", post(optional).get(optional))
         .route("/test/admin", post(admin))
+        .route("/test/checked", axum::routing::get(checked))
 }
 
 impl TestServer {
@@ -183,6 +193,30 @@ impl TestServer {
         ) -> Arc<dyn fauna_session_server::users::UserStore>,
     ) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
+        Self::start_with(database_url, dir, f, users).await
+    }
+
+    /// A second instance over the database of another (`database_url`), as several servers share one.
+    pub async fn start_on(database_url: &str, f: impl FnOnce(&mut SessionConfig)) -> Self {
+        Self::start_with(database_url.to_owned(), None, f, |store, config| {
+            Arc::new(fauna_session_server::AccountLockout::new(
+                fauna_session_server::users::SqlUserStore::new(store.clone()),
+                store,
+                config.lockout,
+            ))
+        })
+        .await
+    }
+
+    async fn start_with(
+        database_url: String,
+        dir: Option<tempfile::TempDir>,
+        f: impl FnOnce(&mut SessionConfig),
+        users: impl FnOnce(
+            Arc<SqlStore>,
+            &SessionConfig,
+        ) -> Arc<dyn fauna_session_server::users::UserStore>,
+    ) -> Self {
         let store = SqlStore::connect_with(&database_url, Duration::from_millis(300))
             .await
             .expect("connect store");

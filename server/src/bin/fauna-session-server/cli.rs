@@ -15,7 +15,7 @@ use fauna_session_server::fauna::{
     FaunaConfig, FaunaHooks, FaunaSecret, FaunaUserStore, WithFaunaUserDocuments,
 };
 use fauna_session_server::security::AuditLogConfig;
-use fauna_session_server::store::{SqlStore, StoreError};
+use fauna_session_server::store::{ConnectOptions, SqlStore, StoreError};
 use fauna_session_server::users::{SqlUserStore, UserStore};
 use fauna_session_server::{
     AccountLockout, AntiCsrf, HashPool, SameSite, SessionConfig, SessionEngine,
@@ -116,6 +116,10 @@ pub(crate) struct Args {
     /// cookies (refused otherwise: session tokens would cross the network in clear text).
     #[arg(long, env = "FAUNA_SESSION_ALLOW_INSECURE_HTTP", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) allow_insecure_http: bool,
+    /// Open an existing SQLite database file that its group or others may read (refused otherwise: it holds
+    /// the signing keys, password hashes and live Fauna tokens; new files are created 0600).
+    #[arg(long, env = "FAUNA_SESSION_ALLOW_READABLE_DB", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) allow_readable_db: bool,
     /// Keep security events (sign-ins, failures, rate limits, lockouts, sign-outs, refreshes, token theft,
     /// revocations) in the database table `audit_log`: time, event, user id, session handle, IP, user agent.
     /// Never passwords, tokens or emails (a failed sign-in's email is a keyed hash). They are always logged
@@ -344,7 +348,8 @@ pub(crate) async fn serve(
 ) -> Result<(), Box<dyn std::error::Error>> {
     args.check_transport_security()?;
     config.accounts = args.accounts_config()?;
-    let store = SqlStore::connect(&args.database_url)
+    let connect = ConnectOptions::default().allow_readable_file(args.allow_readable_db);
+    let store = SqlStore::connect_with_options(&args.database_url, &connect)
         .await
         .map_err(|e: StoreError| format!("database (--database-url / DATABASE_URL): {e}"))?;
     tracing::info!(backend = store.backend(), "database ready");
