@@ -104,6 +104,18 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
     }
 }
 
+/// As `SessionEngine::new`: SQL users behind the sign-in back-off.
+fn sql_users_with_lockout(
+    store: Arc<SqlStore>,
+    config: &SessionConfig,
+) -> Arc<dyn fauna_session_server::users::UserStore> {
+    Arc::new(fauna_session_server::AccountLockout::new(
+        fauna_session_server::users::SqlUserStore::new(store.clone()),
+        store,
+        config.lockout,
+    ))
+}
+
 /// A server under test.
 pub struct TestServer {
     pub url: String,
@@ -172,15 +184,7 @@ fn test_routes() -> Router {
 impl TestServer {
     /// Start with the default config adjusted by `f`.
     pub async fn start(backend: Backend, f: impl FnOnce(&mut SessionConfig)) -> Self {
-        // As `SessionEngine::new`: SQL users behind the sign-in back-off.
-        Self::start_with_users(backend, f, |store, config| {
-            Arc::new(fauna_session_server::AccountLockout::new(
-                fauna_session_server::users::SqlUserStore::new(store.clone()),
-                store,
-                config.lockout,
-            ))
-        })
-        .await
+        Self::start_with_users(backend, f, sql_users_with_lockout).await
     }
 
     /// Like [`start`](Self::start), with the user store `users` makes over the session store.
@@ -198,14 +202,7 @@ impl TestServer {
 
     /// A second instance over the database of another (`database_url`), as several servers share one.
     pub async fn start_on(database_url: &str, f: impl FnOnce(&mut SessionConfig)) -> Self {
-        Self::start_with(database_url.to_owned(), None, f, |store, config| {
-            Arc::new(fauna_session_server::AccountLockout::new(
-                fauna_session_server::users::SqlUserStore::new(store.clone()),
-                store,
-                config.lockout,
-            ))
-        })
-        .await
+        Self::start_with(database_url.to_owned(), None, f, sql_users_with_lockout).await
     }
 
     async fn start_with(
