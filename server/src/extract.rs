@@ -238,13 +238,9 @@ impl Session {
                 AntiCsrf::None => {}
             }
         }
-        if options.check_database
-            && engine
-                .session_information(&at.session_handle)
-                .await?
-                .is_none()
-        {
-            return Err(SessionError::unauthorised());
+        if options.check_database {
+            // Gone (or past its maximum age) ⇒ `unauthorised`; the row's JSON is not decoded.
+            engine.live_row(&at.session_handle).await?;
         }
         if let Some(replacement) = replacement {
             pending.update(|c| c.set_access_token(replacement, transfer));

@@ -178,7 +178,7 @@ impl SessionEngine {
     /// The session's row unless it is gone, expired or past its absolute lifetime (⇒ 401 unauthorised, tokens
     /// cleared). A session past its absolute lifetime is revoked by the first read that finds it so (its Fauna
     /// token deleted by the revocation hook).
-    pub(super) async fn live_row(&self, session_handle: &str) -> Result<SessionRow, SessionError> {
+    pub(crate) async fn live_row(&self, session_handle: &str) -> Result<SessionRow, SessionError> {
         let now = now_ms();
         let row = self
             .inner
