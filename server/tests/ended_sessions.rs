@@ -181,6 +181,17 @@ async fn head_is_rate_limited_with_get() {
     let b = head("nobody-here@example.com".to_owned()).await;
     assert_eq!(a.status(), 200);
     assert_eq!(b.status(), 200);
+    // Known and unknown emails answer HEAD with the same headers: no length tells them apart.
+    for r in [&a, &b] {
+        assert_eq!(r.headers().get("content-length"), None, "{:?}", r.headers());
+    }
+    let names = |r: &reqwest::Response| {
+        let mut n: Vec<String> = r.headers().keys().map(|k| k.to_string()).collect();
+        n.retain(|k| k != "date");
+        n.sort();
+        n
+    };
+    assert_eq!(names(&a), names(&b));
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(head(known.clone()).await.status().as_u16());

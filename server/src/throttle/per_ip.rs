@@ -201,7 +201,20 @@ pub(crate) async fn limit(
         });
         return RetryLater::too_many_requests(wait).into_response();
     }
-    next.run(req).await
+    let head = req.method() == Method::HEAD;
+    let res = next.run(req).await;
+    if head { without_length(res) } else { res }
+}
+
+/// A `HEAD` answer with no `Content-Length`: the length of the `GET` body it stands for would tell answers
+/// apart (`"exists":true` is one byte shorter than `false`). The body is replaced by one of unknown length, so
+/// axum does not add the header back, and hyper sends none for an empty `HEAD` body.
+fn without_length(mut res: Response) -> Response {
+    res.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+    let (parts, _) = res.into_parts();
+    let unknown =
+        futures_util::stream::empty::<Result<axum::body::Bytes, std::convert::Infallible>>();
+    Response::from_parts(parts, axum::body::Body::from_stream(unknown))
 }
 
 #[cfg(test)]
