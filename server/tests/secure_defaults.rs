@@ -8,7 +8,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::Backend;
-use common::process::{BIN, ServerProcess};
+use common::process::{BIN, ServerProcess, response_head};
 
 fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let mut cmd = Command::new(BIN);
@@ -188,20 +188,6 @@ fn logs_have_no_ansi_codes_off_a_terminal_and_can_be_json() {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(v.get("level").is_some(), "{line}");
     }
-}
-
-/// Reads an HTTP/1.1 response's head (up to the blank line) from `stream`, or what came before it closed.
-async fn response_head(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> String {
-    use tokio::io::AsyncReadExt as _;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&got).into_owned()
 }
 
 /// The binary with `--request-timeout 1` on a fresh SQLite file, and its `host:port`.

@@ -4,9 +4,11 @@
 //! `429 Too Many Requests` when a limit on the client or the account is reached, `503 Service Unavailable`
 //! when the server is at capacity. Neither ends a session: a browser library must retry later.
 
+mod admission;
 mod client_ip;
 pub(crate) mod per_ip;
 
+pub use admission::RequestLimits;
 pub use client_ip::{ClientIp, TrustedProxies};
 pub(crate) use per_ip::PerIpLimiter;
 pub use per_ip::RateLimits;

@@ -263,3 +263,17 @@ pub fn email() -> String {
         fauna_session_server::users::new_user_id()
     )
 }
+
+/// Reads an HTTP/1.1 response's head (up to the blank line) from `stream`, or what came before it closed.
+pub async fn response_head(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}

@@ -385,6 +385,7 @@ pub(crate) async fn serve(
         listener,
         app,
         args.limits.header_timeout(),
+        args.limits.connection_cap(),
         shutdown_signal(),
     )
     .await;
@@ -416,6 +417,7 @@ async fn serve_metrics(
         listener,
         app,
         header_timeout,
+        None,
         std::future::pending(),
     )))
 }

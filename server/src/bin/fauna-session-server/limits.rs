@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use fauna_session_server::{HashPoolConfig, LockoutConfig, RateLimits, TrustedProxies};
+use fauna_session_server::{
+    HashPoolConfig, LockoutConfig, RateLimits, RequestLimits, TrustedProxies,
+};
 
 /// Flags and environment variables of the server's limits.
 #[derive(Debug, Clone, clap::Args)]
@@ -58,10 +60,32 @@ pub(crate) struct LimitArgs {
         default_value_t = 30
     )]
     pub(crate) request_timeout: u64,
+    /// Seconds reading a request's body may take (408 beyond; 0 disables). A body is read before the request
+    /// takes one of --max-concurrent-requests, so a slow one holds only its client's share.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_BODY_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 10
+    )]
+    pub(crate) body_timeout: u64,
+    /// Requests one client IP (IPv6: its /64) may have open at once (429 beyond; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_MAX_REQUESTS_PER_IP", value_name = "N", default_value_t = RequestLimits::default().max_requests_per_ip)]
+    pub(crate) max_requests_per_ip: usize,
+    /// Connections one client IP may have open at once; more are closed at once (0 disables). Not applied to
+    /// a --trusted-proxy, whose connections carry many clients.
+    #[arg(
+        long,
+        env = "FAUNA_SESSION_MAX_CONNECTIONS_PER_IP",
+        value_name = "N",
+        default_value_t = 256
+    )]
+    pub(crate) max_connections_per_ip: usize,
     /// Largest request body in bytes (413 beyond; 0 disables).
     #[arg(long, env = "FAUNA_SESSION_MAX_BODY_BYTES", value_name = "BYTES", default_value_t = 64 * 1024)]
     pub(crate) max_body_bytes: usize,
-    /// Requests handled at once by this instance; more wait (within --request-timeout) (0 disables).
+    /// Requests handled at once by this instance, counted once their body is in; more wait (within
+    /// --request-timeout). /health and /metrics are outside this bound (0 disables).
     #[arg(
         long,
         env = "FAUNA_SESSION_MAX_CONCURRENT_REQUESTS",
@@ -80,19 +104,18 @@ fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
 }
 
 impl LimitArgs {
-    /// `app` with the request timeout, body size limit and global concurrency limit applied.
+    /// `app` with the request timeout and the [`RequestLimits`] (body size and time, per-IP and global
+    /// concurrency) applied.
     pub(crate) fn bound(&self, app: axum::Router) -> axum::Router {
-        let mut app = app;
-        if self.max_body_bytes > 0 {
-            app = app.layer(tower_http::limit::RequestBodyLimitLayer::new(
-                self.max_body_bytes,
-            ));
-        }
-        if self.max_concurrent_requests > 0 {
-            app = app.layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-                self.max_concurrent_requests,
-            ));
-        }
+        let limits = RequestLimits {
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_requests_per_ip: self.max_requests_per_ip,
+            body_timeout: (self.body_timeout > 0).then(|| Duration::from_secs(self.body_timeout)),
+            max_body_bytes: self.max_body_bytes,
+            trusted_proxies: TrustedProxies::new(self.trusted_proxies.clone()),
+            ..RequestLimits::default()
+        };
+        let mut app = limits.apply(app);
         if self.request_timeout > 0 {
             app = app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -100,6 +123,16 @@ impl LimitArgs {
             ));
         }
         app
+    }
+
+    /// The per-IP connection cap of the accept loop (`None`: no cap).
+    pub(crate) fn connection_cap(&self) -> Option<crate::connections::PerIpConnections> {
+        (self.max_connections_per_ip > 0).then(|| {
+            crate::connections::PerIpConnections::new(
+                self.max_connections_per_ip,
+                TrustedProxies::new(self.trusted_proxies.clone()),
+            )
+        })
     }
 
     /// How long a connection may take to send a request's headers (`None`: no limit).
