@@ -25,7 +25,7 @@ use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
     bearer_token, cookie_values, has_tokens, transfer_for_new_session,
 };
-use crate::users::{SignInError, SignUpError, User, normalise_email};
+use crate::users::{SignInError, SignInSource, SignUpError, User, normalise_email};
 
 /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP rate
 /// limits of [`SessionConfig::rate_limits`] applied.
@@ -408,7 +408,8 @@ async fn signup(
     match engine.users().sign_up(&email, &password).await {
         Ok(user) => {
             engine.metrics().signups.inc();
-            start_session(&engine, &pending, &headers, client, &user, true).await
+            let res = start_session(&engine, &pending, &headers, client, &user, true).await;
+            with_device_cookie(&engine, res, &email, None)
         }
         Err(SignUpError::EmailExists) => field_error(vec![(
             "email",
@@ -417,6 +418,22 @@ async fn signup(
         Err(SignUpError::Busy(_)) => RetryLater::busy().into_response(),
         Err(SignUpError::Store(e)) => fail(&pending, e.into()),
     }
+}
+
+/// A successful sign-in or sign-up's answer, with the device cookie that makes this browser a known device of
+/// `email` (`device`: the id it already has), so strangers' failures never lock it out.
+fn with_device_cookie(
+    engine: &SessionEngine,
+    mut res: Response,
+    email: &str,
+    device: Option<&str>,
+) -> Response {
+    if res.status().is_success()
+        && let Some(cookie) = crate::device_cookie::set_cookie(engine, email, device)
+    {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    res
 }
 
 async fn signin(
@@ -430,10 +447,13 @@ async fn signin(
         Ok(c) => c,
         Err(r) => return *r,
     };
-    match engine.users().sign_in(&email, &password).await {
+    let device = crate::device_cookie::verified(&engine, &headers, &email);
+    let from = SignInSource::new(client.ip, device.clone());
+    match engine.users().sign_in_from(&email, &password, &from).await {
         Ok(user) => {
             engine.metrics().signins.inc();
-            start_session(&engine, &pending, &headers, client, &user, false).await
+            let res = start_session(&engine, &pending, &headers, client, &user, false).await;
+            with_device_cookie(&engine, res, &email, device.as_deref())
         }
         Err(SignInError::WrongCredentials) => {
             engine.emit(&SecurityEvent::SignInFailed {

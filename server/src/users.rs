@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 
 use sqlx::Row as _;
 
@@ -70,6 +68,31 @@ pub enum PasswordChangeError {
     Store(#[from] StoreError),
 }
 
+/// Where a sign-in attempt comes from, as the per-account back-off ([`AccountLockout`](crate::AccountLockout))
+/// counts it: failures are counted per source as well as per account, and a device that signed in to the
+/// account before is counted apart from everyone else.
+///
+/// ```
+/// use fauna_session_server::users::SignInSource;
+/// let from = SignInSource::new(Some("198.51.100.7".parse().unwrap()), None);
+/// assert!(from.device.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignInSource {
+    /// The client's address, when known.
+    pub ip: Option<std::net::IpAddr>,
+    /// The id of a device that signed in to this account before (its device cookie verified), if any.
+    pub device: Option<String>,
+}
+
+impl SignInSource {
+    /// An attempt from `ip`, by the known `device` if any.
+    pub fn new(ip: Option<std::net::IpAddr>, device: Option<String>) -> Self {
+        Self { ip, device }
+    }
+}
+
 /// Where email/password users live. Implement it to plug in another user database (e.g. Fauna).
 #[async_trait::async_trait]
 pub trait UserStore: Send + Sync + 'static {
@@ -77,6 +100,17 @@ pub trait UserStore: Send + Sync + 'static {
     async fn sign_up(&self, email: &str, password: &str) -> Result<User, SignUpError>;
     /// Check credentials.
     async fn sign_in(&self, email: &str, password: &str) -> Result<User, SignInError>;
+    /// Check credentials of an attempt made `from` a client. The sign-in route calls this; the default ignores
+    /// `from` and calls [`sign_in`](Self::sign_in). [`AccountLockout`](crate::AccountLockout) counts by it.
+    async fn sign_in_from(
+        &self,
+        email: &str,
+        password: &str,
+        from: &SignInSource,
+    ) -> Result<User, SignInError> {
+        let _ = from;
+        self.sign_in(email, password).await
+    }
     /// Whether an email is registered.
     async fn email_exists(&self, email: &str) -> Result<bool, StoreError>;
     /// The user with this (normalised) email, if any.
@@ -222,20 +256,11 @@ impl SqlUserStore {
 
 /// An argon2id PHC hash of `password` with a fresh salt.
 fn hash_password(password: &str) -> Result<String, StoreError> {
-    let salt = SaltString::encode_b64(&random_bytes::<16>())
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
+    crate::password::hash(password).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    crate::password::verify(password, phc)
 }
 
 /// An argon2id hash to verify against when the email is unknown, so timing does not reveal accounts.

@@ -153,3 +153,160 @@ async fn the_back_off_ends_and_the_right_password_works_again() {
     let body: Value = s.sign_in(&user, "secret123").await.json().await.unwrap();
     assert_eq!(body["status"], "OK");
 }
+
+/// A client of `s` from the loopback address `from`, keeping cookies (as a browser does) when `jar`.
+fn client_from(from: &str, jar: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .cookie_store(jar)
+        .build()
+        .unwrap()
+}
+
+/// A sign-in's outcome through `http` (see [`sign_in`]), with `cookie` sent when given.
+async fn sign_in_with(
+    s: &ServerProcess,
+    http: &reqwest::Client,
+    email: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> String {
+    let mut req = http
+        .post(format!("{}/auth/signin", s.url))
+        .header("rid", "emailpassword")
+        .json(&json!({"formFields": [
+            {"id": "email", "value": email},
+            {"id": "password", "value": password},
+        ]}));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let (status, _, body) = retry_later(req.send().await.unwrap()).await;
+    match status {
+        200 => body["status"].as_str().unwrap().to_owned(),
+        429 => "429".to_owned(),
+        other => panic!("unexpected {other}: {body}"),
+    }
+}
+
+/// Strangers' failures lock strangers out, never the user's own device: failures count per client address
+/// (3 lock that address) and per account for addresses without a device cookie (5 lock them all), while the
+/// browser that signed up (its `sDevice-…` cookie) signs in throughout and is locked only by its own failures.
+/// Before, any 3 failures from anywhere locked the account for everyone.
+async fn strangers_cannot_lock_out_a_known_device(backend: Backend) {
+    let (url, _dir) = common::fresh_database(backend).await;
+    let s = ServerProcess::start(
+        &url,
+        &[
+            "--lockout-threshold",
+            "3",
+            "--lockout-account-threshold",
+            "5",
+            "--lockout-window",
+            "60",
+            "--rate-limit-signin",
+            "0",
+        ],
+    );
+    let victim = email();
+    let device = client_from("127.0.0.1", true);
+    let r = device
+        .post(format!("{}/auth/signup", s.url))
+        .header("rid", "emailpassword")
+        .json(&json!({"formFields": [
+            {"id": "email", "value": victim},
+            {"id": "password", "value": "secret123"},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let set_cookie: Vec<&str> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("sDevice-"))
+        .collect();
+    assert_eq!(set_cookie.len(), 1, "one device cookie: {set_cookie:?}");
+    let attrs = set_cookie[0];
+    for attr in ["HttpOnly", "Path=/auth", "Max-Age=34560000"] {
+        assert!(attrs.contains(attr), "{attr} in {attrs}");
+    }
+    let name = attrs.split('=').next().unwrap().to_owned();
+
+    // A stranger's 3 guesses lock out the stranger's address, right password or not.
+    let a = client_from("127.0.0.2", false);
+    for _ in 0..2 {
+        assert_eq!(
+            sign_in_with(&s, &a, &victim, "guess1234", None).await,
+            "WRONG_CREDENTIALS_ERROR"
+        );
+    }
+    assert_eq!(
+        sign_in_with(&s, &a, &victim, "guess1234", None).await,
+        "429"
+    );
+    assert_eq!(
+        sign_in_with(&s, &a, &victim, "secret123", None).await,
+        "429"
+    );
+    // Another stranger's 2 more make 5 for the account: every address without a device cookie is out…
+    let c = client_from("127.0.0.4", false);
+    assert_eq!(
+        sign_in_with(&s, &c, &victim, "guess1234", None).await,
+        "WRONG_CREDENTIALS_ERROR"
+    );
+    assert_eq!(
+        sign_in_with(&s, &c, &victim, "guess1234", None).await,
+        "429"
+    );
+    let b = client_from("127.0.0.3", false);
+    assert_eq!(
+        sign_in_with(&s, &b, &victim, "secret123", None).await,
+        "429"
+    );
+    // …and a forged device cookie is no way in.
+    let forged = format!("{name}=AAAAAAAAAAAAAAAAAAAAAA.AAAA");
+    assert_eq!(
+        sign_in_with(&s, &b, &victim, "secret123", Some(&forged)).await,
+        "429"
+    );
+
+    // The device that signed up still signs in, again and again.
+    for _ in 0..3 {
+        assert_eq!(
+            sign_in_with(&s, &device, &victim, "secret123", None).await,
+            "OK"
+        );
+    }
+    // Its own failures lock it (and only it).
+    for _ in 0..2 {
+        assert_eq!(
+            sign_in_with(&s, &device, &victim, "wrong1234", None).await,
+            "WRONG_CREDENTIALS_ERROR"
+        );
+    }
+    assert_eq!(
+        sign_in_with(&s, &device, &victim, "wrong1234", None).await,
+        "429"
+    );
+    assert_eq!(
+        sign_in_with(&s, &device, &victim, "secret123", None).await,
+        "429"
+    );
+    // Another account's sign-in from a locked-out address is unaffected.
+    let other = email();
+    assert_eq!(s.sign_up(&other).await.status(), 200);
+    assert_eq!(sign_in_with(&s, &a, &other, "secret123", None).await, "OK");
+}
+
+#[tokio::test]
+async fn strangers_cannot_lock_out_a_known_device_sqlite() {
+    strangers_cannot_lock_out_a_known_device(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn strangers_cannot_lock_out_a_known_device_postgres() {
+    strangers_cannot_lock_out_a_known_device(Backend::Postgres).await;
+}

@@ -172,6 +172,11 @@ impl SessionEngine {
             .fingerprint(&crate::users::normalise_email(email))
     }
 
+    /// The device-cookie MAC of `device` for the normalised `email`.
+    pub(crate) fn device_mac(&self, email: &str, device: &str) -> [u8; 32] {
+        self.inner.security.device_mac(email, device)
+    }
+
     /// Send a security event to the log, the counters, the hook and the audit table.
     pub(crate) fn emit(&self, event: &SecurityEvent) {
         self.inner.security.emit(event);

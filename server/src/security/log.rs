@@ -72,6 +72,14 @@ impl SecurityLog {
         EmailFingerprint(hex(&mac[..16]))
     }
 
+    /// The keyed MAC binding a device cookie's `device` id to a normalised email (see `device_cookie`).
+    pub(crate) fn device_mac(&self, email: &str, device: &str) -> [u8; 32] {
+        hmac_sha256(
+            &self.email_key,
+            &[b"device\0", email.as_bytes(), b"\0", device.as_bytes()],
+        )
+    }
+
     /// Send `event` to every sink.
     pub(crate) fn emit(&self, event: &SecurityEvent) {
         trace(event);

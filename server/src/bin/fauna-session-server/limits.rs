@@ -44,10 +44,15 @@ pub(crate) struct LimitArgs {
     /// (repeatable; env: comma-separated). Without it the socket peer is the client.
     #[arg(long = "trusted-proxy", env = "FAUNA_SESSION_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',', value_parser = parse_cidr)]
     pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
-    /// Consecutive failed sign-ins of one account (counted in the database, shared by all instances)
-    /// after which its sign-in answers 429 with Retry-After, even with the right password (0 disables).
+    /// Consecutive failed sign-ins of one account from one client address, or from one device that signed
+    /// in to it before (counted in the database, shared by all instances), after which that source's
+    /// sign-in answers 429 with Retry-After, even with the right password (0 disables the lockout).
     #[arg(long, env = "FAUNA_SESSION_LOCKOUT_THRESHOLD", value_name = "N", default_value_t = LockoutConfig::default().threshold)]
     pub(crate) lockout_threshold: u32,
+    /// Failed sign-ins of one account from all addresses without a device cookie together, after which
+    /// every such address answers 429 for it (devices that signed in to it before still can; 0 disables).
+    #[arg(long, env = "FAUNA_SESSION_LOCKOUT_ACCOUNT_THRESHOLD", value_name = "N", default_value_t = LockoutConfig::default().account_threshold)]
+    pub(crate) lockout_account_threshold: u32,
     /// Seconds of the first back-off; each further failure after it doubles it (up to 16 times).
     #[arg(long, env = "FAUNA_SESSION_LOCKOUT_WINDOW", value_name = "SECS", default_value_t = LockoutConfig::default().window.as_secs())]
     pub(crate) lockout_window: u64,
@@ -144,6 +149,7 @@ impl LimitArgs {
     pub(crate) fn lockout(&self) -> LockoutConfig {
         LockoutConfig {
             threshold: self.lockout_threshold,
+            account_threshold: self.lockout_account_threshold,
             window: Duration::from_secs(self.lockout_window.max(1)),
         }
     }
