@@ -118,7 +118,10 @@ mod tests {
         .to_string();
         assert!(verify("small 1", &small));
         assert!(!verify("small 1", "not a hash"));
-        assert!(!verify("small 1", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"));
+        assert!(!verify(
+            "small 1",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"
+        ));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-
 use sqlx::Row as _;
 
 use crate::crypto::{now_ms, random_bytes};

@@ -19,6 +19,8 @@ both_backends!(
     revocations_say_why,
     the_audit_log_off_writes_nothing,
     maintenance_prunes_old_audit_rows,
+    a_flood_of_refusals_is_two_rows_a_window,
+    the_audit_table_keeps_at_most_max_rows,
     the_binary_writes_the_audit_table_with_the_flag_only,
     a_password_reset_revokes_every_session_with_a_reason,
     a_panicking_hook_does_not_fail_the_request,
@@ -444,6 +446,70 @@ async fn maintenance_prunes_old_audit_rows(b: Backend) {
     );
     s.engine.maintenance().await.unwrap();
     assert_eq!(events(&audit_rows(&s).await), ["recent", "sign_up"]);
+}
+
+/// 40 refusals of one client on one route in a window are two events (log lines, hook calls, audit rows):
+/// the first at once (`count` 1), the other 39 as one when the window is over; the counter counts all 40.
+/// Before, each refusal was a row (one client wrote ~32,000 in 20 s).
+async fn a_flood_of_refusals_is_two_rows_a_window(b: Backend) {
+    let (s, recorder) = audited(b, |c| {
+        c.rate_limits.email_exists_per_minute = 1;
+        c.audit_log.rate_limited_window = Duration::from_secs(1);
+    })
+    .await;
+    let http = browser();
+    let exists = s.at(&format!(
+        "/auth/emailpassword/email/exists?email={}",
+        email()
+    ));
+    assert_eq!(http.get(&exists).send().await.unwrap().status(), 200);
+    for _ in 0..40 {
+        assert_eq!(http.get(&exists).send().await.unwrap().status(), 429);
+    }
+    let rows = wait_for_rows(&s, 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows_now = audit_rows(&s).await;
+    assert_eq!(
+        rows_now.len(),
+        1,
+        "one row while the window lasts: {rows_now:#?}"
+    );
+    assert_eq!(rows[0].detail["count"], 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.engine.maintenance().await.unwrap();
+    let rows = wait_for_rows(&s, 2).await;
+    assert_eq!(events(&rows), ["rate_limited", "rate_limited"]);
+    assert_eq!(rows[1].detail["count"], 39);
+    assert_eq!(rows[1].detail["path"], "/auth/emailpassword/email/exists");
+    assert_eq!(rows[1].ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(recorder.names(), ["rate_limited", "rate_limited"]);
+    let m = "fauna_session_security_events_total{event=\"rate_limited\"}";
+    assert_eq!(s.metric(m).await, 40);
+    // Nothing is left to summarise.
+    s.engine.maintenance().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(audit_rows(&s).await.len(), 2);
+}
+
+/// `max_rows`: the maintenance task deletes the oldest rows beyond the cap.
+async fn the_audit_table_keeps_at_most_max_rows(b: Backend) {
+    let (s, _) = audited(b, |c| c.audit_log.max_rows = 3).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for i in 0..10 {
+        execute(
+            &s,
+            &format!(
+                "INSERT INTO audit_log (at, event, detail) VALUES ({}, 'e{i}', '{{}}')",
+                now + i
+            ),
+        )
+        .await;
+    }
+    s.engine.maintenance().await.unwrap();
+    assert_eq!(events(&audit_rows(&s).await), ["e7", "e8", "e9"]);
 }
 
 async fn the_binary_writes_the_audit_table_with_the_flag_only(b: Backend) {

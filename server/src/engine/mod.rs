@@ -216,11 +216,13 @@ impl SessionEngine {
         self.inner.keys.rotate().await
     }
 
-    /// One round of background work: rotate keys when due, delete expired keys and sessions, and audit rows
-    /// older than the audit log's retention.
+    /// One round of background work: rotate keys when due, delete expired keys and sessions, send the
+    /// summaries of rate-limit refusals whose minute is over, delete audit rows older than the audit log's
+    /// retention or beyond its row cap.
     pub async fn maintenance(&self) -> Result<(), SessionError> {
         self.inner.keys.rotate_if_due().await?;
         self.inner.revoked.prune();
+        self.inner.security.flush_refusals(crate::crypto::now_ms());
         let n = self
             .inner
             .sessions
@@ -236,6 +238,14 @@ impl SessionEngine {
             let n = store.delete_audit_rows_before(before).await?;
             if n > 0 {
                 tracing::debug!(count = n, "deleted old audit rows");
+            }
+            let n = store.delete_audit_rows_beyond(audit.max_rows).await?;
+            if n > 0 {
+                tracing::warn!(
+                    count = n,
+                    max_rows = audit.max_rows,
+                    "deleted the oldest audit rows beyond the row cap"
+                );
             }
         }
         Ok(())

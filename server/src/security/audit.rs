@@ -26,6 +26,13 @@ pub struct AuditLogConfig {
     /// Rows older than this are deleted by the maintenance task (default 90 days), also after the audit log
     /// was turned off.
     pub retention: Duration,
+    /// Most rows kept (default 1,000,000): the maintenance task deletes the oldest beyond it, so no flood of
+    /// events can grow the table without bound.
+    pub max_rows: u64,
+    /// How long one `rate_limited` event stands for a client's refusals on a route (default 60 s; see
+    /// [`SecurityEvent::RateLimited`](super::SecurityEvent::RateLimited)); applies to the log and the hook
+    /// too.
+    pub rate_limited_window: Duration,
 }
 
 impl Default for AuditLogConfig {
@@ -33,6 +40,8 @@ impl Default for AuditLogConfig {
         Self {
             enabled: false,
             retention: Duration::from_secs(90 * 24 * 3600),
+            max_rows: 1_000_000,
+            rate_limited_window: Duration::from_secs(60),
         }
     }
 }
@@ -63,6 +72,8 @@ pub trait AuditStore: Send + Sync {
     async fn insert_audit_rows(&self, rows: &[AuditRow]) -> Result<(), StoreError>;
     /// Delete rows from before `before` (ms); returns how many.
     async fn delete_audit_rows_before(&self, before: i64) -> Result<u64, StoreError>;
+    /// Delete the oldest rows beyond the newest `keep`; returns how many.
+    async fn delete_audit_rows_beyond(&self, keep: u64) -> Result<u64, StoreError>;
 }
 
 #[async_trait::async_trait]
@@ -93,6 +104,17 @@ impl AuditStore for SqlStore {
         let sql = "DELETE FROM audit_log WHERE at < $1";
         Ok(with_pool!(self, write, |p| sqlx::query(sql)
             .bind(before)
+            .execute(p)
+            .await?
+            .rows_affected()))
+    }
+
+    async fn delete_audit_rows_beyond(&self, keep: u64) -> Result<u64, StoreError> {
+        // Ids only grow, so the newest `keep` rows are those with the largest ids (gaps only keep fewer).
+        let sql = "DELETE FROM audit_log WHERE id <= (SELECT MAX(id) FROM audit_log) - $1";
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        Ok(with_pool!(self, write, |p| sqlx::query(sql)
+            .bind(keep)
             .execute(p)
             .await?
             .rows_affected()))

@@ -204,13 +204,18 @@ pub enum SecurityEvent {
         /// Where from (the request that started it).
         client: Client,
     },
-    /// A client went over its per-IP rate limit on a route (429).
+    /// A client went over its per-IP rate limit on a route (429). One event stands for all of a client's
+    /// refusals on a route in a minute, so a flood of them writes two log lines and audit rows a minute, not
+    /// one per request: the first refusal is sent at once (`count` 1), the others of that minute as one
+    /// event when the minute is over (`count` their number). The Prometheus counter counts every refusal.
     #[non_exhaustive]
     RateLimited {
         /// The route's path, e.g. `/auth/signin`.
         path: String,
         /// Where from.
         client: Client,
+        /// How many refusals the event stands for.
+        count: u64,
     },
     /// A new user signed up; a session was created.
     #[non_exhaustive]
@@ -368,7 +373,7 @@ impl SecurityEvent {
     }
 
     /// What else the event knows, as a JSON object (`{}` when nothing): `email` (fingerprint),
-    /// `retryAfterSecs`, `backoffSecs`, `path`, `scope`, `reason`.
+    /// `retryAfterSecs`, `backoffSecs`, `path`, `count`, `scope`, `reason`.
     pub fn detail(&self) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::json;
         let v = match self {
@@ -383,7 +388,7 @@ impl SecurityEvent {
                 backoff_secs,
                 ..
             } => json!({"email": email.as_str(), "backoffSecs": backoff_secs}),
-            Self::RateLimited { path, .. } => json!({"path": path}),
+            Self::RateLimited { path, count, .. } => json!({"path": path, "count": count}),
             Self::SignOut { scope, .. } => json!({"scope": scope.as_str()}),
             Self::Revoked { reason, .. } => json!({"reason": reason.as_str()}),
             Self::SignIn { .. }

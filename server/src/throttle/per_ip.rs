@@ -198,6 +198,7 @@ pub(crate) async fn limit(
         engine.emit(&crate::security::SecurityEvent::RateLimited {
             path: req.uri().path().to_owned(),
             client: crate::security::Client::new(known, req.headers()),
+            count: 1,
         });
         return RetryLater::too_many_requests(wait).into_response();
     }

@@ -134,6 +134,9 @@ pub(crate) struct Args {
         default_value_t = 90
     )]
     pub(crate) audit_log_retention: u64,
+    /// Most audit rows kept; the maintenance task deletes the oldest beyond it.
+    #[arg(long, env = "FAUNA_SESSION_AUDIT_LOG_MAX_ROWS", value_name = "N", default_value_t = AuditLogConfig::default().max_rows)]
+    pub(crate) audit_log_max_rows: u64,
     /// Turn off `GET {base}/emailpassword/email/exists` (it tells anyone whether an email has an account).
     #[arg(long, env = "FAUNA_SESSION_DISABLE_EMAIL_EXISTS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) disable_email_exists: bool,
@@ -265,6 +268,8 @@ impl Args {
             audit_log: AuditLogConfig {
                 enabled: self.audit_log,
                 retention: Duration::from_secs(self.audit_log_retention.max(1) * 24 * 3600),
+                max_rows: self.audit_log_max_rows,
+                ..AuditLogConfig::default()
             },
             hooks: match self.fauna_config() {
                 Some(f) => Arc::new(FaunaHooks::new(f)),
