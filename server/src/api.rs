@@ -254,19 +254,7 @@ pub(crate) fn form_fields(
 
 /// SuperTokens' default email check (`local@domain.tld`).
 pub(crate) fn email_valid(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    let labels: Vec<&str> = domain.split('.').collect();
-    !local.is_empty()
-        && !local.contains(char::is_whitespace)
-        && labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
+    crate::users::email_is_valid(email)
 }
 
 /// SuperTokens' default password rules.
@@ -541,6 +529,26 @@ mod tests {
         assert!(!email_valid("a@b"));
         assert!(!email_valid("@b.co"));
         assert!(!email_valid("ab.co"));
+        assert!(email_valid("jos\u{e9}@xn--bcher-kva.de"));
+        assert!(
+            !email_valid("a@b\u{fc}cher.de"),
+            "a domain IDNA refused stays invalid"
+        );
+        assert!(!email_valid("a\u{0}b@example.com"));
+        assert!(!email_valid("a<b>@example.com"));
+        assert!(!email_valid("a..b@example.com"));
+        assert!(!email_valid(".a@example.com"));
+        assert!(!email_valid("a@-example.com"));
+        assert!(!email_valid("a@b@example.com"));
+        let longest = format!("{}@{}.com", "a".repeat(64), "b".repeat(63));
+        assert!(email_valid(&longest));
+        assert!(
+            !email_valid(&format!("a{longest}")),
+            "local part over 64 bytes"
+        );
+        let long_domain = format!("a@{}.com", vec!["b".repeat(63); 4].join("."));
+        assert!(long_domain.len() > 254);
+        assert!(!email_valid(&long_domain));
     }
 
     #[test]

@@ -166,9 +166,70 @@ macro_rules! impl_user_store_around {
 }
 pub(crate) use impl_user_store_around;
 
-/// Normalise an email the way sign-up and sign-in compare them: trimmed, lower-cased.
+/// Normalise an email the way sign-up and sign-in compare them: trimmed, lower-cased, Unicode NFC (so a
+/// composed and a decomposed `é` are one address), an internationalised domain in its ASCII (IDNA) form
+/// (`bücher.de` ⇒ `xn--bcher-kva.de`). A domain IDNA refuses is left as it is, and [`email_is_valid`] refuses
+/// it.
+///
+/// ```
+/// use fauna_session_server::users::normalise_email;
+/// assert_eq!(normalise_email("  A@B.Com "), "a@b.com");
+/// assert_eq!(normalise_email("Jose\u{301}@Bücher.de"), "jos\u{e9}@xn--bcher-kva.de");
+/// ```
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization as _;
+    let email: String = email.trim().to_lowercase().nfc().collect();
+    match email.rsplit_once('@') {
+        Some((local, domain)) if !domain.is_ascii() => match idna::domain_to_ascii_strict(domain) {
+            Ok(ascii) => format!("{local}@{ascii}"),
+            Err(_) => email,
+        },
+        _ => email,
+    }
+}
+
+/// Longest email accepted, in bytes (RFC 5321's limit on a forward path, less its angle brackets).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// Longest local part (before the `@`), in bytes (RFC 5321).
+const MAX_LOCAL_BYTES: usize = 64;
+
+/// Whether a [normalised](normalise_email) email can be stored and mailed: at most [`MAX_EMAIL_BYTES`],
+/// one `@`, no whitespace or control characters, no address metacharacters (`<>()[]\,;:"`) and no empty dot
+/// segment in the local part, and an ASCII (IDNA) domain of letter-digit-hyphen labels ending in a top-level
+/// label of letters (or an `xn--` one).
+///
+/// ```
+/// use fauna_session_server::users::email_is_valid;
+/// assert!(email_is_valid("a.b+tag@example.co"));
+/// assert!(!email_is_valid("a@b"));
+/// assert!(!email_is_valid("a\r\nbcc:x@example.com"));
+/// assert!(!email_is_valid(&format!("{}@example.com", "a".repeat(250))));
+/// ```
+pub fn email_is_valid(email: &str) -> bool {
+    if email.len() > MAX_EMAIL_BYTES || email.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= MAX_LOCAL_BYTES
+        && !local.contains(|c| "@<>()[]\\,;:\"".contains(c))
+        && !local.split('.').any(str::is_empty);
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    local_ok
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| {
+            tld.starts_with("xn--")
+                || (tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        })
 }
 
 /// A new user id: decimal string of a random positive 63-bit integer.

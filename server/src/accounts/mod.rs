@@ -18,7 +18,8 @@
 //! of the user's tokens of that kind), and expire ([`AccountsConfig::password_reset_token_lifetime`], 1 h;
 //! [`AccountsConfig::email_verification_token_lifetime`], 24 h). Requests are rate-limited per client IP and per
 //! email or user (the per-IP limits of [`RateLimits`](crate::RateLimits) `account_email_per_minute` and
-//! `account_token_per_minute`, answered 429; [`AccountsConfig::per_email`], silent).
+//! `account_token_per_minute`, answered 429; [`AccountsConfig::per_email`], answered `GENERAL_ERROR` "sent
+//! recently"). A reset request is answered before its email is looked up, so its timing tells nothing either.
 //!
 //! Email verification ([`EmailVerification`]): when not `Off`, every new session carries
 //! `"st-ev": {"v": <verified>, "t": <ms>}` in its access-token payload, as SuperTokens sets it. `Required` makes
@@ -91,9 +92,10 @@ pub struct AccountsConfig {
     pub password_reset_token_lifetime: Duration,
     /// How long a verification link works (default 24 h).
     pub email_verification_token_lifetime: Duration,
-    /// Emails per address or user (default 3 at once, then one per 10 min): beyond it the request still
-    /// answers `OK` but nothing is sent, so mailboxes cannot be flooded and nothing tells whether the email
-    /// exists.
+    /// Emails per address or user (default 3 at once, then one per 10 min), so mailboxes cannot be flooded:
+    /// beyond it nothing is sent and the request answers `GENERAL_ERROR` with a message saying an email was
+    /// sent recently and when to ask again. Unknown addresses are counted like known ones, so the answer
+    /// tells nothing about whether the email exists.
     pub per_email: Rate,
     /// Most emails being sent at once (default 32); beyond it new ones are dropped with a warning.
     pub max_pending_emails: usize,

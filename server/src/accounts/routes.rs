@@ -62,6 +62,8 @@ struct Accounts {
     engine: SessionEngine,
     per_email: Arc<Limiter>,
     sending: Arc<Semaphore>,
+    /// Password-reset requests being looked up and issued after their answer.
+    resets: Arc<Semaphore>,
 }
 
 /// The account routes of `engine` (absolute paths under its base path). [`SessionEngine::router`] includes
@@ -79,6 +81,7 @@ pub fn router(engine: &SessionEngine) -> Router {
         engine: engine.clone(),
         per_email: Arc::new(Limiter::new(config.per_email, config.max_limiter_keys)),
         sending: Arc::new(Semaphore::new(config.max_pending_emails.max(1))),
+        resets: Arc::new(Semaphore::new(config.max_pending_emails.max(1))),
     };
     let mut r = Router::new()
         .route(
@@ -108,6 +111,19 @@ fn status(s: &str) -> Response {
 
 fn general_error(message: &str) -> Response {
     Json(json!({"status": "GENERAL_ERROR", "message": message})).into_response()
+}
+
+/// The answer when an address (or user) was sent its emails recently ([`AccountsConfig::per_email`]): a
+/// `GENERAL_ERROR` whose message the frontend shows, instead of an `OK` after which nothing arrives. Known and
+/// unknown addresses are counted alike, so it tells nothing about whether an account exists.
+///
+/// [`AccountsConfig::per_email`]: super::AccountsConfig::per_email
+fn sent_recently(wait: std::time::Duration) -> Response {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    general_error(&format!(
+        "An email was sent to this address recently. Please check your inbox (and spam folder), or try again in {minutes} {unit}."
+    ))
 }
 
 fn email_off() -> Response {
@@ -291,27 +307,33 @@ async fn password_reset_token(State(st): State<Accounts>, body: Bytes) -> Respon
     let Some(mailer) = st.engine.config().accounts.mailer.clone() else {
         return email_off();
     };
-    if st.per_email.check(&format!("reset {email}")).is_err() {
+    if let Err(wait) = st.per_email.check(&format!("reset {email}")) {
         tracing::debug!("password-reset email not sent: too many for this address");
-        return status("OK");
+        return sent_recently(wait);
     }
-    let user = match st.engine.users().user_by_email(&email).await {
-        Ok(u) => u,
-        Err(e) => return fail(&PendingChanges::default(), e.into()),
+    // The lookup, the token and the email happen after the answer, for a known email and an unknown one alike:
+    // neither the answer's timing nor a failing store tells whether the email has an account.
+    let Ok(permit) = st.resets.clone().try_acquire_owned() else {
+        return RetryLater::busy().into_response();
     };
-    // Unknown email: the same answer, nothing sent.
-    if let Some(user) = user
-        && let Err(r) = issue_token(
-            &st,
-            &mailer,
-            EmailKind::PasswordReset,
-            &user.id,
-            &user.email,
-        )
-        .await
-    {
-        return r;
-    }
+    let st = st.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        match st.engine.users().user_by_email(&email).await {
+            Ok(Some(user)) => {
+                let kind = EmailKind::PasswordReset;
+                if issue_token(&st, &mailer, kind, &user.id, &user.email)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("password-reset token not stored; no email sent");
+                }
+            }
+            // Unknown email: nothing sent.
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "password-reset lookup failed; no email sent"),
+        }
+    });
     status("OK")
 }
 
@@ -426,9 +448,9 @@ async fn verify_email_token(
     {
         return fail(&pending, e);
     }
-    if st.per_email.check(&format!("verify {}", user.id)).is_err() {
+    if let Err(wait) = st.per_email.check(&format!("verify {}", user.id)) {
         tracing::debug!("verification email not sent: too many for this user");
-        return status("OK");
+        return sent_recently(wait);
     }
     match issue_token(
         &st,
