@@ -53,6 +53,10 @@ pub(crate) fn routes(engine: &SessionEngine) -> Router {
         .merge(crate::accounts::router(engine))
         .layer(SessionLayer::new(engine.clone()))
         .layer(axum::middleware::from_fn_with_state(
+            Arc::new(crate::request_rules::RequestRules::new(engine.config())),
+            crate::request_rules::check,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             (
                 Arc::new(PerIpLimiter::new(&base, &engine.config().rate_limits)),
                 engine.clone(),

@@ -20,6 +20,7 @@ mod lineage;
 mod lockout;
 mod metrics;
 mod password;
+mod request_rules;
 mod revoked;
 pub mod security;
 pub mod store;

@@ -353,6 +353,7 @@ async fn password_reset_bad_input(b: Backend) {
     let r = s
         .http
         .post(s.at(reset_path))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await

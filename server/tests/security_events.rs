@@ -49,23 +49,6 @@ type RawRow = (
     String,
 );
 
-/// Run `$body` with `$pool` connected to the database at `$url` (SQLite or PostgreSQL).
-macro_rules! on_database {
-    ($url:expr, |$pool:ident| $body:expr) => {
-        if $url.starts_with("sqlite") {
-            let $pool = sqlx::SqlitePool::connect($url).await.unwrap();
-            let out = $body;
-            $pool.close().await;
-            out
-        } else {
-            let $pool = sqlx::PgPool::connect($url).await.unwrap();
-            let out = $body;
-            $pool.close().await;
-            out
-        }
-    };
-}
-
 async fn audit_rows(s: &TestServer) -> Vec<Row> {
     audit_rows_of(&s.database_url).await
 }

@@ -510,6 +510,24 @@ impl Tokens {
     }
 }
 
+/// Run `$body` with `$pool` connected to the database at `$url` (SQLite or PostgreSQL).
+#[macro_export]
+macro_rules! on_database {
+    ($url:expr, |$pool:ident| $body:expr) => {
+        if $url.starts_with("sqlite") {
+            let $pool = sqlx::SqlitePool::connect($url).await.unwrap();
+            let out = $body;
+            $pool.close().await;
+            out
+        } else {
+            let $pool = sqlx::PgPool::connect($url).await.unwrap();
+            let out = $body;
+            $pool.close().await;
+            out
+        }
+    };
+}
+
 /// Run an async test body on both backends: `both_backends!(name1, name2)` expects `async fn name(Backend)`.
 #[macro_export]
 macro_rules! both_backends {
