@@ -401,7 +401,7 @@ async fn signup(
         Ok(user) => {
             engine.metrics().signups.inc();
             let res = start_session(&engine, &pending, &headers, client, &user, true).await;
-            with_device_cookie(&engine, res, &email, None)
+            with_device_cookie(&engine, &headers, res, &email, None)
         }
         Err(SignUpError::EmailExists) => field_error(vec![(
             "email",
@@ -413,14 +413,17 @@ async fn signup(
 }
 
 /// A successful sign-in or sign-up's answer, with the device cookie that makes this browser a known device of
-/// `email` (`device`: the id it already has), so strangers' failures never lock it out.
+/// `email` (`device`: the id it already has), so strangers' failures never lock it out. Only for a session in
+/// cookie mode: header mode sets no cookies (its clients are counted by address).
 fn with_device_cookie(
     engine: &SessionEngine,
+    headers: &HeaderMap,
     mut res: Response,
     email: &str,
     device: Option<&str>,
 ) -> Response {
     if res.status().is_success()
+        && transfer_for_new_session(headers) == TokenTransfer::Cookie
         && let Some(cookie) = crate::device_cookie::set_cookie(engine, email, device)
     {
         res.headers_mut().append(header::SET_COOKIE, cookie);
@@ -445,7 +448,7 @@ async fn signin(
         Ok(user) => {
             engine.metrics().signins.inc();
             let res = start_session(&engine, &pending, &headers, client, &user, false).await;
-            with_device_cookie(&engine, res, &email, device.as_deref())
+            with_device_cookie(&engine, &headers, res, &email, device.as_deref())
         }
         Err(SignInError::WrongCredentials) => {
             engine.emit(&SecurityEvent::SignInFailed {

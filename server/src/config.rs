@@ -115,6 +115,10 @@ pub struct SessionConfig {
     pub key_publish_ahead: Duration,
     /// How often expired sessions and keys are deleted and keys rotated (default 60 s).
     pub maintenance_interval: Duration,
+    /// How often the sessions other instances ended are read from the shared database, so their access
+    /// tokens are refused here too (default 1 s; zero turns it off, and only the instance that ended a session
+    /// refuses its tokens before they expire). Run by [`SessionEngine::spawn_maintenance`](crate::SessionEngine::spawn_maintenance).
+    pub revocation_sync_interval: Duration,
     /// Hooks run at session creation, refresh and revocation (default: none).
     pub hooks: Arc<dyn SessionHooks>,
     /// Per-client-IP rate limits on the FDI routes (default: on, see [`RateLimits`]).
@@ -169,6 +173,7 @@ impl Default for SessionConfig {
             key_rotation_interval: Duration::from_secs(168 * 3600),
             key_publish_ahead: Duration::from_secs(60),
             maintenance_interval: Duration::from_secs(60),
+            revocation_sync_interval: Duration::from_secs(1),
             hooks: Arc::new(NoHooks),
             rate_limits: RateLimits::default(),
             lockout: LockoutConfig::default(),

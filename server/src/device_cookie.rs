@@ -2,7 +2,7 @@
 //! (or signed it up) gets a long-lived, HttpOnly cookie naming a random device id, bound to the account's email
 //! by a keyed MAC. Its later sign-ins to that account are counted as that device's, apart from everyone else's,
 //! so strangers' failed guesses can lock strangers out but never the devices the user has signed in from
-//! ([`crate::AccountLockout`]).
+//! ([`crate::AccountLockout`]). Set with cookie-mode sessions only (header mode sets no cookies).
 //!
 //! One cookie per account on a browser: `sDevice-<12 hex of the email's keyed fingerprint>`, value
 //! `<device id>.<MAC>` (both base64url), `Path` the API base path, with the session cookies' `Secure`,

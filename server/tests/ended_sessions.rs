@@ -127,6 +127,48 @@ async fn account_routes_check_the_database(b: Backend) {
         .await
         .expect("checked");
     assert_eq!(r.status(), 200);
+
+    // Once this instance reads the revocations recorded in the shared database (every second with
+    // `spawn_maintenance`), its stateless verification refuses the token too; the victim's stays good.
+    s.engine.sync_revocations().await.expect("sync");
+    assert_eq!(s.session_info(&attacker).await.status(), 401);
+    assert_eq!(s.session_info(&victim).await.status(), 200);
+}
+
+/// With maintenance running, a session ended on one instance is refused by another within about a
+/// `revocation_sync_interval`, and an instance started later learns of it on its first read.
+async fn an_ended_session_is_refused_on_every_instance(b: Backend) {
+    let s = TestServer::start(b, |c| {
+        c.revocation_sync_interval = std::time::Duration::from_millis(200);
+    })
+    .await;
+    let _maintenance = s.engine.spawn_maintenance();
+    let (kept, email) = signed_up(&s).await;
+    let ended = second_session(&s, &email).await;
+    let other = TestServer::start_on(&s.database_url, |_| {}).await;
+    assert_eq!(sign_out(&other, &ended, "local").await.status(), 200);
+    let mut refused = false;
+    for _ in 0..50 {
+        if s.session_info(&ended).await.status() == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        refused,
+        "the other instance's sign-out reached this one within 5 s"
+    );
+    assert_eq!(s.session_info(&kept).await.status(), 200);
+    let later = TestServer::start_on(&s.database_url, |_| {}).await;
+    assert_eq!(
+        later.session_info(&ended).await.status(),
+        200,
+        "not read yet"
+    );
+    later.engine.sync_revocations().await.expect("sync");
+    assert_eq!(later.session_info(&ended).await.status(), 401);
+    assert_eq!(later.session_info(&kept).await.status(), 200);
 }
 
 /// Revoking every session of a user (as a password reset does) ends their tokens at once on this instance.
@@ -153,6 +195,7 @@ both_backends!(
     a_signed_out_token_cannot_touch_the_new_session,
     account_routes_check_the_database,
     revoking_all_sessions_ends_their_tokens,
+    an_ended_session_is_refused_on_every_instance,
 );
 
 #[test]

@@ -174,6 +174,7 @@ async fn sign_in_with(
     let mut req = http
         .post(format!("{}/auth/signin", s.url))
         .header("rid", "emailpassword")
+        .header("st-auth-mode", "cookie")
         .json(&json!({"formFields": [
             {"id": "email", "value": email},
             {"id": "password", "value": password},
@@ -213,6 +214,7 @@ async fn strangers_cannot_lock_out_a_known_device(backend: Backend) {
     let r = device
         .post(format!("{}/auth/signup", s.url))
         .header("rid", "emailpassword")
+        .header("st-auth-mode", "cookie")
         .json(&json!({"formFields": [
             {"id": "email", "value": victim},
             {"id": "password", "value": "secret123"},

@@ -68,6 +68,9 @@ pub struct Verified {
     pub replacement: Option<IssuedAccessToken>,
 }
 
+/// How far each read of other instances' revocations reaches back before the previous one.
+const REVOCATION_READ_OVERLAP_MS: i64 = 10_000;
+
 struct Inner {
     config: SessionConfig,
     sessions: Arc<dyn SessionStore>,
@@ -78,6 +81,8 @@ struct Inner {
     verified: VerificationCache,
     /// Sessions ended here whose access tokens may still be within their lifetime: refused at once.
     revoked: crate::revoked::RevokedHandles,
+    /// When the last read of other instances' revocations started (ms; 0: never).
+    revocations_read_at: std::sync::atomic::AtomicI64,
     security: SecurityLog,
 }
 
@@ -144,6 +149,7 @@ impl SessionEngine {
                 metrics,
                 verified: VerificationCache::default(),
                 revoked: Default::default(),
+                revocations_read_at: std::sync::atomic::AtomicI64::new(0),
                 security,
             }),
         })
@@ -222,6 +228,10 @@ impl SessionEngine {
     pub async fn maintenance(&self) -> Result<(), SessionError> {
         self.inner.keys.rotate_if_due().await?;
         self.inner.revoked.prune();
+        self.inner
+            .sessions
+            .delete_expired_revocations(crate::crypto::now_ms())
+            .await?;
         self.inner.security.flush_refusals(crate::crypto::now_ms());
         let n = self
             .inner
@@ -251,17 +261,53 @@ impl SessionEngine {
         Ok(())
     }
 
-    /// Run [`maintenance`](Self::maintenance) every `maintenance_interval` until the task is aborted.
+    /// Read the sessions ended on other instances sharing the database since the last read (all live ones
+    /// the first time), so their access tokens are refused here too. [`spawn_maintenance`](Self::spawn_maintenance)
+    /// runs it every [`revocation_sync_interval`](crate::SessionConfig::revocation_sync_interval).
+    pub async fn sync_revocations(&self) -> Result<(), SessionError> {
+        use std::sync::atomic::Ordering;
+        let started = crate::crypto::now_ms();
+        let last = self.inner.revocations_read_at.load(Ordering::Relaxed);
+        // Overlap the previous read: a revocation committed late, or stamped by a clock a little behind, is
+        // still seen (inserting a handle twice is harmless).
+        let since = if last == 0 {
+            0
+        } else {
+            last - REVOCATION_READ_OVERLAP_MS
+        };
+        for (handle, until) in self.inner.sessions.revoked_since(since).await? {
+            self.inner.revoked.insert(&handle, until);
+        }
+        self.inner
+            .revocations_read_at
+            .store(started, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Run [`maintenance`](Self::maintenance) every `maintenance_interval` and
+    /// [`sync_revocations`](Self::sync_revocations) every `revocation_sync_interval` until the task is aborted.
     pub fn spawn_maintenance(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(engine.inner.config.maintenance_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
+            let sync_every = engine.inner.config.revocation_sync_interval;
+            let mut sync =
+                tokio::time::interval(sync_every.max(std::time::Duration::from_millis(10)));
+            sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
-                if let Err(e) = engine.maintenance().await {
-                    tracing::warn!(error = %e, "session maintenance failed");
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Err(e) = engine.maintenance().await {
+                            tracing::warn!(error = %e, "session maintenance failed");
+                        }
+                    }
+                    _ = sync.tick(), if !sync_every.is_zero() => {
+                        if let Err(e) = engine.sync_revocations().await {
+                            tracing::warn!(error = %e, "reading other instances' revocations failed");
+                        }
+                    }
                 }
             }
         })

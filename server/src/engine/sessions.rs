@@ -94,6 +94,16 @@ impl SessionEngine {
         for r in &rows {
             self.inner.revoked.insert(&r.session_handle, until);
         }
+        let handles: Vec<String> = rows.iter().map(|r| r.session_handle.clone()).collect();
+        if let Err(e) = self
+            .inner
+            .sessions
+            .record_revoked(&handles, now_ms(), until)
+            .await
+        {
+            // The sessions are ended; only other instances' refusal of their access tokens waits for expiry.
+            tracing::warn!(error = %e, "ended sessions not recorded for the other instances");
+        }
         if let Some(b) = because {
             for r in rows
                 .iter()

@@ -191,6 +191,28 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Delete sessions that expired before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+    /// Record that the sessions `handles` were ended at `now`, their access tokens to be refused until
+    /// `until` (ms), for the other instances sharing this store ([`revoked_since`](Self::revoked_since)).
+    /// The default keeps nothing: only the instance that ended a session refuses its tokens at once.
+    async fn record_revoked(
+        &self,
+        handles: &[String],
+        now: i64,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        let _ = (handles, now, until);
+        Ok(())
+    }
+    /// Sessions recorded as ended at or after `since` (ms), with the time their tokens are refused until.
+    async fn revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let _ = since;
+        Ok(Vec::new())
+    }
+    /// Delete the records whose tokens have all expired by `now`; returns how many.
+    async fn delete_expired_revocations(&self, now: i64) -> Result<u64, StoreError> {
+        let _ = now;
+        Ok(0)
+    }
     /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
     /// those features off.
     fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {

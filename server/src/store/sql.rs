@@ -435,6 +435,48 @@ impl SessionStore for SqlStore {
             .await?
             .rows_affected()))
     }
+
+    async fn record_revoked(
+        &self,
+        handles: &[String],
+        now: i64,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO revoked_sessions (session_handle, revoked_at, until) VALUES ($1, $2, $3) \
+                   ON CONFLICT (session_handle) DO UPDATE SET revoked_at = $2, until = $3";
+        with_pool!(self, write, |p| {
+            let mut tx = p.begin().await?;
+            for h in handles {
+                sqlx::query(sql)
+                    .bind(h)
+                    .bind(now)
+                    .bind(until)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = "SELECT session_handle, until FROM revoked_sessions WHERE revoked_at >= $1";
+        Ok(with_pool!(self, read, |p| {
+            sqlx::query_as::<_, (String, i64)>(sql)
+                .bind(since)
+                .fetch_all(p)
+                .await?
+        }))
+    }
+
+    async fn delete_expired_revocations(&self, now: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM revoked_sessions WHERE until <= $1";
+        Ok(with_pool!(self, write, |p| sqlx::query(sql)
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected()))
+    }
 }
 
 #[async_trait::async_trait]
