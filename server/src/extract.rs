@@ -136,7 +136,10 @@ pub struct VerifyOptions {
     /// Also check that the session still exists in the database (one read): an access token of a session that
     /// was signed out, revoked or ended by theft detection on **any** instance is then refused with 401
     /// `unauthorised` before it expires. Default `false`: verification is stateless, except that the
-    /// instance that ended a session refuses its tokens at once. The account and sign-out routes always check.
+    /// instance that ended a session refuses its tokens at once and the others within
+    /// [`SessionConfig::revocation_sync_interval`](crate::SessionConfig::revocation_sync_interval) (1 s) of
+    /// reading it from the shared database. Turn it on for routes that must never act for an ended session
+    /// (money, account changes). The account and sign-out routes always check.
     ///
     /// ```
     /// # use fauna_session_server::VerifyOptions;

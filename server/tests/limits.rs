@@ -229,6 +229,18 @@ fn help_lists_every_limit_with_its_env_variable() {
         ("--password-hash-queue", "FAUNA_SESSION_PASSWORD_HASH_QUEUE"),
         ("--lockout-threshold", "FAUNA_SESSION_LOCKOUT_THRESHOLD"),
         ("--lockout-window", "FAUNA_SESSION_LOCKOUT_WINDOW"),
+        (
+            "--lockout-account-threshold",
+            "FAUNA_SESSION_LOCKOUT_ACCOUNT_THRESHOLD",
+        ),
+        ("--body-timeout", "FAUNA_SESSION_BODY_TIMEOUT"),
+        ("--max-requests-per-ip", "FAUNA_SESSION_MAX_REQUESTS_PER_IP"),
+        (
+            "--max-connections-per-ip",
+            "FAUNA_SESSION_MAX_CONNECTIONS_PER_IP",
+        ),
+        ("--audit-log-max-rows", "FAUNA_SESSION_AUDIT_LOG_MAX_ROWS"),
+        ("--allow-readable-db", "FAUNA_SESSION_ALLOW_READABLE_DB"),
     ] {
         assert!(help.contains(flag), "{flag} missing:\n{help}");
         assert!(help.contains(env), "{env} missing:\n{help}");

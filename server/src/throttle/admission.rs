@@ -1,26 +1,5 @@
-//! What a request may hold before it is handled, and what no flood can take from everyone else.
-//!
-//! A slow client must not hold what others need. Request headers have a deadline of their own (the binary's
-//! accept loop); this layer bounds the rest:
-//!
-//! - each client IP has at most [`RequestLimits::max_requests_per_ip`] requests open at once (body reading
-//!   included); more answer `429` with `Retry-After`;
-//! - a request body is read in full *before* the request takes one of the instance's
-//!   [`max_concurrent_requests`](RequestLimits::max_concurrent_requests) slots, within
-//!   [`body_timeout`](RequestLimits::body_timeout) (`408` beyond) and
-//!   [`max_body_bytes`](RequestLimits::max_body_bytes) (`413` beyond). A body sent a byte every few seconds
-//!   therefore holds one of its own client's slots for at most the body timeout, never a global one;
-//! - [`exempt_paths`](RequestLimits::exempt_paths) (`/health`, `/metrics`) pass outside every bound here, so a
-//!   probe is answered whatever the load.
-//!
-//! ```
-//! use fauna_session_server::RequestLimits;
-//!
-//! let app: axum::Router = axum::Router::new();
-//! let limits = RequestLimits { max_requests_per_ip: 32, ..RequestLimits::default() };
-//! let app = limits.apply(app);
-//! # let _ = app;
-//! ```
+//! [`RequestLimits`]: what a request may hold before it is handled, and what no flood can take from everyone
+//! else.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -40,8 +19,32 @@ use tokio::sync::Semaphore;
 use super::RetryLater;
 use super::client_ip::TrustedProxies;
 
-/// Bounds on the requests one instance holds at once; every one is on by default, `0` (or `None`) turns one
-/// off. Apply them to the outermost router with [`RequestLimits::apply`] (the binary does).
+/// What a request may hold before it is handled, and what no flood can take from everyone else.
+///
+/// A slow client must not hold what others need. Request headers have a deadline of their own (the binary's
+/// accept loop); this layer bounds the rest:
+///
+/// - each client IP has at most [`RequestLimits::max_requests_per_ip`] requests open at once (body reading
+///   included); more answer `429` with `Retry-After`;
+/// - a request body is read in full *before* the request takes one of the instance's
+///   [`max_concurrent_requests`](RequestLimits::max_concurrent_requests) slots, within
+///   [`body_timeout`](RequestLimits::body_timeout) (`408` beyond) and
+///   [`max_body_bytes`](RequestLimits::max_body_bytes) (`413` beyond). A body sent a byte every few seconds
+///   therefore holds one of its own client's slots for at most the body timeout, never a global one;
+/// - [`exempt_paths`](RequestLimits::exempt_paths) (`/health`, `/metrics`) pass outside every bound here, so a
+///   probe is answered whatever the load.
+///
+/// ```
+/// use fauna_session_server::RequestLimits;
+///
+/// let app: axum::Router = axum::Router::new();
+/// let limits = RequestLimits { max_requests_per_ip: 32, ..RequestLimits::default() };
+/// let app = limits.apply(app);
+/// # let _ = app;
+/// ```
+///
+/// Every bound is on by default; `0` (or `None`) turns one off. Apply them to the outermost router with
+/// [`RequestLimits::apply`] (the binary does), served with connect info so the per-IP bound sees each client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLimits {
     /// Requests handled at once by the instance (default 1024). Counted once the body is in: more wait.
