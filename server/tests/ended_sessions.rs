@@ -196,6 +196,7 @@ both_backends!(
     account_routes_check_the_database,
     revoking_all_sessions_ends_their_tokens,
     an_ended_session_is_refused_on_every_instance,
+    head_is_rate_limited_with_get,
 );
 
 #[test]
@@ -208,9 +209,8 @@ fn verify_options_build() {
 }
 
 /// `HEAD` on the email-exists route is counted by the per-IP limit (shared with `GET`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn head_is_rate_limited_with_get() {
-    let s = TestServer::start(Backend::Sqlite, |c| {
+async fn head_is_rate_limited_with_get(b: Backend) {
+    let s = TestServer::start(b, |c| {
         c.rate_limits.email_exists_per_minute = 5;
     })
     .await;

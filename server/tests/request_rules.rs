@@ -17,18 +17,7 @@ both_backends!(
 
 /// `POST {path}` with an email/password form; the status and JSON body.
 async fn credentials(s: &TestServer, path: &str, email: &str, password: &str) -> (u16, Value) {
-    let r = s
-        .http
-        .post(s.at(path))
-        .header("rid", "emailpassword")
-        .header("st-auth-mode", "header")
-        .json(&json!({"formFields": [
-            {"id": "email", "value": email},
-            {"id": "password", "value": password},
-        ]}))
-        .send()
-        .await
-        .expect("request");
+    let r = s.credentials(path, email, password).await;
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }

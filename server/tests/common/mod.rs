@@ -282,6 +282,21 @@ impl TestServer {
             .expect("signup request")
     }
 
+    /// `POST {path}` (sign-up or sign-in) with an email/password form, header mode.
+    pub async fn credentials(&self, path: &str, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.at(path))
+            .header("rid", "emailpassword")
+            .header("st-auth-mode", "header")
+            .json(&json!({"formFields": [
+                {"id": "email", "value": email},
+                {"id": "password", "value": password},
+            ]}))
+            .send()
+            .await
+            .expect("credentials request")
+    }
+
     /// A new session via sign-up in `mode` (`cookie` or `header`).
     pub async fn new_session(&self, mode: &str) -> Tokens {
         let r = self.signup(mode).await;

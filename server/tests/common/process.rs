@@ -195,6 +195,11 @@ impl ServerProcess {
         }
     }
 
+    /// The binary's process id.
+    pub fn pid(&self) -> u32 {
+        self.binary.child.id()
+    }
+
     /// Waits for the log line `message` and returns its field `field` (see [`Binary::wait_for_log`]).
     pub fn wait_for_log(&mut self, message: &str, field: &str) -> String {
         self.binary.wait_for_log(message, field)
