@@ -65,6 +65,22 @@ pub(crate) fn routes(engine: &SessionEngine) -> Router {
         ))
 }
 
+/// The HTTP face of the engine: its routes and CORS (the engine itself imports nothing HTTP).
+impl SessionEngine {
+    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP
+    /// rate limits of [`SessionConfig::rate_limits`](crate::SessionConfig::rate_limits) applied (serve the
+    /// app with `into_make_service_with_connect_info::<SocketAddr>()` so they see each client's address).
+    /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
+    pub fn router(&self) -> axum::Router {
+        routes(self)
+    }
+
+    /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
+    pub fn cors_layer(&self) -> CorsLayer {
+        cors_layer(self.config())
+    }
+}
+
 /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
 pub(crate) fn cors_layer(config: &SessionConfig) -> CorsLayer {
     let origins: Vec<HeaderValue> = config
@@ -100,7 +116,7 @@ pub(crate) fn cors_layer(config: &SessionConfig) -> CorsLayer {
 }
 
 /// An error answer that also clears tokens when the protocol says so.
-fn fail(pending: &PendingChanges, e: SessionError) -> Response {
+pub(crate) fn fail(pending: &PendingChanges, e: SessionError) -> Response {
     if e.clears_tokens() {
         pending.update(ResponseChanges::clear_all);
     }

@@ -393,3 +393,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
         extract(parts, VerifyOptions::default()).await
     }
 }
+
+/// The session layer of an engine.
+impl SessionEngine {
+    /// The layer that lets handlers extract [`Session`](crate::Session) and writes token changes into
+    /// responses.
+    pub fn layer(&self) -> SessionLayer {
+        SessionLayer::new(self.clone())
+    }
+}

@@ -20,7 +20,7 @@ use super::verification::{
     EMAIL_VERIFICATION_CLAIM, is_verified, require_verified, set_claim, st_ev,
 };
 use super::{EmailVerification, new_token, token_hash};
-use crate::api::{bad_input, email_valid, field_error, form_fields, password_error};
+use crate::api::{bad_input, email_valid, fail, field_error, form_fields, password_error};
 use crate::crypto::now_ms;
 use crate::email::{EmailKind, Mailer};
 use crate::engine::{Because, SessionEngine};
@@ -129,14 +129,6 @@ fn sent_recently(wait: std::time::Duration) -> Response {
 fn email_off() -> Response {
     tracing::warn!("an email was asked for but email is off (set --smtp-url)");
     general_error("Email is not configured on this server")
-}
-
-/// An error answer, clearing tokens when the protocol says so.
-fn fail(pending: &PendingChanges, e: SessionError) -> Response {
-    if e.clears_tokens() {
-        pending.update(ResponseChanges::clear_all);
-    }
-    crate::extract::SessionRejection(e).into_response()
 }
 
 /// The engine's account storage, or the answer saying there is none.

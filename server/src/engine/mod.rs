@@ -14,12 +14,10 @@ mod verify;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use tower_http::cors::CorsLayer;
 
 use crate::config::SessionConfig;
 use crate::crypto::random_bytes;
 use crate::error::SessionError;
-use crate::extract::SessionLayer;
 use crate::keys::SigningKeys;
 use crate::lockout::AccountLockout;
 use crate::metrics::Metrics;
@@ -195,25 +193,6 @@ impl SessionEngine {
     /// Where the session store keeps account data (tokens, verified emails, devices), if it does.
     pub(crate) fn account_store(&self) -> Option<&dyn crate::accounts::AccountStore> {
         self.inner.sessions.accounts()
-    }
-
-    /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP
-    /// rate limits of [`SessionConfig::rate_limits`](crate::SessionConfig::rate_limits) applied (serve the
-    /// app with `into_make_service_with_connect_info::<SocketAddr>()` so they see each client's address).
-    /// Merge it into your app; add [`cors_layer`](Self::cors_layer) on the whole app for cross-origin sites.
-    pub fn router(&self) -> axum::Router {
-        crate::api::routes(self)
-    }
-
-    /// The layer that lets handlers extract [`Session`](crate::Session) and writes token changes into
-    /// responses.
-    pub fn layer(&self) -> SessionLayer {
-        SessionLayer::new(self.clone())
-    }
-
-    /// CORS for the configured website origins, with credentials and the headers the frontend SDK sends.
-    pub fn cors_layer(&self) -> CorsLayer {
-        crate::api::cors_layer(&self.inner.config)
     }
 
     /// Create a new signing key now, regardless of schedule (it signs once `key_publish_ahead` has passed);
