@@ -39,7 +39,7 @@ pub use hashing::{HashPool, HashPoolConfig, PoolBusy};
 pub use keys::{KeyInfo, SigningKeys};
 pub use lockout::{AccountLockout, LockoutConfig};
 pub use metrics::Metrics;
-pub use throttle::{ClientIp, RateLimits, RequestLimits, TrustedProxies};
+pub use throttle::{RateLimits, RequestLimits, TrustedProxies};
 pub use tokens::AccessToken;
 pub use transport::{IssuedAccessToken, IssuedRefreshToken};
 

@@ -40,7 +40,7 @@ pub use routes::router;
 pub use store::{AccountStore, DeviceRow, TokenPurpose, TokenRow, UserSession};
 pub use verification::{EMAIL_VERIFICATION_CLAIM, email_verified_check, st_ev};
 
-pub(crate) use routes::{RequestIp, record_device, sign_out, signout_scope, touch_device};
+pub(crate) use routes::{record_device, sign_out, signout_scope, touch_device};
 pub(crate) use verification::{claims_for_new_session, require_verified};
 
 use crate::email::Mailer;

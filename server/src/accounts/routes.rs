@@ -1,11 +1,9 @@
 //! HTTP handlers of the account routes (see the [module docs](super)).
 
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -31,31 +29,6 @@ use crate::security::{Client, RevokeReason, SecurityEvent};
 use crate::throttle::RetryLater;
 use crate::transport::ResponseChanges;
 use crate::users::{PasswordChangeError, User, normalise_email};
-
-/// The client's IP address: as the per-IP rate limiter saw it (the nearest untrusted hop behind trusted
-/// proxies), else the connection's peer, when the server runs with
-/// `into_make_service_with_connect_info::<SocketAddr>()` (the binary does); `None` without either.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RequestIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestIp {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        // The per-IP limiter's view first (it honours the trusted proxies), else the socket's peer.
-        let limited = parts
-            .extensions
-            .get::<crate::throttle::ClientIp>()
-            .map(|c| c.0)
-            .filter(|ip| !ip.is_unspecified());
-        Ok(Self(limited.or_else(|| {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        })))
-    }
-}
 
 #[derive(Clone)]
 struct Accounts {

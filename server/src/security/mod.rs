@@ -75,10 +75,18 @@ pub(crate) fn user_agent(headers: &HeaderMap) -> String {
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let crate::accounts::RequestIp(ip) =
-            crate::accounts::RequestIp::from_request_parts(parts, state).await?;
-        Ok(Self::new(ip, &parts.headers))
+    /// The client as the per-IP rate limiter resolved it (the nearest untrusted hop behind trusted proxies),
+    /// else the connection's peer when the app is served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` (the binary does); no address without either.
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(client) = parts.extensions.get::<Client>() {
+            return Ok(client.clone());
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(Self::new(peer, &parts.headers))
     }
 }
 

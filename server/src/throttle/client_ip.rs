@@ -6,10 +6,6 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-/// The client address of a request, as the limits see it (put into request extensions by the per-IP layer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
 /// Networks of reverse proxies whose `X-Forwarded-For` is believed. Empty (the default): the header is
 /// ignored and the socket's peer is the client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ mod client_ip;
 pub(crate) mod per_ip;
 
 pub use admission::RequestLimits;
-pub use client_ip::{ClientIp, TrustedProxies};
+pub use client_ip::TrustedProxies;
 pub(crate) use per_ip::PerIpLimiter;
 pub use per_ip::RateLimits;
 

@@ -15,7 +15,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::RetryLater;
-use super::client_ip::{ClientIp, TrustedProxies};
+use super::client_ip::TrustedProxies;
 
 /// Requests per minute per client IP on each limited route; `0` turns that limit off. A client may use a
 /// whole minute's allowance at once (the burst equals the per-minute rate), so an office behind one NAT
@@ -183,7 +183,7 @@ impl PerIpLimiter {
     }
 }
 
-/// Middleware: records the request's [`ClientIp`] and answers `429 {"message": "too many requests"}` with
+/// Middleware: records the request's [`Client`](crate::security::Client) (its resolved address) and answers `429 {"message": "too many requests"}` with
 /// `Retry-After` when the client is over its limit on the route.
 /// Emits [`SecurityEvent::RateLimited`](crate::security::SecurityEvent::RateLimited) for each 429.
 pub(crate) async fn limit(
@@ -192,12 +192,13 @@ pub(crate) async fn limit(
     next: Next,
 ) -> Response {
     let ip = limiter.client_ip(&req);
-    req.extensions_mut().insert(ClientIp(ip));
+    let known = Some(ip).filter(|ip| !ip.is_unspecified());
+    let client = crate::security::Client::new(known, req.headers());
+    req.extensions_mut().insert(client.clone());
     if let Err(wait) = limiter.check(req.method(), req.uri().path(), ip) {
-        let known = Some(ip).filter(|ip| !ip.is_unspecified());
         engine.emit(&crate::security::SecurityEvent::RateLimited {
             path: req.uri().path().to_owned(),
-            client: crate::security::Client::new(known, req.headers()),
+            client,
             count: 1,
         });
         return RetryLater::too_many_requests(wait).into_response();
