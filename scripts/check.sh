@@ -17,6 +17,8 @@ run() {
 wasm=(--target wasm32-unknown-unknown)
 run cargo fmt --all --check
 run cargo clippy --workspace --all-targets -- -D warnings
+# The server library as an embedder compiles it: without the binary's `cli` feature.
+run cargo clippy -p fauna-session-server --lib --no-default-features -- -D warnings
 run cargo clippy -p fauna-session --all-targets --features serde -- -D warnings
 run cargo clippy -p fauna-session -p fauna-session-protocol "${wasm[@]}" --all-targets --features js,serde -- -D warnings
 run cargo clippy -p fauna-session -p fauna-session-protocol "${wasm[@]}" --lib --no-default-features --features js -- -D warnings

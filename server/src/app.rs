@@ -34,7 +34,7 @@ async fn session_info(session: Session) -> Response {
         access_token_payload: &'a serde_json::Map<String, serde_json::Value>,
     }
     let at = session.access_token();
-    let Some(signed) = &at.signed_claims else {
+    let Some(signed) = at.claims_json() else {
         return Json(SessionInfo {
             session_handle: session.handle(),
             user_id: session.user_id(),
@@ -44,13 +44,13 @@ async fn session_info(session: Session) -> Response {
     };
     // The same object with the payload written as the token carries it (it is what serialising the verified
     // claims gives, without doing it per request).
-    let mut body = String::with_capacity(signed.json().len() + 128);
+    let mut body = String::with_capacity(signed.len() + 128);
     body.push_str("{\"sessionHandle\":");
     body.push_str(&Value::from(session.handle()).to_string());
     body.push_str(",\"userId\":");
     body.push_str(&Value::from(session.user_id()).to_string());
     body.push_str(",\"accessTokenPayload\":");
-    body.push_str(signed.json());
+    body.push_str(signed);
     body.push('}');
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -62,7 +62,7 @@ async fn health() -> impl IntoResponse {
 
 async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        [(header::CONTENT_TYPE, crate::Metrics::CONTENT_TYPE)],
         engine.metrics().render(),
     )
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 mod api;
+#[cfg(feature = "cli")]
 pub mod app;
 pub mod claims;
 mod config;
@@ -23,6 +24,7 @@ mod password;
 mod request_rules;
 mod revoked;
 pub mod security;
+pub mod serve;
 pub mod store;
 mod throttle;
 mod tokens;

@@ -40,9 +40,6 @@ pub(crate) struct EventLabel {
     pub(crate) event: &'static str,
 }
 
-/// The `Content-Type` of [`Metrics::render`]'s text.
-pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("fauna_session");
@@ -90,6 +87,10 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The `Content-Type` of [`render`](Self::render)'s text (OpenMetrics).
+    pub const CONTENT_TYPE: &'static str =
+        "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
     /// The counters in the OpenMetrics text format (which Prometheus scrapes), e.g.
     /// `fauna_session_refresh_requests_total 3`.
     pub fn render(&self) -> String {

@@ -186,6 +186,12 @@ impl SignedClaims {
 }
 
 impl AccessToken {
+    /// The claims exactly as the verified token carries them (JSON text), to write out as they are instead of
+    /// serialising [`claims`](Self::claims) again; `None` for claims not read from a token.
+    pub fn claims_json(&self) -> Option<&str> {
+        self.signed_claims.as_ref().map(SignedClaims::json)
+    }
+
     /// Interpret verified claims; missing or mistyped SuperTokens claims ⇒ [`JwtError::InvalidClaims`].
     pub fn from_claims(claims: Map<String, Value>) -> Result<Self, JwtError> {
         let s = |k: &str| {

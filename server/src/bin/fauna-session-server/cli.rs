@@ -386,11 +386,10 @@ pub(crate) async fn serve(
         .await
         .map_err(|e| format!("--listen {} (FAUNA_SESSION_LISTEN): {e}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, base_path = %engine.config().base_path(), "fauna-session-server listening");
-    crate::connections::serve(
+    fauna_session_server::serve::serve(
         listener,
         app,
-        args.limits.header_timeout(),
-        args.limits.connection_cap(),
+        &args.limits.serve_options(),
         shutdown_signal(),
     )
     .await;
@@ -418,13 +417,14 @@ async fn serve_metrics(
     }
     tracing::info!(metrics_listen = %local, "serving GET /metrics");
     let app = metrics_app(engine);
-    Ok(tokio::spawn(crate::connections::serve(
-        listener,
-        app,
+    let options = fauna_session_server::serve::ServeOptions {
         header_timeout,
-        None,
-        std::future::pending(),
-    )))
+        max_connections_per_ip: 0,
+        ..Default::default()
+    };
+    Ok(tokio::spawn(async move {
+        fauna_session_server::serve::serve(listener, app, &options, std::future::pending()).await;
+    }))
 }
 
 async fn shutdown_signal() {

@@ -130,14 +130,14 @@ impl LimitArgs {
         app
     }
 
-    /// The per-IP connection cap of the accept loop (`None`: no cap).
-    pub(crate) fn connection_cap(&self) -> Option<crate::connections::PerIpConnections> {
-        (self.max_connections_per_ip > 0).then(|| {
-            crate::connections::PerIpConnections::new(
-                self.max_connections_per_ip,
-                TrustedProxies::new(self.trusted_proxies.clone()),
-            )
-        })
+    /// How [`serve`](fauna_session_server::serve::serve) treats connections: the header deadline and the
+    /// per-IP connection cap.
+    pub(crate) fn serve_options(&self) -> fauna_session_server::serve::ServeOptions {
+        fauna_session_server::serve::ServeOptions {
+            header_timeout: self.header_timeout(),
+            max_connections_per_ip: self.max_connections_per_ip,
+            trusted_proxies: TrustedProxies::new(self.trusted_proxies.clone()),
+        }
     }
 
     /// How long a connection may take to send a request's headers (`None`: no limit).

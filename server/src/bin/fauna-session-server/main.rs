@@ -1,7 +1,6 @@
 //! `fauna-session-server`: the session authority binary. See `--help`.
 
 mod cli;
-mod connections;
 mod limits;
 
 use clap::Parser as _;

@@ -1,4 +1,5 @@
-//! Serving HTTP/1.1 connections with a deadline on reading each request's headers.
+//! [`serve`]: HTTP/1.1 connections with a deadline on reading each request's headers, a cap on connections per
+//! client IP and a graceful shutdown — what the `fauna-session-server` binary serves with, offered to embedders.
 //!
 //! `axum::serve` sets no timer on hyper, so a client that opens a connection and sends its headers slowly (or
 //! nothing at all, or stays idle between keep-alive requests) holds the connection and its task for ever:
@@ -13,9 +14,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::TrustedProxies;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use fauna_session_server::TrustedProxies;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -28,7 +29,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// At most `max` open connections per peer address; a trusted proxy's peer address is not capped (its
 /// connections carry many clients, which the per-request limits tell apart).
 #[derive(Debug, Clone)]
-pub(crate) struct PerIpConnections {
+struct PerIpConnections {
     max: usize,
     proxies: TrustedProxies,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
@@ -53,7 +54,7 @@ impl Drop for Counted {
 }
 
 impl PerIpConnections {
-    pub(crate) fn new(max: usize, proxies: TrustedProxies) -> Self {
+    fn new(max: usize, proxies: TrustedProxies) -> Self {
         Self {
             max,
             proxies,
@@ -79,16 +80,66 @@ impl PerIpConnections {
     }
 }
 
-/// Serve `app` on `listener` until `shutdown` completes. A connection whose request headers do not arrive
-/// within `header_timeout` (from the start of a request, or of the idle time before the next one) is closed;
-/// `None` waits for ever. A peer over `cap` has its new connection closed at once.
-pub(crate) async fn serve(
+/// How [`serve`] treats connections. Every bound is on by default.
+///
+/// ```
+/// use std::time::Duration;
+/// use fauna_session_server::serve::ServeOptions;
+/// let o = ServeOptions::default();
+/// assert_eq!(o.header_timeout, Some(Duration::from_secs(30)));
+/// assert_eq!(o.max_connections_per_ip, 256);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// How long a connection may take to send a request's headers, or stay idle between requests, before it
+    /// is closed (default 30 s; `None`: for ever). `axum::serve` sets none, so a client that sends its
+    /// headers slowly holds its connection (and a file descriptor) for ever.
+    pub header_timeout: Option<Duration>,
+    /// Connections one peer address may hold; more are closed at once (default 256; `0`: no cap). A trusted
+    /// proxy is never capped.
+    pub max_connections_per_ip: usize,
+    /// Proxies whose connections carry many clients (default none).
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_timeout: Some(Duration::from_secs(30)),
+            max_connections_per_ip: 256,
+            trusted_proxies: TrustedProxies::default(),
+        }
+    }
+}
+
+/// Serve `app` on `listener` until `shutdown` completes, then wait (at most 10 s) for open connections to
+/// finish their requests. Every request carries its [`ConnectInfo`], so the per-IP limits and the devices see
+/// each client.
+///
+/// ```no_run
+/// # async fn run(engine: fauna_session_server::SessionEngine) -> std::io::Result<()> {
+/// use fauna_session_server::serve::{ServeOptions, serve};
+/// let app = fauna_session_server::RequestLimits::default().apply(engine.router().layer(engine.layer()));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3001").await?;
+/// serve(listener, app, &ServeOptions::default(), async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await;
+/// # Ok(()) }
+/// ```
+pub async fn serve(
     listener: TcpListener,
     app: Router,
-    header_timeout: Option<Duration>,
-    cap: Option<PerIpConnections>,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) {
+    let header_timeout = options.header_timeout;
+    let cap = (options.max_connections_per_ip > 0).then(|| {
+        PerIpConnections::new(
+            options.max_connections_per_ip,
+            options.trusted_proxies.clone(),
+        )
+    });
     let mut refused_logged = std::time::Instant::now() - Duration::from_secs(60);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -115,7 +166,7 @@ pub(crate) async fn serve(
                 // One line a minute at most: the refusals themselves must not flood the log.
                 if refused_logged.elapsed() >= Duration::from_secs(60) {
                     refused_logged = std::time::Instant::now();
-                    tracing::warn!(peer = %peer.ip(), "a client IP is at --max-connections-per-ip; its new connections are closed");
+                    tracing::warn!(peer = %peer.ip(), "a client IP is at its connection cap; its new connections are closed");
                 }
                 drop(stream);
                 continue;
