@@ -23,6 +23,7 @@ both_backends!(
     access_tokens_end_with_the_session,
     the_binary_flag_sets_the_lifetime,
     the_devices_list_leaves_out_an_old_session,
+    maintenance_ends_old_sessions_nobody_uses,
 );
 
 const DAY_MS: i64 = 86_400_000;
@@ -299,4 +300,36 @@ async fn the_devices_list_leaves_out_an_old_session(b: Backend) {
         Some(created + 365 * DAY_MS),
         "the absolute end comes before the sliding one (300 days old, 100 days sliding)"
     );
+}
+
+/// The maintenance task ends a session past the absolute lifetime even if it is never used again (before, it
+/// ended only at its next use, its row and Fauna token kept meanwhile): revoked with reason `max_lifetime`, its
+/// access token refused; a younger session is untouched.
+async fn maintenance_ends_old_sessions_nobody_uses(b: Backend) {
+    let revocations = Arc::new(EventRecorder::default());
+    let hooks = revocations.clone();
+    let s = TestServer::start(b, |c| c.hooks = hooks).await;
+    let old = s.new_session("header").await;
+    let young = s.new_session("header").await;
+    age(&s, b, &handle(&old), 366 * DAY_MS).await;
+    age(&s, b, &handle(&young), 364 * DAY_MS).await;
+    s.engine.maintenance().await.expect("maintenance");
+    assert!(
+        s.store
+            .session(&handle(&old))
+            .await
+            .expect("read")
+            .is_none(),
+        "the old session's row is deleted"
+    );
+    assert!(
+        s.store
+            .session(&handle(&young))
+            .await
+            .expect("read")
+            .is_some()
+    );
+    assert_eq!(revocations.revoke_reasons(), [RevokeReason::MaxLifetime]);
+    assert_eq!(s.session_info(&old).await.status(), 401);
+    assert_eq!(s.session_info(&young).await.status(), 200);
 }

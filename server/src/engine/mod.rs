@@ -201,7 +201,8 @@ impl SessionEngine {
         self.inner.keys.rotate().await
     }
 
-    /// One round of background work: rotate keys when due, delete expired keys and sessions, send the
+    /// One round of background work: rotate keys when due, delete expired keys and sessions, end the sessions
+    /// past the absolute lifetime (as their next use would), send the
     /// summaries of rate-limit refusals whose minute is over, delete audit rows older than the audit log's
     /// retention or beyond its row cap.
     pub async fn maintenance(&self) -> Result<(), SessionError> {
@@ -219,6 +220,10 @@ impl SessionEngine {
             .await?;
         if n > 0 {
             tracing::debug!(count = n, "deleted expired sessions");
+        }
+        let n = self.sweep_over_age().await?;
+        if n > 0 {
+            tracing::debug!(count = n, "ended sessions past the absolute lifetime");
         }
         let audit = &self.inner.config.audit_log;
         // Also when the audit log is off now: rows written while it was on still age out.

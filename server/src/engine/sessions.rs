@@ -205,6 +205,30 @@ impl SessionEngine {
         Ok(row)
     }
 
+    /// End the sessions past their absolute lifetime, in batches (the maintenance task), as their next use
+    /// would: revoked with reason `max_lifetime`, Fauna tokens deleted, access tokens refused. Returns how many.
+    pub(crate) async fn sweep_over_age(&self) -> Result<usize, SessionError> {
+        const BATCH: u32 = 500;
+        let mut swept = 0;
+        if self.inner.config.session_max_lifetime.is_none() {
+            return Ok(0);
+        }
+        loop {
+            let before = self.created_after(now_ms());
+            let rows = self
+                .inner
+                .sessions
+                .delete_sessions_created_before(before, BATCH)
+                .await?;
+            let n = rows.len();
+            swept += n;
+            self.after_revoke(rows, Some(MAX_LIFETIME)).await;
+            if n < BATCH as usize {
+                return Ok(swept);
+            }
+        }
+    }
+
     /// Session information, or `None` if the session does not exist (or expired).
     pub async fn session_information(
         &self,

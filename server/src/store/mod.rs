@@ -175,6 +175,17 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn delete_session(&self, handle: &str) -> Result<Option<SessionRow>, StoreError>;
     /// Delete all sessions of a user, returning them.
     async fn delete_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError>;
+    /// Delete at most `limit` sessions created at or before `before` (ms), returning them: the maintenance
+    /// task's sweep of sessions past the absolute lifetime. The default deletes none (such sessions still end
+    /// on their next use).
+    async fn delete_sessions_created_before(
+        &self,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let _ = (before, limit);
+        Ok(Vec::new())
+    }
     /// Handles of a user's live sessions.
     async fn user_session_handles(
         &self,

@@ -392,6 +392,25 @@ impl SessionStore for SqlStore {
         })
     }
 
+    async fn delete_sessions_created_before(
+        &self,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let sql = format!(
+            "DELETE FROM sessions WHERE session_handle IN \
+             (SELECT session_handle FROM sessions WHERE created_at <= $1 LIMIT $2) RETURNING {SESSION_COLUMNS}"
+        );
+        with_pool!(self, write, |p| {
+            let rows = sqlx::query(&sql)
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?;
+            rows.iter().map(session_from_row).collect()
+        })
+    }
+
     async fn user_session_handles(
         &self,
         user_id: &str,
