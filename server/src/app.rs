@@ -55,9 +55,15 @@ async fn session_info(session: Session) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `GET /health`: unprotected liveness probe.
-async fn health() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+/// `GET /health`: unprotected liveness probe, always 200 (the process is up): `{"status":"ok"}`, or
+/// `{"status":"degraded","database":"unavailable"}` while the session database does not answer (checked at most
+/// once a second). Verifying access tokens needs no database and keeps working meanwhile.
+async fn health(State(engine): State<SessionEngine>) -> impl IntoResponse {
+    if engine.database_reachable().await {
+        Json(json!({"status": "ok"}))
+    } else {
+        Json(json!({"status": "degraded", "database": "unavailable"}))
+    }
 }
 
 async fn metrics(State(engine): State<SessionEngine>) -> impl IntoResponse {

@@ -123,7 +123,13 @@ impl IntoResponse for SessionRejection {
         if let SessionError::Internal(what) = &self.0 {
             tracing::error!(error = %what, "internal error");
         }
-        (self.0.status(), axum::Json(self.0.body())).into_response()
+        let mut res = (self.0.status(), axum::Json(self.0.body())).into_response();
+        if res.status() == http::StatusCode::SERVICE_UNAVAILABLE {
+            // The database, a hook's service or a contended row: worth trying again in a second.
+            res.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(1));
+        }
+        res
     }
 }
 

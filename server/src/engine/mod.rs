@@ -79,6 +79,8 @@ struct Inner {
     verified: VerificationCache,
     /// Sessions ended here whose access tokens may still be within their lifetime: refused at once.
     revoked: crate::revoked::RevokedHandles,
+    /// The last answer of [`SessionEngine::database_reachable`] and when it was found.
+    health: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
     /// When the last read of other instances' revocations started (ms; 0: never).
     revocations_read_at: std::sync::atomic::AtomicI64,
     security: SecurityLog,
@@ -148,6 +150,7 @@ impl SessionEngine {
                 verified: VerificationCache::default(),
                 revoked: Default::default(),
                 revocations_read_at: std::sync::atomic::AtomicI64::new(0),
+                health: tokio::sync::Mutex::new(None),
                 security,
             }),
         })
@@ -243,6 +246,26 @@ impl SessionEngine {
             }
         }
         Ok(())
+    }
+
+    /// Whether the session database answers, found at most once a second (one round trip, bounded by 1 s;
+    /// callers meanwhile share the answer), so an unauthenticated `GET /health` flood costs the database
+    /// nothing more.
+    pub async fn database_reachable(&self) -> bool {
+        let mut last = self.inner.health.lock().await;
+        if let Some((at, up)) = *last
+            && at.elapsed() < std::time::Duration::from_secs(1)
+        {
+            return up;
+        }
+        let up = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            self.inner.sessions.ping(),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok());
+        *last = Some((std::time::Instant::now(), up));
+        up
     }
 
     /// Read the sessions ended on other instances sharing the database since the last read (all live ones

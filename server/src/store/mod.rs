@@ -224,6 +224,10 @@ pub trait SessionStore: Send + Sync + 'static {
         let _ = now;
         Ok(0)
     }
+    /// Whether the store answers now (one round trip); the default says yes. `GET /health` reports it.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Where this store keeps account data (tokens, verified emails, devices); `None` (the default) turns
     /// those features off.
     fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {

@@ -44,6 +44,10 @@ pub struct ConnectOptions {
     /// SQLite: open an existing database file (or its `-wal`/`-shm` file) that its group or others may read or
     /// write (default `false`: refused, since it holds private keys, password hashes and tokens).
     pub allow_readable_file: bool,
+    /// PostgreSQL: how long a query waits for a connection (default 2 s). While the database is unreachable
+    /// every request that needs it answers `503` with `Retry-After` after at most this long, instead of
+    /// holding its client until the request timeout.
+    pub postgres_acquire_timeout: Duration,
 }
 
 impl Default for ConnectOptions {
@@ -51,6 +55,7 @@ impl Default for ConnectOptions {
         Self {
             sqlite_busy_timeout: Duration::from_secs(5),
             allow_readable_file: false,
+            postgres_acquire_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -214,7 +219,7 @@ impl SqlStore {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(options.postgres_acquire_timeout)
                 .connect(url)
                 .await?;
             SqlStore::Postgres(pool)
@@ -258,6 +263,15 @@ impl SqlStore {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// One round trip to the database (`SELECT 1` on a reading connection): whether it answers now.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, read, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(())
     }
 
     /// Apply pending migrations.
@@ -453,6 +467,10 @@ impl SessionStore for SqlStore {
             .execute(p)
             .await?
             .rows_affected()))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        SqlStore::ping(self).await
     }
 
     async fn record_revoked(

@@ -173,6 +173,22 @@ impl PgCluster {
         Ok(())
     }
 
+    /// Stop the server at once, as a crash would (`-m immediate`: no shutdown checkpoint, clients cut).
+    #[allow(
+        dead_code,
+        reason = "tests/outages.rs crashes it; server/benches include this file too"
+    )]
+    pub fn stop_now(&self) {
+        let _ = self
+            .command(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
     /// Stop the server (fast shutdown).
     pub fn stop(&self) {
         let _ = self
