@@ -4,6 +4,8 @@
 //! timeout), verification keeps answering, `/health` says the database is down; when PostgreSQL is back the
 //! same process recovers, and no session answered before the stop is lost.
 //!
+//! And SIGTERM under load: the server stops accepting, finishes every request in flight and exits 0.
+//!
 //! This file's PostgreSQL cluster is its own (one per test binary), so stopping it disturbs no other test.
 
 mod common;
@@ -197,4 +199,64 @@ async fn postgres_stopped_mid_load_answers_503_then_recovers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(healthy, "/health reports the database back");
+}
+
+/// SIGTERM while 24 sign-ups are in flight (one hashing thread, so most of them are still queued): each gets
+/// its whole answer (none is cut by a reset), the process exits 0, and then nothing listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_finishes_every_request_in_flight() {
+    let (url, _dir) = common::fresh_database(Backend::Sqlite).await;
+    let s = ServerProcess::start(
+        &url,
+        &[
+            "--password-hash-threads",
+            "1",
+            "--password-hash-queue",
+            "64",
+            "--rate-limit-signup",
+            "0",
+        ],
+    );
+    let base = s.url.clone();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let sign_ups: Vec<_> = (0..24)
+        .map(|_| {
+            let (http, base) = (http.clone(), base.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{base}/auth/signup"))
+                    .header("rid", "emailpassword")
+                    .json(&json!({"formFields": [
+                        {"id": "email", "value": email()},
+                        {"id": "password", "value": "secret123"},
+                    ]}))
+                    .send()
+                    .await?;
+                let status = r.status().as_u16();
+                let body: Value = r.json().await?;
+                Ok::<_, reqwest::Error>((status, body))
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopping = tokio::task::spawn_blocking(move || s.terminate());
+    let mut done = 0;
+    for task in sign_ups {
+        let (status, body) = task
+            .await
+            .unwrap()
+            .expect("an in-flight request gets its whole answer");
+        assert_eq!((status, &body["status"]), (200, &json!("OK")), "{body}");
+        done += 1;
+    }
+    assert_eq!(done, 24);
+    let (exit, _log) = stopping.await.unwrap();
+    assert!(exit.success(), "exit 0 after SIGTERM, got {exit}");
+    assert!(
+        reqwest::get(format!("{base}/health")).await.is_err(),
+        "nothing listens after the exit"
+    );
 }

@@ -195,6 +195,11 @@ impl ServerProcess {
         }
     }
 
+    /// Sends SIGTERM and waits for the exit (see [`Binary::terminate`]).
+    pub fn terminate(self) -> (ExitStatus, String) {
+        self.binary.terminate()
+    }
+
     /// The binary's process id.
     pub fn pid(&self) -> u32 {
         self.binary.child.id()
