@@ -141,14 +141,14 @@ async fn refresh(
     client: Client,
     headers: HeaderMap,
 ) -> Response {
+    // Every refresh request counts once, whatever its outcome.
+    engine.metrics().refresh_requests.inc();
     let Some((token, transfer)) = find_refresh_token(&headers) else {
-        engine.metrics().refresh_requests.inc();
         return fail(&pending, SessionError::unauthorised());
     };
     if transfer == TokenTransfer::Cookie {
         match engine.config().anti_csrf() {
             AntiCsrf::ViaCustomHeader if !headers.contains_key(RID_HEADER) => {
-                engine.metrics().refresh_requests.inc();
                 return fail(&pending, SessionError::unauthorised());
             }
             AntiCsrf::ViaToken => {
@@ -158,7 +158,6 @@ async fn refresh(
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
                 if !ct_eq(sent.as_bytes(), expected.as_bytes()) {
-                    engine.metrics().refresh_requests.inc();
                     return fail(&pending, SessionError::unauthorised());
                 }
             }

@@ -81,7 +81,6 @@ impl SessionEngine {
         token: &str,
         transfer: TokenTransfer,
     ) -> Result<NewTokens, SessionError> {
-        self.inner.metrics.refresh_requests.inc();
         let presented = self.check_mac(token)?;
         if let Some(tokens) = self.promote_in_one_statement(&presented, transfer).await? {
             return Ok(tokens);
