@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks, before any test (scripts/test.sh's first stage; fast to run alone):
-#   cargo fmt --check; cargo clippy -D warnings natively (every target) and for wasm32 in each flavour of the
+#   cargo fmt --check; cargo deny (licences, bans, sources); cargo clippy -D warnings natively (every target, and
+#   the server library without its `cli` feature) and for wasm32 in each flavour of the
 #   browser crate: std (the Rust API, with compat), js (the npm default entry, no_std) and js+compat (the npm
 #   compat entry); cargo doc with warnings denied, natively and for wasm32.
 # The no_std flavours are checked as libraries (--lib): their tests and examples need std.
@@ -19,6 +20,8 @@ run cargo fmt --all --check
 run cargo clippy --workspace --all-targets -- -D warnings
 # The server library as an embedder compiles it: without the binary's `cli` feature.
 run cargo clippy -p fauna-session-server --lib --no-default-features -- -D warnings
+# Licences and sources of every dependency (deny.toml says which are accepted and why).
+run cargo deny check licenses bans sources
 run cargo clippy -p fauna-session --all-targets --features serde -- -D warnings
 run cargo clippy -p fauna-session -p fauna-session-protocol "${wasm[@]}" --all-targets --features js,serde -- -D warnings
 run cargo clippy -p fauna-session -p fauna-session-protocol "${wasm[@]}" --lib --no-default-features --features js -- -D warnings

@@ -68,6 +68,13 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
   cargo install wasm-pack --locked 2>/dev/null || cargo install wasm-pack
 fi
 
+# cargo-deny checks the dependency tree's licences and sources (scripts/check.sh; deny.toml). About 4 minutes.
+deny_want=0.20.2
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$deny_want" ]; then
+  log "cargo install cargo-deny $deny_want (about 4 minutes on 2 cores)"
+  cargo install cargo-deny --version "$deny_want" --locked
+fi
+
 # geckodriver drives Firefox for the browser tests (Debian has no package of it).
 if ! command -v geckodriver >/dev/null 2>&1; then
   log "cargo install geckodriver (about 8 minutes on 2 cores)"
