@@ -113,16 +113,7 @@ async fn credentials(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
-    http.post(s.at(path))
-        .header("rid", "emailpassword")
-        .header("st-auth-mode", "header")
-        .json(&json!({"formFields": [
-            {"id": "email", "value": email},
-            {"id": "password", "value": password},
-        ]}))
-        .send()
-        .await
-        .unwrap()
+    s.credentials_with(http, path, email, password).await
 }
 
 /// Signs in (or up), returning the session's tokens, handle and user id.

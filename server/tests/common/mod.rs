@@ -284,8 +284,19 @@ impl TestServer {
 
     /// `POST {path}` (sign-up or sign-in) with an email/password form, header mode.
     pub async fn credentials(&self, path: &str, email: &str, password: &str) -> reqwest::Response {
-        self.http
-            .post(self.at(path))
+        self.credentials_with(&self.http, path, email, password)
+            .await
+    }
+
+    /// [`credentials`](Self::credentials) through the client `http`.
+    pub async fn credentials_with(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        http.post(self.at(path))
             .header("rid", "emailpassword")
             .header("st-auth-mode", "header")
             .json(&json!({"formFields": [

@@ -179,23 +179,21 @@ impl PgCluster {
         reason = "tests/outages.rs crashes it; server/benches include this file too"
     )]
     pub fn stop_now(&self) {
-        let _ = self
-            .command(&self.bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(self.data_dir())
-            .args(["-m", "immediate", "-w", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        self.pg_ctl_stop("immediate");
     }
 
     /// Stop the server (fast shutdown).
     pub fn stop(&self) {
+        self.pg_ctl_stop("fast");
+    }
+
+    /// `pg_ctl stop` in shutdown `mode`, waiting for it.
+    fn pg_ctl_stop(&self, mode: &str) {
         let _ = self
             .command(&self.bin.join("pg_ctl"))
             .arg("-D")
             .arg(self.data_dir())
-            .args(["-m", "fast", "-w", "stop"])
+            .args(["-m", mode, "-w", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
