@@ -6,7 +6,7 @@
 //! enough of them exhaust the process's file descriptors. The request timeout (tower-http) only starts once the
 //! headers are in. This accept loop gives hyper a timer and a header-read timeout, hands every request its
 //! [`ConnectInfo`] (the per-IP limits and the devices read it), caps the connections one client IP holds
-//! ([`PerIpConnections`]) and shuts down gracefully.
+//! ([`ServeOptions::max_connections_per_ip`]) and shuts down gracefully.
 
 use std::collections::HashMap;
 use std::future::Future;
