@@ -5,7 +5,7 @@ Scenarios (all by default, or those named on the command line):
             argon2id hash, as a credential-stuffing run would)
   signup    FLOOD_SIGNUPS (2000) sign-ups, FLOOD_SIGNUP_CONCURRENCY (8) at a time
   slowbody  FLOOD_SLOW_IPS (3) client addresses (127.0.0.2, .3, ...) each opening FLOOD_SLOW_CONNECTIONS
-            (300) sign-ins that promise a 60,000-byte body and send a byte every 2 s
+            (400) sign-ins that promise a 60,000-byte body and send a byte every 2 s
 For each: the server's peak RSS, and /health and sign-in latency from another address (127.0.0.1) while it
 lasts. The per-IP rate limits of sign-in and sign-up are off for the runs: the floods come from one address,
 and the point is what the server does when the requests get through.
@@ -205,7 +205,7 @@ def signup():
 
 def slowbody():
     ips = [f"127.0.0.{2 + i}" for i in range(int(os.environ.get("FLOOD_SLOW_IPS", "3")))]
-    per_ip = int(os.environ.get("FLOOD_SLOW_CONNECTIONS", "300"))
+    per_ip = int(os.environ.get("FLOOD_SLOW_CONNECTIONS", "400"))
     seconds = float(os.environ.get("FLOOD_SLOW_SECONDS", "20"))
     print(f"slowbody: {len(ips)} client IPs x {per_ip} sign-ins promising 60,000 bytes, a byte every 2 s, "
           f"for {seconds:.0f} s")
