@@ -56,10 +56,23 @@ if [ "$engine" = chromium ]; then
   /usr/bin/python3 tests/support/page_server_warmer.py --check "$page_wasm" || { stop; exit 1; }
 fi
 # scripts/wasm-test-runner.sh keeps the page server warm, bounds each test binary and runs one stopped by the bound once more (see there).
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$root/scripts/wasm-test-runner.sh \
-FAUNA_SESSION_TEST_SERVERS=$servers FAUNA_SESSION_TEST_FAUNA=$fauna WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=180 \
-  "${driver[@]}" cargo test -p fauna-session --target wasm32-unknown-unknown --features js,serde --no-fail-fast "$@"
+run_suite() {
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$root/scripts/wasm-test-runner.sh \
+  FAUNA_SESSION_TEST_SERVERS=$servers FAUNA_SESSION_TEST_FAUNA=$fauna WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:8000 WASM_BINDGEN_TEST_TIMEOUT=180 \
+    "${driver[@]}" cargo test -p fauna-session --target wasm32-unknown-unknown --features js,serde --no-fail-fast "$@"
+}
+run_suite "$@"
 rc=$?
+# Stopgap, WebKit only: tests/browser_fake_backend.rs has a known race there (a refresh counted in the next test,
+# or `attempt_refreshing_session` answering false; seen about once in three full runs on a loaded 2-core machine,
+# never in Chromium or Firefox). Until it is found and fixed, a failed WebKit run is run once more, and says so;
+# a real failure fails twice.
+if [ "$rc" != 0 ] && [ "$engine" = webkit ]; then
+  echo "!! WebKit: the suite failed; running it once more (known race in tests/browser_fake_backend.rs)"
+  run_suite "$@"
+  rc=$?
+  [ "$rc" = 0 ] && echo "!! WebKit: passed on the second run: the race above is still there"
+fi
 stop
 [ "$rc" = 0 ] || tail -n 40 "$tmp"/*.log
 rm -rf "$tmp"
