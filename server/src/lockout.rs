@@ -64,11 +64,9 @@ fn counts(from: &SignInSource, config: &LockoutConfig) -> Vec<(String, u32)> {
     if let Some(device) = &from.device {
         return vec![(format!("device:{device}"), config.threshold)];
     }
-    let address = match from.ip {
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
+    // Counted as the per-IP rate limits count clients: IPv6 by its /64.
+    let address = match from.ip.map(crate::throttle::client_key) {
+        Some(IpAddr::V6(net)) => format!("ip:{net}/64"),
         Some(ip) => format!("ip:{ip}"),
         None => "ip:unknown".to_owned(),
     };

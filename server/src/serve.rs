@@ -8,13 +8,12 @@
 //! [`ConnectInfo`] (the per-IP limits and the devices read it), caps the connections one client IP holds
 //! ([`ServeOptions::max_connections_per_ip`]) and shuts down gracefully.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::TrustedProxies;
+use crate::throttle::{OpenCounts, OpenSlot};
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -30,53 +29,25 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// connections carry many clients, which the per-request limits tell apart).
 #[derive(Debug, Clone)]
 struct PerIpConnections {
-    max: usize,
+    open: OpenCounts,
     proxies: TrustedProxies,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-/// One open connection of a peer, counted until dropped (with the connection's task).
-struct Counted {
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    ip: IpAddr,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = open.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.ip);
-            }
-        }
-    }
 }
 
 impl PerIpConnections {
     fn new(max: usize, proxies: TrustedProxies) -> Self {
         Self {
-            max,
+            open: OpenCounts::new(max),
             proxies,
-            open: Arc::default(),
         }
     }
 
-    /// Count a new connection from `ip`: `Err(())` when the peer already has `max` open.
-    fn admit(&self, ip: IpAddr) -> Result<Option<Counted>, ()> {
+    /// Count a new connection from `ip` (held until the slot is dropped, with the connection's task):
+    /// `Err(())` when the peer already has `max` open; no slot for a trusted proxy.
+    fn admit(&self, ip: IpAddr) -> Result<Option<OpenSlot>, ()> {
         if self.proxies.trusts(ip) {
             return Ok(None);
         }
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = open.entry(ip).or_insert(0);
-        if *n >= self.max {
-            return Err(());
-        }
-        *n += 1;
-        Ok(Some(Counted {
-            open: self.open.clone(),
-            ip,
-        }))
+        self.open.take(ip).map(Some).ok_or(())
     }
 }
 

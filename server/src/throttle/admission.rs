@@ -1,9 +1,8 @@
 //! [`RequestLimits`]: what a request may hold before it is handled, and what no flood can take from everyone
 //! else.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -16,8 +15,8 @@ use futures_util::StreamExt as _;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use super::RetryLater;
 use super::client_ip::TrustedProxies;
+use super::{OpenCounts, RetryLater};
 
 /// What a request may hold before it is handled, and what no flood can take from everyone else.
 ///
@@ -83,7 +82,7 @@ impl RequestLimits {
             limits: self.clone(),
             slots: (self.max_concurrent_requests > 0)
                 .then(|| Semaphore::new(self.max_concurrent_requests)),
-            open: Mutex::new(HashMap::new()),
+            open: OpenCounts::new(self.max_requests_per_ip),
         });
         app.layer(axum::middleware::from_fn_with_state(state, admit))
     }
@@ -92,49 +91,8 @@ impl RequestLimits {
 struct Admission {
     limits: RequestLimits,
     slots: Option<Semaphore>,
-    /// Open requests per client key; an entry is removed when its count drops to zero, so the map holds only
-    /// clients with a request in progress.
-    open: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// One open request of a client, given back on drop.
-struct ClientSlot<'a> {
-    admission: &'a Admission,
-    key: IpAddr,
-}
-
-impl Admission {
-    fn take(&self, key: IpAddr) -> Option<ClientSlot<'_>> {
-        let mut open = self
-            .open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = open.entry(key).or_insert(0);
-        if *count >= self.limits.max_requests_per_ip {
-            return None;
-        }
-        *count += 1;
-        Some(ClientSlot {
-            admission: self,
-            key,
-        })
-    }
-}
-
-impl Drop for ClientSlot<'_> {
-    fn drop(&mut self) {
-        let mut open = self
-            .admission
-            .open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.key);
-            }
-        }
-    }
+    /// Open requests per client key.
+    open: OpenCounts,
 }
 
 /// Why a body was not read.
@@ -182,7 +140,7 @@ async fn admit(State(admission): State<Arc<Admission>>, req: Request, next: Next
     let _client = match peer {
         Some(peer) if limits.max_requests_per_ip > 0 => {
             let ip = limits.trusted_proxies.client_ip(peer, req.headers());
-            match admission.take(super::per_ip::key(ip)) {
+            match admission.open.take(super::per_ip::key(ip)) {
                 Some(slot) => Some(slot),
                 None => return RetryLater::too_many_requests(1).into_response(),
             }
@@ -220,31 +178,6 @@ async fn admit(State(admission): State<Arc<Admission>>, req: Request, next: Next
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_client_holds_at_most_its_share_and_gets_it_back() {
-        let a = Admission {
-            limits: RequestLimits {
-                max_requests_per_ip: 2,
-                ..RequestLimits::default()
-            },
-            slots: None,
-            open: Mutex::new(HashMap::new()),
-        };
-        let ip: IpAddr = "198.51.100.7".parse().unwrap();
-        let other: IpAddr = "198.51.100.8".parse().unwrap();
-        let one = a.take(ip).expect("first");
-        let two = a.take(ip).expect("second");
-        assert!(a.take(ip).is_none(), "a third is refused");
-        assert!(a.take(other).is_some(), "another client is not");
-        drop(one);
-        let three = a.take(ip).expect("a slot given back is free again");
-        drop((two, three));
-        assert!(
-            a.open.lock().unwrap().is_empty(),
-            "idle clients leave no entry"
-        );
-    }
 
     #[tokio::test]
     async fn bodies_are_read_whole_within_their_size() {

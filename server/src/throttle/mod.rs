@@ -6,12 +6,14 @@
 
 mod admission;
 mod client_ip;
+mod open_counts;
 pub(crate) mod per_ip;
 
 pub use admission::RequestLimits;
 pub use client_ip::TrustedProxies;
-pub(crate) use per_ip::PerIpLimiter;
+pub(crate) use open_counts::{OpenCounts, OpenSlot};
 pub use per_ip::RateLimits;
+pub(crate) use per_ip::{PerIpLimiter, key as client_key};
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};

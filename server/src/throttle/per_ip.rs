@@ -85,7 +85,7 @@ impl std::fmt::Debug for PerIpLimiter {
 }
 
 /// The key a client is counted under: IPv4 as is, IPv6 by its /64.
-pub(super) fn key(ip: IpAddr) -> IpAddr {
+pub(crate) fn key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => {
             let s = v6.segments();
