@@ -25,7 +25,7 @@ use crate::transport::{
     ANTI_CSRF_HEADER, REFRESH_TOKEN_COOKIE, RID_HEADER, ResponseChanges, TokenTransfer,
     bearer_token, cookie_values, has_tokens, transfer_for_new_session,
 };
-use crate::users::{SignInError, SignInSource, SignUpError, User, normalise_email};
+use crate::users::{SignInError, SignInSource, SignUpError, User, email_is_valid, normalise_email};
 
 /// The FDI routes (absolute paths under the configured base path) with [`SessionLayer`] and the per-IP rate
 /// limits of [`SessionConfig::rate_limits`] applied.
@@ -272,10 +272,6 @@ pub(crate) fn form_fields(
 }
 
 /// SuperTokens' default email check (`local@domain.tld`).
-pub(crate) fn email_valid(email: &str) -> bool {
-    crate::users::email_is_valid(email)
-}
-
 /// SuperTokens' default password rules.
 pub(crate) fn password_error(p: &str) -> Option<&'static str> {
     if p.chars().count() < 8 {
@@ -321,7 +317,7 @@ fn credentials(
     let mut errors = Vec::new();
     match &email {
         None => errors.push(("email", "Field is not optional")),
-        Some(e) if !email_valid(e) => errors.push(("email", "Email is invalid")),
+        Some(e) if !email_is_valid(e) => errors.push(("email", "Email is invalid")),
         _ => {}
     }
     match &password {
@@ -547,30 +543,30 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert!(email_valid("a@b.co"));
-        assert!(!email_valid("a@b"));
-        assert!(!email_valid("@b.co"));
-        assert!(!email_valid("ab.co"));
-        assert!(email_valid("jos\u{e9}@xn--bcher-kva.de"));
+        assert!(email_is_valid("a@b.co"));
+        assert!(!email_is_valid("a@b"));
+        assert!(!email_is_valid("@b.co"));
+        assert!(!email_is_valid("ab.co"));
+        assert!(email_is_valid("jos\u{e9}@xn--bcher-kva.de"));
         assert!(
-            !email_valid("a@b\u{fc}cher.de"),
+            !email_is_valid("a@b\u{fc}cher.de"),
             "a domain IDNA refused stays invalid"
         );
-        assert!(!email_valid("a\u{0}b@example.com"));
-        assert!(!email_valid("a<b>@example.com"));
-        assert!(!email_valid("a..b@example.com"));
-        assert!(!email_valid(".a@example.com"));
-        assert!(!email_valid("a@-example.com"));
-        assert!(!email_valid("a@b@example.com"));
+        assert!(!email_is_valid("a\u{0}b@example.com"));
+        assert!(!email_is_valid("a<b>@example.com"));
+        assert!(!email_is_valid("a..b@example.com"));
+        assert!(!email_is_valid(".a@example.com"));
+        assert!(!email_is_valid("a@-example.com"));
+        assert!(!email_is_valid("a@b@example.com"));
         let longest = format!("{}@{}.com", "a".repeat(64), "b".repeat(63));
-        assert!(email_valid(&longest));
+        assert!(email_is_valid(&longest));
         assert!(
-            !email_valid(&format!("a{longest}")),
+            !email_is_valid(&format!("a{longest}")),
             "local part over 64 bytes"
         );
         let long_domain = format!("a@{}.com", vec!["b".repeat(63); 4].join("."));
         assert!(long_domain.len() > 254);
-        assert!(!email_valid(&long_domain));
+        assert!(!email_is_valid(&long_domain));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::verification::{
     EMAIL_VERIFICATION_CLAIM, is_verified, require_verified, set_claim, st_ev,
 };
 use super::{EmailVerification, new_token, token_hash};
-use crate::api::{bad_input, email_valid, fail, field_error, form_fields, password_error};
+use crate::api::{bad_input, fail, field_error, form_fields, password_error};
 use crate::crypto::now_ms;
 use crate::email::{EmailKind, Mailer};
 use crate::engine::{Because, SessionEngine};
@@ -28,7 +28,7 @@ pub(crate) use crate::security::SignOutScope;
 use crate::security::{Client, RevokeReason, SecurityEvent};
 use crate::throttle::RetryLater;
 use crate::transport::ResponseChanges;
-use crate::users::{PasswordChangeError, User, normalise_email};
+use crate::users::{PasswordChangeError, User, email_is_valid, normalise_email};
 
 #[derive(Clone)]
 struct Accounts {
@@ -266,7 +266,7 @@ async fn password_reset_token(State(st): State<Accounts>, body: Bytes) -> Respon
     let email = match email {
         None => return field_error(vec![("email", "Field is not optional")]),
         Some(e) if e.is_empty() => return field_error(vec![("email", "Field is not optional")]),
-        Some(e) if !email_valid(&e) => return field_error(vec![("email", "Email is invalid")]),
+        Some(e) if !email_is_valid(&e) => return field_error(vec![("email", "Email is invalid")]),
         Some(e) => e,
     };
     let Some(mailer) = st.engine.config().accounts.mailer.clone() else {
